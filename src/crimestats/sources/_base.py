@@ -1,0 +1,250 @@
+"""What every reader shares: the batch it returns, cell parsing, area resolution and file probing."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from python_calamine import CalamineWorkbook
+
+from crimestats import reference
+from crimestats.errors import SourceError
+
+FIGURES_SCHEMA = pa.schema(
+    [
+        ("sheet", pa.string()),
+        ("source_row", pa.int32()),
+        ("source_column", pa.string()),
+        ("table_id", pa.string()),
+        ("area_code", pa.string()),
+        ("offence", pa.string()),
+        ("offence_code", pa.string()),
+        ("period_end", pa.date32()),
+        ("months", pa.int8()),
+        ("measure", pa.string()),
+        ("value", pa.float64()),
+        ("symbol", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+POPULATIONS_SCHEMA = pa.schema(
+    [
+        ("sheet", pa.string()),
+        ("source_row", pa.int32()),
+        ("source_column", pa.string()),
+        ("area_code", pa.string()),
+        ("year", pa.int16()),
+        ("denominator", pa.string()),
+        ("value", pa.float64()),
+        ("symbol", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+LOOKUP_SCHEMA = pa.schema(
+    [
+        ("source_row", pa.int32()),
+        ("lad_code", pa.string()),
+        ("lad_name", pa.string()),
+        ("csp_code", pa.string()),
+        ("csp_name", pa.string()),
+        ("pfa_code", pa.string()),
+    ]
+)
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything a reader understood in one file, ready to be stored in one transaction."""
+
+    source: str
+    vintage: str
+    revision: int = 0
+    figures: pa.Table = field(default_factory=FIGURES_SCHEMA.empty_table)
+    populations: pa.Table = field(default_factory=POPULATIONS_SCHEMA.empty_table)
+    lookup: pa.Table = field(default_factory=LOOKUP_SCHEMA.empty_table)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class Probe:
+    """A cheap first look at a file, for recognising its family by content."""
+
+    path: Path
+    sheets: tuple[str, ...]  # workbook sheet names; () for a CSV
+    rows: tuple[tuple[str, ...], ...]  # the first rows of the CSV, or of every sheet one after another
+
+    @property
+    def text(self) -> str:
+        """The first rows as one lower-case string, whitespace collapsed."""
+        return " ".join(" ".join(cell.split()) for row in self.rows for cell in row).lower()
+
+    def has_header(self, *names: str) -> bool:
+        """Whether one of the first rows holds every one of these column names (case-insensitive)."""
+        wanted = {n.lower() for n in names}
+        return any(wanted <= {" ".join(c.split()).lower() for c in row} for row in self.rows)
+
+    @classmethod
+    def of(cls, path: Path) -> Probe:
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+            try:
+                book = CalamineWorkbook.from_path(str(path))
+                rows = [
+                    tuple(str(c) for c in row)
+                    for name in book.sheet_names
+                    for row in book.get_sheet_by_name(name).to_python(nrows=12)
+                ]
+            except Exception as exc:  # calamine raises several kinds for a damaged file
+                raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
+            return cls(path, tuple(book.sheet_names), tuple(rows))
+        if path.suffix.lower() not in (".csv", ".txt"):
+            return cls(path, (), ())
+        with path.open("rb") as handle:
+            text = handle.read(64 * 1024).decode("utf-8-sig", errors="replace")
+        rows = []
+        try:
+            for row in csv.reader(io.StringIO(text)):
+                rows.append(tuple(row))
+                if len(rows) == 30:
+                    break
+        except csv.Error:
+            pass  # a cut-off quoted cell at the end of the sample
+        return cls(path, (), tuple(rows))
+
+
+def column_letter(index: int) -> str:
+    """0 → 'A', 27 → 'AB'."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+class Sheet:
+    """One sheet (or CSV) as rows of cells, with its name for error messages."""
+
+    def __init__(self, file: str, name: str | None, rows: list[list[Any]]) -> None:
+        self.file, self.name, self.rows = file, name, rows
+
+    def error(self, message: str, row: int | None = None, column: int | None = None) -> SourceError:
+        """A :class:`SourceError` at a 0-based row and column of this sheet (printed 1-based, as Excel does)."""
+        return SourceError(
+            message,
+            file=self.file,
+            sheet=self.name,
+            row=None if row is None else row + 1,
+            column=None if column is None else column_letter(column),
+        )
+
+    def cell(self, row: int, column: int) -> Any:
+        cells = self.rows[row]
+        return cells[column] if column < len(cells) else ""
+
+    def text(self, row: int, column: int) -> str:
+        return str(self.cell(row, column)).strip()
+
+    def is_blank(self, row: int, columns: Sequence[int]) -> bool:
+        """Whether every one of these cells of a row is empty."""
+        return all(self.text(row, c) == "" for c in columns)
+
+
+def read_workbook(path: Path) -> dict[str, Sheet]:
+    """Every sheet of a workbook, keyed by its name with surrounding spaces removed."""
+    book = CalamineWorkbook.from_path(str(path))
+    return {
+        name.strip(): Sheet(path.name, name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names
+    }
+
+
+def read_csv(path: Path) -> Sheet:
+    """A CSV file as one sheet (no sheet name)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=path.name) from exc
+    return Sheet(path.name, None, [list(row) for row in csv.reader(io.StringIO(text))])
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    """A CSV as one sheet, a workbook as its sheets."""
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return list(read_workbook(path).values())
+    return [read_csv(path)]
+
+
+_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
+
+
+def parse_number(
+    sheet: Sheet, row: int, column: int, symbols: dict[str, str]
+) -> tuple[float | None, str | None, str | None]:
+    """A number cell → (value, symbol, reason). Symbols such as '..' become (None, '..', reason), never 0.
+
+    Accepts padding spaces and thousands separators ('"1,234 "'); text that is neither a number nor a
+    known symbol is a :class:`SourceError` naming the cell.
+    """
+    value = sheet.cell(row, column)
+    if isinstance(value, bool):
+        raise sheet.error(f"unexpected value {value!r} in a number cell", row, column)
+    if isinstance(value, (int, float)):
+        return float(value), None, None
+    text = str(value).strip()
+    if text in symbols:
+        return None, text, symbols[text]
+    if _NUMBER.match(text):
+        return float(text.replace(",", "")), None, None
+    if text == "":
+        raise sheet.error("empty cell where a number was expected", row, column)
+    raise sheet.error(f"text {text!r} in a number cell", row, column)
+
+
+def parse_count(sheet: Sheet, row: int, column: int) -> int:
+    """A count cell → int; padding spaces and thousands separators allowed, anything else is an error.
+
+    Negative counts occur: the Home Office publishes downward adjustments as negative quarterly counts.
+    """
+    value, _, _ = parse_number(sheet, row, column, {})
+    assert value is not None
+    if value != int(value):
+        raise sheet.error(f"count {value!r} is not a whole number of offences", row, column)
+    return int(value)
+
+
+def resolve_area(sheet: Sheet, row: int, code: str, name: str, warnings: list[str]) -> reference.Area | None:
+    """The area a row names by code and/or name.
+
+    When both are given and disagree, the name wins (it is what the publisher checks by eye) and a warning
+    is recorded. Returns None when neither is known, so the caller can list every unknown at once.
+    """
+    by_code = reference.find_area(code) if code else None
+    by_name = reference.find_area(name) if name else None
+    if by_code and (not name or by_code.is_named(name)):
+        return by_code
+    if by_code and by_name and by_name.code != by_code.code:
+        warnings.append(
+            f"{sheet.file}, row {row + 1}: code {code} is {by_code.name} but the name is {name!r}; used {by_name.name}"
+        )
+        return by_name
+    return by_code or by_name
+
+
+def unknown_error(sheet: Sheet, what: str, unknown: dict[str, int], column: int) -> SourceError:
+    """One error listing every unknown value, pointing at the first place one occurs."""
+    first = min(unknown.values())
+    listed = ", ".join(repr(value) for value in sorted(unknown))
+    return sheet.error(f"unknown {what}: {listed}", first, column)
+
+
+def table(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows as an Arrow table of the declared schema."""
+    return pa.Table.from_pylist(list(rows), schema=schema)

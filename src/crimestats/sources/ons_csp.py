@@ -1,0 +1,116 @@
+"""ONS Table C2: police recorded crime by community safety partnership (CSP) area.
+
+Rows carry the police force area code and name, the CSP code and name and the local authority. A row with
+no CSP is the force total; "Unassigned <force>" and similar rows without a CSP code are stored under
+``<force code>/<slug of the row name>`` so that CSP rows still add up to the force total.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from crimestats import reference
+from crimestats.periods import format_period, parse_year_ending
+from crimestats.sources._base import (
+    FIGURES_SCHEMA,
+    Batch,
+    Probe,
+    Sheet,
+    column_letter,
+    parse_number,
+    read_sheets,
+    resolve_area,
+    table,
+    unknown_error,
+)
+
+NAME = "ons-csp"
+SYMBOLS = {"[x]": "data unavailable", "x": "data unavailable", "..": "data not available", "[c]": "confidential"}
+
+
+def recognise(probe: Probe) -> bool:
+    return probe.has_header("Police Force Area code", "Community Safety Partnership code")
+
+
+def read(path: Path) -> Batch:
+    sheets = [s for s in read_sheets(path) if _header_row(s) is not None]
+    if not sheets:
+        raise Sheet(path.name, None, []).error("no sheet has a 'Police Force Area code' header row")
+    sheet = sheets[0]
+    header = _header_row(sheet)
+    assert header is not None
+    title = " ".join(sheet.text(i, 0) for i in range(header))
+    period = parse_year_ending(title)
+    if period is None:
+        raise sheet.error("cannot find 'year ending <month> <year>' in the title rows", 0, 0)
+    columns = _offence_columns(sheet, header)
+    rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    unknown: dict[str, int] = {}
+    for index in range(header + 1, len(sheet.rows)):
+        pfa_code, pfa_name = sheet.text(index, 0), sheet.text(index, 1)
+        if not pfa_code and not pfa_name:
+            continue
+        if sheet.is_blank(index, list(columns)):
+            warnings.append(f"{sheet.file}, row {index + 1}: no figures for {sheet.text(index, 3) or pfa_name!r}; skipped")
+            continue
+        force = resolve_area(sheet, index, pfa_code, pfa_name, warnings)
+        if force is None or force.kind != "force":
+            unknown[pfa_name or pfa_code] = index
+            continue
+        area_code = _area_code(force, sheet.text(index, 2), sheet.text(index, 3))
+        for column, offence in columns.items():
+            value, symbol, reason = parse_number(sheet, index, column, SYMBOLS)
+            rows.append(
+                {
+                    "sheet": sheet.name,
+                    "source_row": index + 1,
+                    "source_column": column_letter(column),
+                    "table_id": "C2",
+                    "area_code": area_code,
+                    "offence": offence,
+                    "offence_code": None,
+                    "period_end": period,
+                    "months": 12,
+                    "measure": "count",
+                    "value": value,
+                    "symbol": symbol,
+                    "reason": reason,
+                }
+            )
+    if unknown:
+        raise unknown_error(sheet, "police force area(s)", unknown, 1)
+    return Batch(NAME, format_period(period), figures=table(rows, FIGURES_SCHEMA), warnings=tuple(warnings))
+
+
+def _header_row(sheet: Sheet) -> int | None:
+    for index, cells in enumerate(sheet.rows[:30]):
+        if cells and " ".join(str(cells[0]).split()).lower() == "police force area code":
+            return index
+    return None
+
+
+def _offence_columns(sheet: Sheet, header: int) -> dict[int, str]:
+    columns: dict[int, str] = {}
+    unknown: dict[str, int] = {}
+    for column in range(6, len(sheet.rows[header])):
+        text = sheet.text(header, column)
+        if not text:
+            continue
+        offence = reference.find_offence(text)
+        if offence is None:
+            unknown[" ".join(text.split())] = column
+        else:
+            columns[column] = offence.slug
+    if unknown:
+        raise sheet.error(f"unknown offence column heading(s): {', '.join(map(repr, unknown))}", header, min(unknown.values()))
+    return columns
+
+
+def _area_code(force: reference.Area, csp_code: str, csp_name: str) -> str:
+    if csp_code:
+        return csp_code
+    if csp_name:
+        return f"{force.code}/{reference.slugify(csp_name)}"
+    return force.code

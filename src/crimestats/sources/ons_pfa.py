@@ -1,0 +1,179 @@
+"""ONS "police force area data tables" published with the Crime in England and Wales bulletins.
+
+Table P1 holds counts by offence group and subgroup, P2 the percentage change on a year earlier, P3 the
+rate per 1,000 residents together with the population used (mid-year estimate, rounded to 100) and the
+household figures. Layouts differ by vintage; this reader finds the header row ("Area Code"), reads the
+offence names above each column (two-row headers, footnote digits glued on), and keeps the symbols the
+table notes define (``..`` not available, ``-`` base fewer than 50, ``+`` suppressed) as NULL with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from crimestats import reference
+from crimestats.periods import format_period, parse_year_ending
+from crimestats.sources._base import (
+    FIGURES_SCHEMA,
+    POPULATIONS_SCHEMA,
+    Batch,
+    Probe,
+    Sheet,
+    column_letter,
+    parse_number,
+    read_workbook,
+    resolve_area,
+    table,
+    unknown_error,
+)
+
+NAME = "ons-pfa"
+TABLES = {"P1": "count", "P2": "change_pct", "P3": "rate_per_1000"}
+TITLE_WORDS = {"P1": "number of offences", "P2": "percentage change", "P3": "rate of offences"}
+DEFAULT_SYMBOLS = {
+    "..": "data not available",
+    "-": "not shown: the base number is fewer than 50",
+    "+": "suppressed: small resident population",
+    "x": "data unavailable",
+    "[x]": "data unavailable",
+}
+_SYMBOL_NOTE = re.compile(r"""['‘’"](\S{1,3})['‘’"]\s+(?:indicates|denotes|means)\s+(?:that\s+)?(.+)""", re.IGNORECASE)
+
+
+def recognise(probe: Probe) -> bool:
+    """A workbook with Tables P1-P3 whose P1 title is the police force area offence table."""
+    names = {s.strip() for s in probe.sheets}
+    return {"Table P1", "Table P2", "Table P3"} <= names and "police force area" in probe.text
+
+
+def read(path: Path) -> Batch:
+    sheets = read_workbook(path)
+    for table_id in TABLES:
+        if f"Table {table_id}" not in sheets:
+            raise Sheet(path.name, None, []).error(f"no sheet 'Table {table_id}' (sheets: {', '.join(sheets)})")
+    period = _period(sheets["Table P1"])
+    figures: list[dict[str, Any]] = []
+    populations: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for table_id, measure in TABLES.items():
+        sheet = sheets[f"Table {table_id}"]
+        if TITLE_WORDS[table_id] not in sheet.text(0, 0).lower():
+            raise sheet.error(f"title does not mention {TITLE_WORDS[table_id]!r}: {sheet.text(0, 0)[:80]!r}", 0, 0)
+        if _period(sheet) != period:
+            raise sheet.error(f"title is for a different period than Table P1 ({format_period(period)})", 0, 0)
+        _read_table(sheet, table_id, measure, period, figures, populations, warnings)
+    return Batch(
+        source=NAME,
+        vintage=format_period(period),
+        revision=1 if "Correction" in sheets else 0,
+        figures=table(figures, FIGURES_SCHEMA),
+        populations=table(populations, POPULATIONS_SCHEMA),
+        warnings=tuple(warnings),
+    )
+
+
+def _period(sheet: Sheet) -> Any:
+    period = parse_year_ending(sheet.text(0, 0))
+    if period is None:
+        raise sheet.error("cannot find 'year ending <month> <year>' in the title", 0, 0)
+    return period
+
+
+def _header_row(sheet: Sheet) -> int:
+    for index, cells in enumerate(sheet.rows[:15]):
+        if cells and str(cells[0]).strip().lower() == "area code":
+            return index
+    raise sheet.error("no header row starting 'Area Code' in the first 15 rows")
+
+
+def _symbols(sheet: Sheet) -> dict[str, str]:
+    """The symbols this table's notes define, over the defaults."""
+    symbols = dict(DEFAULT_SYMBOLS)
+    for cells in sheet.rows:
+        for cell in cells[:1]:
+            match = _SYMBOL_NOTE.search(str(cell))
+            if match:
+                symbols[match.group(1)] = match.group(2).strip().rstrip(".")
+    return symbols
+
+
+def _columns(sheet: Sheet, header: int) -> dict[int, tuple[str, str, int | None]]:
+    """Column index → (kind, offence-or-denominator, population year) for every data column."""
+    columns: dict[int, tuple[str, str, int | None]] = {}
+    unknown: dict[str, int] = {}
+    width = max(len(r) for r in sheet.rows[header - 1 : header + 1])
+    for column in range(2, width):
+        text = sheet.text(header, column) or sheet.text(header - 1, column)
+        if not text:
+            continue
+        lowered = " ".join(text.lower().split())
+        year = re.search(r"mid-(\d{4})", lowered)
+        if lowered.startswith("population figures") and year:
+            columns[column] = ("population", "residents", int(year.group(1)))
+        elif lowered.startswith("household figures") and year:
+            columns[column] = ("population", "households", int(year.group(1)))
+        elif "(households)" in lowered:
+            columns[column] = ("households_rate", "residential-burglary", None)
+        elif (offence := reference.find_offence(text)) is not None:
+            if offence.level != "category":  # category names above the header row group columns
+                columns[column] = ("figure", offence.slug, None)
+        else:
+            unknown[text] = column
+    if unknown:
+        first = min(unknown.values())
+        listed = ", ".join(repr(t) for t in unknown)
+        raise sheet.error(f"unknown offence column heading(s): {listed}", header, first)
+    if not any(kind == "figure" for kind, _, _ in columns.values()):
+        raise sheet.error("no offence columns found in the header row", header)
+    return columns
+
+
+def _read_table(
+    sheet: Sheet,
+    table_id: str,
+    measure: str,
+    period: Any,
+    figures: list[dict[str, Any]],
+    populations: list[dict[str, Any]],
+    warnings: list[str],
+) -> None:
+    header = _header_row(sheet)
+    columns = _columns(sheet, header)
+    symbols = _symbols(sheet)
+    unknown: dict[str, int] = {}
+    for index in range(header + 1, len(sheet.rows)):
+        code, name = sheet.text(index, 0), sheet.text(index, 1)
+        if not name:
+            continue  # blank, unit ("Numbers") and footnote rows have nothing in the name column
+        area = resolve_area(sheet, index, code, name, warnings)
+        if area is None:
+            unknown[name or code] = index
+            continue
+        for column, (kind, what, year) in columns.items():
+            value, symbol, reason = parse_number(sheet, index, column, symbols)
+            where = {"sheet": sheet.name, "source_row": index + 1, "source_column": column_letter(column)}
+            if kind == "population":
+                populations.append(
+                    {**where, "area_code": area.code, "year": year, "denominator": what}
+                    | {"value": value, "symbol": symbol, "reason": reason}
+                )
+                continue
+            figures.append(
+                {
+                    **where,
+                    "table_id": table_id,
+                    "area_code": area.code,
+                    "offence": what,
+                    "offence_code": None,
+                    "period_end": period,
+                    "months": 12,
+                    "measure": "rate_per_1000_households" if kind == "households_rate" else measure,
+                    "value": value,
+                    "symbol": symbol,
+                    "reason": reason,
+                }
+            )
+    if unknown:
+        raise unknown_error(sheet, "area(s)", unknown, 1)

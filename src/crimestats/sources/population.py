@@ -1,0 +1,114 @@
+"""ONS mid-year population estimates by local authority (sheet MYE4) and the LA → CSP → PFA lookup.
+
+MYE4 has one row per area (country, region, county, local authority) and one column per mid-year
+(``Mid-2023`` … ``Mid-2011``). All rows are stored; analytics sum local authorities to police force areas
+through the official lookup, so the estimates and the lookup can be ingested in either order.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from crimestats import reference
+from crimestats.sources._base import (
+    LOOKUP_SCHEMA,
+    POPULATIONS_SCHEMA,
+    Batch,
+    Probe,
+    Sheet,
+    column_letter,
+    parse_number,
+    read_csv,
+    read_workbook,
+    table,
+    unknown_error,
+)
+
+MYE = "ons-mye"
+LOOKUP = "ons-lookup"
+_LOOKUP_COLUMNS = re.compile(r"^(LAD|CSP|PFA)(\d\d)(CD|NM)$")
+
+
+def recognise_mye(probe: Probe) -> bool:
+    return "MYE4" in {s.strip() for s in probe.sheets}
+
+
+def read_mye(path: Path) -> Batch:
+    sheets = read_workbook(path)
+    if "MYE4" not in sheets:
+        raise Sheet(path.name, None, []).error(f"no sheet 'MYE4' (sheets: {', '.join(sheets)})")
+    sheet = sheets["MYE4"]
+    header = next((i for i, r in enumerate(sheet.rows[:20]) if r and str(r[0]).strip() == "Code"), None)
+    if header is None:
+        raise sheet.error("no header row starting 'Code' in the first 20 rows")
+    years: dict[int, int] = {}
+    for column in range(3, len(sheet.rows[header])):
+        match = re.match(r"^mid-(\d{4})$", sheet.text(header, column).lower())
+        if match:
+            years[column] = int(match.group(1))
+    if not years:
+        raise sheet.error("no 'Mid-YYYY' columns in the header row", header)
+    rows: list[dict[str, Any]] = []
+    for index in range(header + 1, len(sheet.rows)):
+        code = sheet.text(index, 0)
+        if not code:
+            continue
+        if not re.match(r"^[EWKNS]\d{8}$", code):
+            raise sheet.error(f"{code!r} is not an ONS area code", index, 0)
+        for column, year in years.items():
+            value, symbol, reason = parse_number(sheet, index, column, {})
+            rows.append(
+                {
+                    "sheet": sheet.name,
+                    "source_row": index + 1,
+                    "source_column": column_letter(column),
+                    "area_code": code,
+                    "year": year,
+                    "denominator": "residents",
+                    "value": value,
+                    "symbol": symbol,
+                    "reason": reason,
+                }
+            )
+    return Batch(MYE, f"mid-{max(years.values())}", populations=table(rows, POPULATIONS_SCHEMA))
+
+
+def recognise_lookup(probe: Probe) -> bool:
+    first = probe.rows[0] if probe.rows else ()
+    return any(re.match(r"^LAD\d\dCD$", c.strip()) for c in first) and any(re.match(r"^PFA\d\dCD$", c.strip()) for c in first)
+
+
+def read_lookup(path: Path) -> Batch:
+    sheet = read_csv(path)
+    header = [str(c).strip() for c in sheet.rows[0]]
+    found = {m.group(1) + m.group(3): i for i, h in enumerate(header) if (m := _LOOKUP_COLUMNS.match(h))}
+    for needed in ("LADCD", "LADNM", "PFACD"):
+        if needed not in found:
+            raise sheet.error(f"missing column {needed[:3]}YYCD/NM (found: {', '.join(header)})", 0)
+    year = _LOOKUP_COLUMNS.match(header[found["LADCD"]]).group(2)  # type: ignore[union-attr]
+    rows, unknown = [], {}
+    for index in range(1, len(sheet.rows)):
+        if not any(c.strip() for c in sheet.rows[index]):
+            continue
+        pfa = sheet.text(index, found["PFACD"])
+        area = reference.find_area(pfa)
+        if area is None or area.kind != "force":
+            unknown[pfa] = index
+            continue
+        rows.append(
+            {
+                "source_row": index + 1,
+                "lad_code": sheet.text(index, found["LADCD"]),
+                "lad_name": sheet.text(index, found["LADNM"]),
+                "csp_code": sheet.text(index, found["CSPCD"]) if "CSPCD" in found else None,
+                "csp_name": sheet.text(index, found["CSPNM"]) if "CSPNM" in found else None,
+                "pfa_code": area.code,
+            }
+        )
+    if unknown:
+        raise unknown_error(sheet, "police force area code(s)", unknown, found["PFACD"])
+    if not rows:
+        raise sheet.error("no rows below the header", 1)
+    return Batch(LOOKUP, f"20{year}", lookup=table(rows, LOOKUP_SCHEMA))

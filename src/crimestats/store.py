@@ -1,0 +1,214 @@
+"""The store: one DuckDB file holding every figure read from the official files, with provenance.
+
+Ingest is one transaction per file (a failure leaves the store exactly as it was) and idempotent (a file
+whose sha256 is already stored changes nothing). Figures from different sources and vintages of the same
+period are all kept; analytics choose between them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import ibis
+import platformdirs
+
+from crimestats import sources
+from crimestats.errors import CrimestatsError, SourceError
+
+__all__ = ["IngestReport", "Store", "default_path"]
+
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
+CREATE TABLE IF NOT EXISTS files (
+    file_id INTEGER PRIMARY KEY DEFAULT nextval('file_ids'),
+    file_name VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL UNIQUE,
+    source VARCHAR NOT NULL,
+    vintage VARCHAR NOT NULL,
+    revision INTEGER NOT NULL,
+    ingested_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS figures (
+    file_id INTEGER NOT NULL,
+    sheet VARCHAR, source_row INTEGER, source_column VARCHAR,
+    table_id VARCHAR NOT NULL,
+    area_code VARCHAR NOT NULL,
+    offence VARCHAR NOT NULL,
+    offence_code VARCHAR,
+    period_end DATE NOT NULL,
+    months TINYINT NOT NULL,
+    measure VARCHAR NOT NULL,
+    value DOUBLE, symbol VARCHAR, reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS populations (
+    file_id INTEGER NOT NULL,
+    sheet VARCHAR, source_row INTEGER, source_column VARCHAR,
+    area_code VARCHAR NOT NULL,
+    year SMALLINT NOT NULL,
+    denominator VARCHAR NOT NULL,
+    value DOUBLE, symbol VARCHAR, reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS lookup (
+    file_id INTEGER NOT NULL,
+    source_row INTEGER,
+    lad_code VARCHAR NOT NULL, lad_name VARCHAR,
+    csp_code VARCHAR, csp_name VARCHAR,
+    pfa_code VARCHAR NOT NULL
+);
+"""
+
+
+def default_path() -> Path:
+    """``$CRIMESTATS_DB`` if set, else ``crimestats.duckdb`` in the user data directory (platformdirs)."""
+    if os.environ.get("CRIMESTATS_DB"):
+        return Path(os.environ["CRIMESTATS_DB"])
+    return Path(platformdirs.user_data_dir("crimestats", appauthor=False)) / "crimestats.duckdb"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file: ``ingested``, ``unchanged`` (already stored) or ``skipped``."""
+
+    path: Path
+    status: str
+    source: str | None = None
+    vintage: str | None = None
+    rows: int = 0
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """The outcome of ingesting several files and directories."""
+
+    results: list[FileResult] = field(default_factory=list)
+
+    def with_status(self, status: str) -> list[FileResult]:
+        return [r for r in self.results if r.status == status]
+
+
+class Store:
+    """An open crimestats DuckDB file. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise CrimestatsError(f"cannot open store {self.path}: {exc}") from exc
+        if not read_only:
+            self.con.execute(SCHEMA)
+        self._backend: ibis.BaseBackend | None = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @property
+    def backend(self) -> ibis.BaseBackend:
+        """The store as an Ibis DuckDB backend, for analytics."""
+        if self._backend is None:
+            self._backend = ibis.duckdb.from_connection(self.con)
+        return self._backend
+
+    def ingest_file(self, path: Path) -> FileResult:
+        """Read one file and store it in one transaction; a file already stored (same sha256) is left alone."""
+        digest = sha256(path)
+        known = self.con.execute("SELECT source, vintage FROM files WHERE sha256 = ?", [digest]).fetchone()
+        if known:
+            return FileResult(path, "unchanged", known[0], known[1])
+        batch = sources.read_file(path)
+        rows = self._write(path, digest, batch)
+        return FileResult(path, "ingested", batch.source, batch.vintage, rows, batch.warnings)
+
+    def _write(self, path: Path, digest: str, batch: sources.Batch) -> int:
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            file_id = con.execute(
+                "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
+                [path.name, digest, batch.source, batch.vintage, batch.revision, dt.datetime.now(dt.UTC)],
+            ).fetchone()[0]  # type: ignore[index]
+            for name, arrow in (("figures", batch.figures), ("populations", batch.populations), ("lookup", batch.lookup)):
+                if arrow.num_rows:
+                    con.register("incoming", arrow)
+                    con.execute(f"INSERT INTO {name} SELECT {file_id} AS file_id, * FROM incoming")
+                    con.unregister("incoming")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return batch.figures.num_rows + batch.populations.num_rows + batch.lookup.num_rows
+
+    def ingest(
+        self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None
+    ) -> IngestReport:
+        """Ingest files and directories (recursively).
+
+        An explicitly named file that cannot be read raises. In a directory, files of no known family are
+        reported as ``skipped``, and a recognised file that fails is reported as ``failed`` while the rest
+        go on — each file is its own transaction.
+        """
+        report = IngestReport()
+        plan = list(_plan(paths))
+        for number, (path, explicit) in enumerate(plan, start=1):
+            if progress:
+                progress(path, number, len(plan))
+            if explicit:
+                report.results.append(self.ingest_file(path))
+                continue
+            try:
+                if sources.recognise(path) is None:
+                    report.results.append(FileResult(path, "skipped", error="not a file crimestats recognises"))
+                    continue
+                report.results.append(self.ingest_file(path))
+            except SourceError as exc:
+                report.results.append(FileResult(path, "failed", error=str(exc)))
+        return report
+
+    def files(self) -> list[dict[str, object]]:
+        """Provenance of every stored file: name, sha256, source, vintage, revision, ingested-at and rows."""
+        cursor = self.con.execute(
+            """SELECT f.file_id, file_name, sha256, source, vintage, revision, ingested_at,
+                      (SELECT count(*) FROM figures g WHERE g.file_id = f.file_id)
+                    + (SELECT count(*) FROM populations p WHERE p.file_id = f.file_id)
+                    + (SELECT count(*) FROM lookup l WHERE l.file_id = f.file_id) AS rows
+               FROM files f ORDER BY source, vintage, file_id"""
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _plan(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                yield child, False
+        elif path.exists():
+            yield path, True
+        else:
+            raise SourceError("no such file or directory", file=str(path))
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
