@@ -1,0 +1,53 @@
+"""Shared fixtures: the real official files in ../shared/data (or $CRIMESTATS_TEST_DATA) and stores built from them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crimestats.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("CRIMESTATS_TEST_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The folder of real official files. Under CI=true a missing folder fails the run instead of skipping."""
+    path = _data_dir()
+    if not (path / "ons-pfa-tables").is_dir():
+        message = f"official test data not found at {path} (set CRIMESTATS_TEST_DATA)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def loaded_store(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A store with every official file in the data folder ingested (shared by read-only tests)."""
+    store = Store(tmp_path_factory.mktemp("store") / "all.duckdb")
+    store.ingest([data_dir])
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty store in a temporary folder."""
+    with Store(tmp_path / "test.duckdb") as opened:
+        yield opened
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    """Rows in every store table: used to check that a failed ingest changed nothing."""
+    return {
+        name: store.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
+        for name in ("files", "figures", "populations", "lookup")
+    }
