@@ -23,6 +23,7 @@ from crimestats.errors import CrimestatsError, SourceError
 
 __all__ = ["IngestReport", "Store", "default_path"]
 
+# Nullable columns throughout the figure tables: Ibis requires equal schemas to union them.
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
 CREATE TABLE IF NOT EXISTS files (
@@ -35,31 +36,31 @@ CREATE TABLE IF NOT EXISTS files (
     ingested_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS figures (
-    file_id INTEGER NOT NULL,
+    file_id INTEGER,
     sheet VARCHAR, source_row INTEGER, source_column VARCHAR,
-    table_id VARCHAR NOT NULL,
-    area_code VARCHAR NOT NULL,
-    offence VARCHAR NOT NULL,
+    table_id VARCHAR,
+    area_code VARCHAR,
+    offence VARCHAR,
     offence_code VARCHAR,
-    period_end DATE NOT NULL,
-    months TINYINT NOT NULL,
-    measure VARCHAR NOT NULL,
+    period_end DATE,
+    months TINYINT,
+    measure VARCHAR,
     value DOUBLE, symbol VARCHAR, reason VARCHAR
 );
 CREATE TABLE IF NOT EXISTS populations (
-    file_id INTEGER NOT NULL,
+    file_id INTEGER,
     sheet VARCHAR, source_row INTEGER, source_column VARCHAR,
-    area_code VARCHAR NOT NULL,
-    year SMALLINT NOT NULL,
-    denominator VARCHAR NOT NULL,
+    area_code VARCHAR,
+    year SMALLINT,
+    denominator VARCHAR,
     value DOUBLE, symbol VARCHAR, reason VARCHAR
 );
 CREATE TABLE IF NOT EXISTS lookup (
-    file_id INTEGER NOT NULL,
+    file_id INTEGER,
     source_row INTEGER,
-    lad_code VARCHAR NOT NULL, lad_name VARCHAR,
+    lad_code VARCHAR, lad_name VARCHAR,
     csp_code VARCHAR, csp_name VARCHAR,
-    pfa_code VARCHAR NOT NULL
+    pfa_code VARCHAR
 );
 """
 

@@ -1,0 +1,287 @@
+"""Counts, populations, rates, ranks and year-on-year change as Ibis expressions over the store.
+
+Periods are 12-month periods identified by their last month (``period_end``). Every function takes an
+Ibis backend holding the store's tables and returns an unexecuted Ibis table, so the same code can run on
+DuckDB here or on a distributed engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+from ibis import _
+
+from crimestats.analytics import _reference
+
+__all__ = [
+    "SOURCE_PRIORITY",
+    "Options",
+    "annual_counts",
+    "best_counts",
+    "force_populations",
+    "ons_population_year",
+    "area_totals",
+    "statistics",
+]
+
+#: When several sources give the same figure, the first in this order that has a value is used; within a
+#: source, the latest vintage, then a corrected re-issue, then the file ingested last.
+SOURCE_PRIORITY = ("ons-pfa", "ons-csp", "home-office")
+#: ONS does not show a percentage change when the earlier year's count is below this (Table P2 notes).
+CHANGE_BASE_MINIMUM = 50
+#: Rates are ranked on their published precision (1 decimal place), so equal published rates share a rank.
+RANK_DECIMALS = 1
+
+
+@dataclass(frozen=True)
+class Options:
+    """How figures are chosen and compared.
+
+    - ``source``: use only this source (``ons-pfa``, ``ons-csp``, ``home-office``); default all, by priority.
+    - ``population``: ``published`` (the population printed in ONS Table P3 of the same release) or
+      ``ons-mye`` (mid-year estimates summed to force areas); default: published for ONS force table
+      figures, mid-year estimates for everything else.
+    - ``population_year``: the mid-year estimate to use; default the one ONS would use (see
+      :func:`ons_population_year`).
+    - ``suppress``: follow ONS and publish no rate (or rank) for City of London.
+    """
+
+    source: str | None = None
+    population: str | None = None
+    population_year: int | None = None
+    suppress: bool = True
+
+
+def ons_population_year(period_end: ir.DateValue) -> ir.IntegerValue:
+    """The mid-year estimate ONS uses for a 12-month period: the latest published when the table came out.
+
+    Visible in the Table P3 headers: years ending March use mid-(year-2), June to December mid-(year-1);
+    e.g. year ending March 2018 → mid-2016, year ending September 2019 → mid-2018.
+    """
+    return period_end.year() - ibis.ifelse(period_end.month() >= 6, 1, 2)
+
+
+def _left_lookup(left: ir.Table, right: ir.Table, keys: list[str]) -> ir.Table:
+    """Left join on equal-named keys, keeping the left key columns only."""
+    renamed = right.rename({f"{key}__key": key for key in keys})
+    predicates = [left[key] == renamed[f"{key}__key"] for key in keys]
+    return left.left_join(renamed, predicates).drop(*[f"{key}__key" for key in keys])
+
+
+def _all_or_null(value: ir.NumericColumn) -> ir.NumericScalar:
+    """A sum that is NULL when any part is NULL (a missing force is not a zero)."""
+    return ibis.ifelse(value.count() == _.count(), value.sum(), ibis.null("float64"))
+
+
+def _twelve_month_from_quarters(figures: ir.Table) -> ir.Table:
+    """12-month totals to every quarter end from quarterly counts (Home Office open data).
+
+    A total exists only where the area has figures for all four quarters in the same file.
+    """
+    quarters = figures.filter(_.measure == "count", _.months == 3)
+    leaf = quarters.group_by("file_id", "area_code", "offence", "period_end").agg(value=_.value.sum())
+    present = quarters.select("file_id", "area_code", "period_end").distinct()
+    shifts = ibis.memtable({"shift": [0, 3, 6, 9]}, schema={"shift": "int64"})
+    windows = (
+        present.cross_join(shifts)
+        .mutate(target=_.period_end + _.shift.as_interval("M"))
+        .group_by("file_id", "area_code", "target")
+        .agg(quarters=_.count())
+        .filter(_.quarters == 4)
+    )
+    contributions = leaf.cross_join(shifts).mutate(target=_.period_end + _.shift.as_interval("M"))
+    joined = contributions.join(windows, ["file_id", "area_code", "target"])
+    return joined.group_by("file_id", "area_code", "offence", period_end=_.target).agg(
+        value=_.value.sum(), symbol=ibis.null("string"), reason=ibis.null("string")
+    )
+
+
+def _roll_up(rows: ir.Table) -> ir.Table:
+    """Counts at every level of the offence classification.
+
+    Each file's finest offences (those with no finer offence present in the same file) are summed into all
+    their ancestors; where the file itself publishes a level (e.g. ONS "Burglary"), the published figure wins.
+    """
+    ancestors = _reference.offence_ancestors()
+    proper = ancestors.filter(ancestors.offence != ancestors.ancestor)
+    present = rows.select("file_id", "offence").distinct()
+    coarser = present.join(proper, "offence").select("file_id", offence=_.ancestor).distinct()
+    finest = rows.anti_join(coarser, ["file_id", "offence"])
+    rolled = (
+        finest.join(ancestors, "offence")
+        .group_by("file_id", "area_code", "period_end", offence=_.ancestor)
+        .agg(value=_all_or_null(_.value), symbol=_.symbol.max(), reason=_.reason.max())
+    )
+    both = rows.mutate(derived=0).union(rolled.mutate(derived=1))
+    order = ibis.row_number().over(group_by=["file_id", "area_code", "period_end", "offence"], order_by="derived")
+    return both.mutate(pick=order).filter(_.pick == 0).drop("pick")
+
+
+def annual_counts(backend: ibis.BaseBackend) -> ir.Table:
+    """12-month counts from every stored file, at every level of the offence classification.
+
+    Columns: file_id, area_code, offence, period_end, value, symbol, reason, derived (1 if summed here).
+    """
+    figures = backend.table("figures")
+    published = figures.filter(_.measure == "count", _.months == 12).select(
+        "file_id", "area_code", "offence", "period_end", "value", "symbol", "reason"
+    )
+    return _roll_up(published.union(_twelve_month_from_quarters(figures)))
+
+
+def best_counts(backend: ibis.BaseBackend, source: str | None = None) -> ir.Table:
+    """One count per (area, offence, period): the first source in :data:`SOURCE_PRIORITY` with a value.
+
+    Adds the provenance columns source, vintage, revision and file_name.
+    """
+    files = backend.table("files").select("file_id", "file_name", "source", "vintage", "revision")
+    counts = annual_counts(backend).join(files, "file_id")
+    if source is not None:
+        counts = counts.filter(_.source == source)
+    priority = ibis.cases(*[(counts.source == name, rank) for rank, name in enumerate(SOURCE_PRIORITY)], else_=99)
+    order = ibis.row_number().over(
+        group_by=["area_code", "offence", "period_end"],
+        order_by=[counts.value.isnull(), priority, counts.vintage.desc(), counts.revision.desc(), counts.file_id.desc()],
+    )
+    return counts.mutate(pick=order).filter(_.pick == 0).drop("pick")
+
+
+def force_populations(backend: ibis.BaseBackend) -> ir.Table:
+    """Mid-year population estimates for force areas, regions and countries, by year.
+
+    Local authorities are summed to police force areas through the latest official LA → CSP → PFA lookup;
+    regions and countries are read as published. Uses the latest stored release of the estimates.
+    Columns: area_code, year, population, population_vintage.
+    """
+    files = backend.table("files")
+    pops = backend.table("populations").join(files.select("file_id", "source", "vintage"), "file_id")
+    mye = pops.filter(_.source == "ons-mye", _.denominator == "residents")
+    mye = mye.filter(mye.vintage == mye.vintage.max())
+    lookup = backend.table("lookup")
+    lookup = lookup.filter(lookup.file_id == lookup.file_id.max()).select("lad_code", "pfa_code").distinct()
+    by_force = (
+        mye.join(lookup, mye.area_code == lookup.lad_code)
+        .group_by(area_code=_.pfa_code, year=_.year)
+        .agg(population=_.value.sum(), population_vintage=_.vintage.max())
+    )
+    totals = _reference.areas().filter(_.kind.isin(["region", "country", "national"])).select("area_code")
+    published = mye.join(totals, "area_code").select(
+        "area_code", "year", population=_.value, population_vintage=_.vintage
+    )
+    return by_force.union(published)
+
+
+def _published_populations(backend: ibis.BaseBackend) -> ir.Table:
+    """The populations printed in ONS Table P3, by release file (rounded to 100 by ONS)."""
+    return (
+        backend.table("populations")
+        .filter(_.denominator == "residents")
+        .select("file_id", "area_code", p3_year=_.year, p3_population=_.value)
+    )
+
+
+def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Table:
+    """Every force (and British Transport Police) × offence × 12-month period: count, rate, rank, change.
+
+    Regional and national totals are :func:`area_totals`, summed from these rows like for like.
+
+    Columns: area_code, area_name, kind, offence, period_end, count, symbol, reason, source, vintage,
+    file_name, population, population_year, population_source, rate_per_1000, rate_note, rank, ranked_of,
+    previous_count, change, change_pct, change_note.
+    """
+    counts = best_counts(backend, options.source)
+    year = ibis.literal(options.population_year) if options.population_year else ons_population_year(counts.period_end)
+    counts = counts.mutate(wanted_year=year)
+    mye = force_populations(backend)
+    p3 = _published_populations(backend)
+    joined = _left_lookup(counts, p3, ["file_id", "area_code"])
+    joined = _left_lookup(joined, mye.rename(wanted_year="year"), ["area_code", "wanted_year"])
+    use_published = (
+        ibis.literal(options.population == "published")
+        if options.population
+        else joined.source == "ons-pfa"
+    )
+    if options.population_year and not options.population:
+        use_published = use_published & (joined.p3_year == options.population_year)
+    with_population = joined.mutate(
+        population=ibis.ifelse(use_published, joined.p3_population, joined.population),
+        population_year=ibis.ifelse(use_published, joined.p3_year, joined.wanted_year),
+        population_source=ibis.ifelse(
+            use_published,
+            "ONS Table P3, " + joined.vintage,
+            "ONS mid-year estimates " + joined.population_vintage.fill_null("(not in store)"),
+        ),
+    ).drop("p3_population", "p3_year", "wanted_year", "population_vintage")
+    areas = _reference.areas()
+    rated = with_population.join(areas.filter(_.kind.isin(["force", "transport"])), "area_code").drop("parent")
+    suppressed = rated.rate_suppressed.notnull() & ibis.literal(options.suppress)
+    raw_rate = rated.value / rated.population * 1000
+    rated = rated.mutate(
+        rate_per_1000=ibis.ifelse(suppressed, ibis.null("float64"), raw_rate),
+        rate_note=ibis.ifelse(suppressed, rated.rate_suppressed, ibis.null("string")),
+    ).drop("rate_suppressed")
+    return _with_change(_with_rank(rated)).rename(count="value")
+
+
+def _with_rank(table: ir.Table) -> ir.Table:
+    """Rank forces by rate within each offence and period: 1 = lowest rate, equal published rates share a rank."""
+    rankable = (table.kind == "force") & table.rate_per_1000.notnull()
+    key = ibis.ifelse(rankable, table.rate_per_1000.round(RANK_DECIMALS), ibis.null("float64"))
+    window = ibis.window(group_by=[table.offence, table.period_end, rankable], order_by=key)
+    return table.mutate(
+        rank=ibis.ifelse(rankable, ibis.rank().over(window) + 1, ibis.null("int64")),
+        ranked_of=ibis.ifelse(
+            rankable, key.count().over(group_by=[table.offence, table.period_end, rankable]), ibis.null("int64")
+        ),
+    )
+
+
+def _with_change(table: ir.Table) -> ir.Table:
+    """Year-on-year change against the best count for the same area and offence twelve months earlier."""
+    earlier = table.select(
+        "area_code", "offence", previous_count="value", period_end=_.period_end.add(ibis.interval(months=12))
+    )
+    joined = _left_lookup(table, earlier, ["area_code", "offence", "period_end"])
+    small = joined.previous_count < CHANGE_BASE_MINIMUM
+    change = joined.value - joined.previous_count
+    return joined.mutate(
+        change=change,
+        change_pct=ibis.ifelse(small, ibis.null("float64"), change / joined.previous_count * 100),
+        change_note=ibis.ifelse(
+            small, f"not shown: the base number is fewer than {CHANGE_BASE_MINIMUM}", ibis.null("string")
+        ),
+    )
+
+
+def area_totals(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Table:
+    """Regional, country and England and Wales totals summed from force figures, like for like.
+
+    A force with no figure (e.g. Greater Manchester from July 2019) is left out of the count, the population
+    and both years of the change, and named in ``excluded``, as ONS does ("England and Wales (excluding
+    Greater Manchester Police)"). England and Wales includes British Transport Police offences, which have
+    no resident population, as in the ONS tables.
+    """
+    forces = statistics(backend, options)
+    members = _reference.total_members()
+    rows = forces.join(members, "area_code")
+    has = rows["count"].notnull()
+    both = has & rows.previous_count.notnull()
+    totals = rows.group_by("total_code", "offence", "period_end").agg(
+        count=rows["count"].sum(where=has),
+        population=rows.population.sum(where=has & (rows.kind == "force")),
+        like_for_like_count=rows["count"].sum(where=both),
+        previous_count=rows.previous_count.sum(where=both),
+        excluded=rows.area_name.collect(where=~has & (rows.kind == "force"), order_by=rows.area_name),
+        sources=rows.source.collect(where=has, distinct=True),
+        vintages=rows.vintage.collect(where=has, distinct=True),
+    )
+    areas = _reference.areas().select("area_code", "area_name", "kind")
+    totals = totals.join(areas, totals.total_code == areas.area_code).drop("total_code")
+    change = totals.like_for_like_count - totals.previous_count
+    return totals.mutate(
+        rate_per_1000=totals["count"] / totals.population * 1000,
+        change=change,
+        change_pct=change / totals.previous_count * 100,
+    )
