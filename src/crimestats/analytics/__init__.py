@@ -1,0 +1,169 @@
+"""Queries over the store, returning Arrow tables (``.to_pandas()`` for pandas).
+
+These are the functions the CLI, reports and web app call, so a figure is the same everywhere it appears.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis import _
+
+from crimestats import reference
+from crimestats.analytics.figures import SOURCE_PRIORITY, Options, area_totals, best_counts, statistics
+from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
+from crimestats.periods import format_period, parse_period, period_label
+from crimestats.store import Store
+
+__all__ = [
+    "SOURCE_PRIORITY",
+    "Options",
+    "area_totals",
+    "available_periods",
+    "best_counts",
+    "force_profile",
+    "league_table",
+    "statistics",
+    "totals_table",
+]
+
+LEAGUE_COLUMNS = [
+    "force_code",
+    "force",
+    "count",
+    "population",
+    "rate_per_1000",
+    "rank",
+    "ranked_of",
+    "previous_count",
+    "change_pct",
+    "source",
+    "vintage",
+    "file_name",
+    "population_source",
+    "note",
+]
+
+
+def _check_source(options: Options) -> None:
+    if options.source is not None and options.source not in SOURCE_PRIORITY:
+        raise CrimestatsError(f"unknown source {options.source!r}; choose one of {', '.join(SOURCE_PRIORITY)}")
+
+
+def _note(row: dict[str, Any]) -> str | None:
+    notes = [row.get("reason"), row.get("rate_note"), row.get("change_note")]
+    return "; ".join(n for n in notes if n) or None
+
+
+def _whole(value: float | int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _finish(table: pa.Table) -> pa.Table:
+    rows = table.to_pylist()
+    for row in rows:
+        row["note"] = _note(row)
+        row["force_code"] = row["area_code"]
+        row["force"] = row["area_name"]
+        for key in ("rank", "ranked_of", "count", "previous_count"):
+            row[key] = _whole(row[key])
+    return pa.Table.from_pylist(rows).select([c for c in LEAGUE_COLUMNS if rows and c in rows[0]]) if rows else table
+
+
+def league_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
+    """Every force's count, rate per 1,000 residents, rank (1 = lowest rate) and change for one offence.
+
+    Sorted by rank; forces without a rate (City of London, suppressed; a force with no data) and British
+    Transport Police (no resident population) follow, unranked.
+    """
+    _check_source(options)
+    month = parse_period(period)
+    slug = reference.offence(offence or "total-excluding-fraud").slug
+    expr = statistics(store.backend, options).filter(_.offence == slug, _.period_end == month)
+    expr = expr.order_by([_.rank.isnull(), _.rank, _.kind, _.area_name])
+    result = expr.to_pyarrow()
+    if result.num_rows == 0:
+        raise _no_data(store, slug, month, options)
+    return _finish(result)
+
+
+def force_profile(store: Store, force: str, period: str, options: Options = Options()) -> dict[str, Any]:
+    """One force across every level of the offence classification for one period.
+
+    Returns ``{"force_code", "force", "period", "period_label", "rows": Arrow table}``; rows carry offence,
+    level, count, rate_per_1000, rank, ranked_of, change_pct, source, vintage and note.
+    """
+    _check_source(options)
+    month = parse_period(period)
+    area = reference.area(force)
+    if area.kind not in ("force", "transport"):
+        raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
+    offences = ibis.memtable(
+        [{"offence": o.slug, "offence_name": o.name, "level": o.level, "offence_order": i} for i, o in enumerate(reference.offences())]
+    )
+    expr = statistics(store.backend, options).filter(_.area_code == area.code, _.period_end == month)
+    expr = expr.join(offences, "offence").order_by("offence_order")
+    result = expr.to_pyarrow()
+    if result.num_rows == 0:
+        raise NoDataError(f"no figures for {area.name} in the {period_label(month)}; try `crimestats periods`")
+    rows = []
+    for row in result.to_pylist():
+        rows.append(
+            {
+                "offence": row["offence_name"],
+                "offence_slug": row["offence"],
+                "level": row["level"],
+                "count": _whole(row["count"]),
+                "rate_per_1000": row["rate_per_1000"],
+                "rank": _whole(row["rank"]),
+                "ranked_of": _whole(row["ranked_of"]),
+                "change_pct": row["change_pct"],
+                "source": row["source"],
+                "vintage": row["vintage"],
+                "note": _note(row),
+            }
+        )
+    return {
+        "force_code": area.code,
+        "force": area.name,
+        "period": format_period(month),
+        "period_label": period_label(month),
+        "rows": pa.Table.from_pylist(rows),
+    }
+
+
+def totals_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
+    """England and Wales, England, Wales and regional totals for one offence, like for like."""
+    _check_source(options)
+    month = parse_period(period)
+    slug = reference.offence(offence or "total-excluding-fraud").slug
+    order = {"national": 0, "country": 1, "region": 2}
+    result = area_totals(store.backend, options).filter(_.offence == slug, _.period_end == month).to_pyarrow()
+    if result.num_rows == 0:
+        raise _no_data(store, slug, month, options)
+    rows = sorted(result.to_pylist(), key=lambda r: (order[r["kind"]], r["area_code"]))
+    for row in rows:
+        excluded = row["excluded"] or []
+        row["area"] = row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")
+    keep = ["area_code", "area", "count", "population", "rate_per_1000", "previous_count", "change_pct", "excluded", "sources", "vintages"]
+    return pa.Table.from_pylist([{k: r[k] for k in keep} for r in rows])
+
+
+def available_periods(store: Store, options: Options = Options()) -> pa.Table:
+    """The 12-month periods the store can give figures for, with the sources that cover each."""
+    counts = best_counts(store.backend, options.source).filter(_.offence == "total-excluding-fraud")
+    expr = counts.group_by("period_end", "source").agg(forces=_.area_code.nunique()).order_by("period_end", "source")
+    rows = expr.to_pyarrow().to_pylist()
+    return pa.Table.from_pylist(
+        [{"period": format_period(r["period_end"]), "label": period_label(r["period_end"]), "source": r["source"], "areas": r["forces"]} for r in rows]
+    )
+
+
+def _no_data(store: Store, offence: str, month: dt.date, options: Options) -> NoDataError:
+    periods = sorted({r["period"] for r in available_periods(store, options).to_pylist()})
+    known = f"periods in the store: {', '.join(periods)}" if periods else "the store is empty: run `crimestats ingest PATH` first"
+    source = f" from {options.source}" if options.source else ""
+    return NoDataError(f"no {offence} figures{source} for the {period_label(month)}; {known}")

@@ -211,7 +211,11 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
         population_source=ibis.ifelse(
             use_published,
             "ONS Table P3, " + joined.vintage,
-            "ONS mid-year estimates " + joined.population_vintage.fill_null("(not in store)"),
+            "ONS mid-year estimates, mid-"
+            + joined.wanted_year.cast("string")
+            + " (release "
+            + joined.population_vintage.fill_null("not in store")
+            + ")",
         ),
     ).drop("p3_population", "p3_year", "wanted_year", "population_vintage")
     areas = _reference.areas()
