@@ -1,0 +1,3 @@
+from crimestats.cli import app
+
+app(prog_name="crimestats")
