@@ -142,8 +142,10 @@ def ingest(
     skipped = report.with_status("skipped")
     if skipped:
         out.print(f"skipped {len(skipped)} file(s) crimestats does not recognise:", highlight=False)
-        for result in skipped:
+        for result in skipped[:10]:
             out.print(f"  {result.path}", highlight=False)
+        if len(skipped) > 10:
+            out.print(f"  … and {len(skipped) - 10} more", highlight=False)
     failed = report.with_status("failed")
     for result in failed:
         err.print(f"[bold red]error:[/] {result.error}", highlight=False)
