@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from official import read_table
 from typer.testing import CliRunner
 
 from crimestats.cli import app
 from crimestats.store import Store
+from official import read_table
 
 runner = CliRunner()
 
@@ -33,7 +33,9 @@ def cli_store(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Store
 
 
 def test_table_json_has_the_contract_fields_and_published_values(cli_store: Store, data_dir: Path) -> None:
-    code, out, _ = run(cli_store, "table", "--period", "2019-09", "--offence", "Stalking and Harassment", "--format", "json")
+    code, out, _ = run(
+        cli_store, "table", "--period", "2019-09", "--offence", "Stalking and Harassment", "--format", "json"
+    )
     assert code == 0
     rows = json.loads(out)
     keys = {"force_code", "force", "count", "population", "rate_per_1000", "rank", "ranked_of", "change_pct", "source"}

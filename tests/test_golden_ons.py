@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from official import FORCE_CODE, HEADINGS, Published, ons_round, read_table
 
 from crimestats.analytics import Options, statistics
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.store import Store
+from official import FORCE_CODE, HEADINGS, Published, ons_round, read_table
 
 VINTAGES = ["2018-03", "2018-06", "2018-09", "2018-12", "2019-03", "2019-06", "2019-09", "2019-12"]
 
@@ -90,9 +90,14 @@ def test_rates_reproduce_p3(ons: dict, published: dict[str, dict[str, Published]
             low = row["count"] / (row["population"] + 50) * 1000
             high = row["count"] / (row["population"] - 50) * 1000
             reason = "population published rounded to 100" if low <= value <= high else "unexplained"
-            mismatches.append(f"{vintage} {code} {offence}: published {value:.3f}, ours {row['rate_per_1000']:.3f} ({reason})")
+            mismatches.append(
+                f"{vintage} {code} {offence}: published {value:.3f}, ours {row['rate_per_1000']:.3f} ({reason})"
+            )
     share = matched / (len(cells) - suppressed)
-    print(f"\nP3 rates: {matched} of {len(cells) - suppressed} match to 1 dp ({share:.2%}); {suppressed} suppressed in both")
+    print(
+        f"\nP3 rates: {matched} of {len(cells) - suppressed} match to 1 dp ({share:.2%}); "
+        f"{suppressed} suppressed in both"
+    )
     print("\n".join(mismatches))
     assert all("rounded to 100" in m for m in mismatches)
     assert share > 0.998

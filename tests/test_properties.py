@@ -22,7 +22,12 @@ from crimestats.sources._base import FIGURES_SCHEMA, LOOKUP_SCHEMA, POPULATIONS_
 from crimestats.store import Store
 
 FORCES = [f.code for f in reference.forces()]
-CODES = {"8N": "violence-with-injury", "46": "shoplifting", "28E": "residential-burglary", "92A": "trafficking-of-drugs"}
+CODES = {
+    "8N": "violence-with-injury",
+    "46": "shoplifting",
+    "28E": "residential-burglary",
+    "92A": "trafficking-of-drugs",
+}
 QUARTERS = [shift_months(dt.date(2016, 6, 1), 3 * i) for i in range(8)]
 
 
@@ -53,8 +58,12 @@ def _build(path: Path, data: dict) -> Store:
     lookup = [{"source_row": 1, "lad_code": lad, "lad_name": lad, "csp_code": None, "csp_name": None, "pfa_code": force}
               for force, lad in lads.items()]  # fmt: skip
     store = Store(path)
-    store._write(path, "figures", Batch("home-office", "2018-03", figures=pa.Table.from_pylist(figures, FIGURES_SCHEMA)))
-    store._write(path, "pops", Batch("ons-mye", "mid-2019", populations=pa.Table.from_pylist(populations, POPULATIONS_SCHEMA)))
+    store._write(
+        path, "figures", Batch("home-office", "2018-03", figures=pa.Table.from_pylist(figures, FIGURES_SCHEMA))
+    )
+    store._write(
+        path, "pops", Batch("ons-mye", "mid-2019", populations=pa.Table.from_pylist(populations, POPULATIONS_SCHEMA))
+    )
     store._write(path, "lookup", Batch("ons-lookup", "2023", lookup=pa.Table.from_pylist(lookup, LOOKUP_SCHEMA)))
     return store
 
@@ -88,7 +97,9 @@ def test_invariants(data: dict) -> None:
     for row in rows:
         # rate × population / 1000 = count (City of London's rate is suppressed, as ONS does).
         if row["rate_per_1000"] is not None:
-            assert math.isclose(row["rate_per_1000"] * row["population"] / 1000, row["count"], rel_tol=1e-9, abs_tol=1e-9)
+            assert math.isclose(
+                row["rate_per_1000"] * row["population"] / 1000, row["count"], rel_tol=1e-9, abs_tol=1e-9
+            )
         # change is consistent with the two counts.
         if row["previous_count"] is not None:
             assert row["change"] == row["count"] - row["previous_count"]

@@ -10,7 +10,7 @@ import io
 import json
 import math
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,19 +39,19 @@ out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     ons_pfa = "ons-pfa"
     ons_csp = "ons-csp"
     home_office = "home-office"
 
 
-class Population(str, Enum):
+class Population(StrEnum):
     published = "published"
     ons_mye = "ons-mye"
 
@@ -61,15 +61,22 @@ class State:
 
 
 PeriodOption = Annotated[
-    str, typer.Option("--period", "-p", help="Quarter end of the 12-month period, e.g. 2019-09 = year ending September 2019.")
+    str,
+    typer.Option(
+        "--period", "-p", help="Quarter end of the 12-month period, e.g. 2019-09 = year ending September 2019."
+    ),
 ]
 OffenceOption = Annotated[
     str | None,
-    typer.Option("--offence", "-o", help="Offence name or slug, e.g. 'stalking-and-harassment' (default: total excluding fraud)."),
+    typer.Option(
+        "--offence", "-o", help="Offence name or slug, e.g. 'stalking-and-harassment' (default: total excluding fraud)."
+    ),
 ]
 SourceOption = Annotated[
     Source | None,
-    typer.Option("--source", "-s", help="Use only this source (default: ONS force tables, then ONS CSP table, then Home Office)."),
+    typer.Option(
+        "--source", "-s", help="Use only this source (default: ONS force tables, then ONS CSP table, then Home Office)."
+    ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 PopulationOption = Annotated[
@@ -93,7 +100,9 @@ def main(
     State.db = db
 
 
-def _options(source: Source | None, population: Population | None, population_year: int | None, no_suppress: bool) -> Options:
+def _options(
+    source: Source | None, population: Population | None, population_year: int | None, no_suppress: bool
+) -> Options:
     return Options(
         source=source.value if source else None,
         population=population.value if population else None,
@@ -123,7 +132,12 @@ def ingest(
     In a folder, files crimestats does not recognise are listed as skipped; a named file it cannot read is an error.
     """
     try:
-        with _store() as store, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+        with (
+            _store() as store,
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+            ) as bar,
+        ):
             task = bar.add_task("ingesting", total=None)
 
             def progress(path: Path, number: int, total: int) -> None:
@@ -134,7 +148,9 @@ def ingest(
         _fail(error)
     for result in report.results:
         if result.status == "ingested":
-            out.print(f"ingested   {result.path}  ({result.source} {result.vintage}, {result.rows:,} rows)", highlight=False)
+            out.print(
+                f"ingested   {result.path}  ({result.source} {result.vintage}, {result.rows:,} rows)", highlight=False
+            )
         elif result.status == "unchanged":
             out.print(f"unchanged  {result.path}  (already in the store)", highlight=False)
         for warning in result.warnings:
@@ -166,7 +182,9 @@ def league(
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
     try:
         with _store(read_only=True) as store:
-            rows = analytics.league_table(store, period, offence, _options(source, population, population_year, no_suppress))
+            rows = analytics.league_table(
+                store, period, offence, _options(source, population, population_year, no_suppress)
+            )
     except CrimestatsError as error:
         _fail(error)
     name = reference.offence(offence or "total-excluding-fraud").name
@@ -186,7 +204,9 @@ def force(
     """One force across offence groups and subgroups: count, rate, rank among forces and change."""
     try:
         with _store(read_only=True) as store:
-            profile = analytics.force_profile(store, name, period, _options(source, population, population_year, no_suppress))
+            profile = analytics.force_profile(
+                store, name, period, _options(source, population, population_year, no_suppress)
+            )
     except CrimestatsError as error:
         _fail(error)
     rows = profile["rows"].to_pylist()
@@ -223,7 +243,12 @@ def periods(source: SourceOption = None, format: FormatOption = Format.table) ->
             rows = analytics.available_periods(store, _options(source, None, None, False))
     except CrimestatsError as error:
         _fail(error)
-    _emit(rows.to_pylist(), format, "Periods in the store", {"period": "Period", "label": "", "source": "Source", "areas": "Areas"})
+    _emit(
+        rows.to_pylist(),
+        format,
+        "Periods in the store",
+        {"period": "Period", "label": "", "source": "Source", "areas": "Areas"},
+    )
 
 
 @app.command()
@@ -234,7 +259,15 @@ def files(format: FormatOption = Format.table) -> None:
             rows = store.files()
     except CrimestatsError as error:
         _fail(error)
-    view = {"file_name": "File", "source": "Source", "vintage": "Vintage", "revision": "Rev", "rows": "Rows", "ingested_at": "Ingested", "sha256": "sha256"}
+    view = {
+        "file_name": "File",
+        "source": "Source",
+        "vintage": "Vintage",
+        "revision": "Rev",
+        "rows": "Rows",
+        "ingested_at": "Ingested",
+        "sha256": "sha256",
+    }
     _emit(rows, format, "Files in the store", view)
 
 
@@ -249,8 +282,13 @@ def offences(format: FormatOption = Format.table) -> None:
 def forces(format: FormatOption = Format.table) -> None:
     """The 43 territorial police forces with their ONS codes and regions."""
     names = {a.code: a.name for a in reference.areas()}
-    rows = [{"code": a.code, "name": a.name, "region": names.get(a.parent or ""), "aliases": "; ".join(a.aliases)} for a in reference.forces()]
-    _emit(rows, format, "Police forces", {"code": "Code", "name": "Force", "region": "Region", "aliases": "Also known as"})
+    rows = [
+        {"code": a.code, "name": a.name, "region": names.get(a.parent or ""), "aliases": "; ".join(a.aliases)}
+        for a in reference.forces()
+    ]
+    _emit(
+        rows, format, "Police forces", {"code": "Code", "name": "Force", "region": "Region", "aliases": "Also known as"}
+    )
 
 
 # ---- formatting -------------------------------------------------------------------------------------------
@@ -314,11 +352,19 @@ def _emit(rows: list[dict[str, Any]], format: Format, title: str, view: dict[str
     else:
         table = Table(title=title, title_justify="left")
         for key, heading in view.items():
-            table.add_column(heading, justify="right" if key in ("count", "population", "rate_per_1000", "change_pct", "rank") else "left")
+            table.add_column(
+                heading,
+                justify="right" if key in ("count", "population", "rate_per_1000", "change_pct", "rank") else "left",
+            )
         for row in rows:
             table.add_row(*[_cell(key, row) for key in view])
         out.print(table)
-        out.print("Source: police recorded crime, Home Office; ONS. '..' = not available. Police recorded crime is not accredited official statistics.", style="dim", highlight=False)
+        out.print(
+            "Source: police recorded crime, Home Office; ONS. '..' = not available. "
+            "Police recorded crime is official statistics, not accredited official statistics.",
+            style="dim",
+            highlight=False,
+        )
 
 
 def _csv_value(value: Any) -> Any:

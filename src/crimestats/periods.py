@@ -20,9 +20,10 @@ __all__ = [
     "shift_months",
 ]
 
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS = [
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+]
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 

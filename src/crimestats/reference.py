@@ -60,7 +60,7 @@ class Offence:
 
 
 def normalise_name(text: str) -> str:
-    """``'Stalking and harassment 5'`` → ``'stalking and harassment'``; ``'Devon & Cornwall'`` → ``'devon and cornwall'``."""
+    """Names for matching: ``'Stalking and harassment 5'`` → ``'stalking and harassment'``, ``&`` → ``and``."""
     text = re.sub(r"\[note \d+\]", "", str(text), flags=re.IGNORECASE)
     text = text.replace("&", " and ").replace("-", " ").replace("(", " ").replace(")", " ")
     text = re.sub(r"[\d,\s]+$", "", text.strip())  # footnote digits glued to the end
@@ -133,7 +133,9 @@ def area(name_or_code: str) -> Area:
     """The area a name, alias, slug or code denotes; :class:`UnknownAreaError` if none."""
     found = find_area(name_or_code)
     if found is None:
-        raise UnknownAreaError(f"unknown force or area {name_or_code!r} (try a name like 'Wiltshire' or a code like E23000038)")
+        raise UnknownAreaError(
+            f"unknown force or area {name_or_code!r} (try a name like 'Wiltshire' or a code like E23000038)"
+        )
     return found
 
 

@@ -145,7 +145,11 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
                 [path.name, digest, batch.source, batch.vintage, batch.revision, dt.datetime.now(dt.UTC)],
             ).fetchone()[0]  # type: ignore[index]
-            for name, arrow in (("figures", batch.figures), ("populations", batch.populations), ("lookup", batch.lookup)):
+            for name, arrow in (
+                ("figures", batch.figures),
+                ("populations", batch.populations),
+                ("lookup", batch.lookup),
+            ):
                 if arrow.num_rows:
                     con.register("incoming", arrow)
                     con.execute(f"INSERT INTO {name} SELECT {file_id} AS file_id, * FROM incoming")
@@ -154,7 +158,7 @@ class Store:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return batch.figures.num_rows + batch.populations.num_rows + batch.lookup.num_rows
+        return int(batch.figures.num_rows + batch.populations.num_rows + batch.lookup.num_rows)
 
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None

@@ -102,7 +102,10 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
     if area.kind not in ("force", "transport"):
         raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
     offences = ibis.memtable(
-        [{"offence": o.slug, "offence_name": o.name, "level": o.level, "offence_order": i} for i, o in enumerate(reference.offences())]
+        [
+            {"offence": o.slug, "offence_name": o.name, "level": o.level, "offence_order": i}
+            for i, o in enumerate(reference.offences())
+        ]
     )
     expr = statistics(store.backend, options).filter(_.area_code == area.code, _.period_end == month)
     expr = expr.join(offences, "offence").order_by("offence_order")
@@ -148,7 +151,18 @@ def totals_table(store: Store, period: str, offence: str | None = None, options:
     for row in rows:
         excluded = row["excluded"] or []
         row["area"] = row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")
-    keep = ["area_code", "area", "count", "population", "rate_per_1000", "previous_count", "change_pct", "excluded", "sources", "vintages"]
+    keep = [
+        "area_code",
+        "area",
+        "count",
+        "population",
+        "rate_per_1000",
+        "previous_count",
+        "change_pct",
+        "excluded",
+        "sources",
+        "vintages",
+    ]
     return pa.Table.from_pylist([{k: r[k] for k in keep} for r in rows])
 
 
@@ -158,12 +172,24 @@ def available_periods(store: Store, options: Options = Options()) -> pa.Table:
     expr = counts.group_by("period_end", "source").agg(forces=_.area_code.nunique()).order_by("period_end", "source")
     rows = expr.to_pyarrow().to_pylist()
     return pa.Table.from_pylist(
-        [{"period": format_period(r["period_end"]), "label": period_label(r["period_end"]), "source": r["source"], "areas": r["forces"]} for r in rows]
+        [
+            {
+                "period": format_period(r["period_end"]),
+                "label": period_label(r["period_end"]),
+                "source": r["source"],
+                "areas": r["forces"],
+            }
+            for r in rows
+        ]
     )
 
 
 def _no_data(store: Store, offence: str, month: dt.date, options: Options) -> NoDataError:
     periods = sorted({r["period"] for r in available_periods(store, options).to_pylist()})
-    known = f"periods in the store: {', '.join(periods)}" if periods else "the store is empty: run `crimestats ingest PATH` first"
+    known = (
+        f"periods in the store: {', '.join(periods)}"
+        if periods
+        else "the store is empty: run `crimestats ingest PATH` first"
+    )
     source = f" from {options.source}" if options.source else ""
     return NoDataError(f"no {offence} figures{source} for the {period_label(month)}; {known}")

@@ -14,10 +14,25 @@ from crimestats import reference
 def areas() -> ir.Table:
     """code, name, kind, parent, rate_suppressed."""
     rows = [
-        {"area_code": a.code, "area_name": a.name, "kind": a.kind, "parent": a.parent, "rate_suppressed": a.rate_suppressed}
+        {
+            "area_code": a.code,
+            "area_name": a.name,
+            "kind": a.kind,
+            "parent": a.parent,
+            "rate_suppressed": a.rate_suppressed,
+        }
         for a in reference.areas()
     ]
-    return ibis.memtable(rows, schema={"area_code": "string", "area_name": "string", "kind": "string", "parent": "string", "rate_suppressed": "string"})
+    return ibis.memtable(
+        rows,
+        schema={
+            "area_code": "string",
+            "area_name": "string",
+            "kind": "string",
+            "parent": "string",
+            "rate_suppressed": "string",
+        },
+    )
 
 
 @functools.cache

@@ -143,7 +143,13 @@ def best_counts(backend: ibis.BaseBackend, source: str | None = None) -> ir.Tabl
     priority = ibis.cases(*[(counts.source == name, rank) for rank, name in enumerate(SOURCE_PRIORITY)], else_=99)
     order = ibis.row_number().over(
         group_by=["area_code", "offence", "period_end"],
-        order_by=[counts.value.isnull(), priority, counts.vintage.desc(), counts.revision.desc(), counts.file_id.desc()],
+        order_by=[
+            counts.value.isnull(),
+            priority,
+            counts.vintage.desc(),
+            counts.revision.desc(),
+            counts.file_id.desc(),
+        ],
     )
     return counts.mutate(pick=order).filter(_.pick == 0).drop("pick")
 
@@ -199,9 +205,7 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
     joined = _left_lookup(counts, p3, ["file_id", "area_code"])
     joined = _left_lookup(joined, mye.rename(wanted_year="year"), ["area_code", "wanted_year"])
     use_published = (
-        ibis.literal(options.population == "published")
-        if options.population
-        else joined.source == "ons-pfa"
+        ibis.literal(options.population == "published") if options.population else joined.source == "ons-pfa"
     )
     if options.population_year and not options.population:
         use_published = use_published & (joined.p3_year == options.population_year)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 from collections.abc import Sequence
@@ -161,9 +160,7 @@ class Sheet:
 def read_workbook(path: Path) -> dict[str, Sheet]:
     """Every sheet of a workbook, keyed by its name with surrounding spaces removed."""
     book = CalamineWorkbook.from_path(str(path))
-    return {
-        name.strip(): Sheet(path.name, name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names
-    }
+    return {name.strip(): Sheet(path.name, name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names}
 
 
 def read_csv(path: Path) -> Sheet:

@@ -53,7 +53,9 @@ def read(path: Path) -> Batch:
         if not pfa_code and not pfa_name:
             continue
         if sheet.is_blank(index, list(columns)):
-            warnings.append(f"{sheet.file}, row {index + 1}: no figures for {sheet.text(index, 3) or pfa_name!r}; skipped")
+            warnings.append(
+                f"{sheet.file}, row {index + 1}: no figures for {sheet.text(index, 3) or pfa_name!r}; skipped"
+            )
             continue
         force = resolve_area(sheet, index, pfa_code, pfa_name, warnings)
         if force is None or force.kind != "force":
@@ -104,7 +106,9 @@ def _offence_columns(sheet: Sheet, header: int) -> dict[int, str]:
         else:
             columns[column] = offence.slug
     if unknown:
-        raise sheet.error(f"unknown offence column heading(s): {', '.join(map(repr, unknown))}", header, min(unknown.values()))
+        raise sheet.error(
+            f"unknown offence column heading(s): {', '.join(map(repr, unknown))}", header, min(unknown.values())
+        )
     return columns
 
 

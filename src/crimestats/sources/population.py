@@ -77,7 +77,9 @@ def read_mye(path: Path) -> Batch:
 
 def recognise_lookup(probe: Probe) -> bool:
     first = probe.rows[0] if probe.rows else ()
-    return any(re.match(r"^LAD\d\dCD$", c.strip()) for c in first) and any(re.match(r"^PFA\d\dCD$", c.strip()) for c in first)
+    return any(re.match(r"^LAD\d\dCD$", c.strip()) for c in first) and any(
+        re.match(r"^PFA\d\dCD$", c.strip()) for c in first
+    )
 
 
 def read_lookup(path: Path) -> Batch:
