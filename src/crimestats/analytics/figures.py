@@ -228,7 +228,14 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
     raw_rate = rated.value / rated.population * 1000
     rated = rated.mutate(
         rate_per_1000=ibis.ifelse(suppressed, ibis.null("float64"), raw_rate),
-        rate_note=ibis.ifelse(suppressed, rated.rate_suppressed, ibis.null("string")),
+        rate_note=ibis.cases(
+            (suppressed, rated.rate_suppressed),
+            (
+                rated.population.isnull() & rated.value.notnull(),
+                "no population for mid-" + rated.population_year.cast("string") + " in the store (see --population-year)",
+            ),
+            else_=ibis.null("string"),
+        ),
     ).drop("rate_suppressed")
     return _with_change(_with_rank(rated)).rename(count="value")
 
