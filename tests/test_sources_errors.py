@@ -18,9 +18,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import table_counts
 from openpyxl.workbook.workbook import Workbook
 
+from conftest import table_counts
 from crimestats.errors import SourceError, UnrecognisedFileError
 from crimestats.sources import Batch, ons_pfa, population, read_file
 from crimestats.store import Store
@@ -116,7 +116,7 @@ def pfa_workbook(change: Callable[[Workbook], None]) -> Callable[[Path, Path], P
 def mye_workbook(data_dir: Path, folder: Path, change: Callable[[Workbook], None] | None = None) -> Path:
     """A small copy of the mid-year estimates workbook (cover sheet and the top of MYE4), changed by ``change``."""
     book = openpyxl.Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for name, rows in mye_sheets(data_dir).items():
         sheet = book.create_sheet(name)
         for row in rows:
