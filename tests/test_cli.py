@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from crimestats.cli import app
 from crimestats.store import Store
+
 from official import read_table
 
 runner = CliRunner()

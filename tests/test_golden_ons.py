@@ -16,6 +16,7 @@ from crimestats import reference
 from crimestats.analytics import Options, area_totals, statistics
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.store import Store
+
 from official import FORCE_CODE, HEADINGS, Published, ons_round, read_table
 
 VINTAGES = ["2018-03", "2018-06", "2018-09", "2018-12", "2019-03", "2019-06", "2019-09", "2019-12"]

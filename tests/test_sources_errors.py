@@ -20,10 +20,11 @@ import openpyxl
 import pytest
 from openpyxl.workbook.workbook import Workbook
 
-from conftest import table_counts
 from crimestats.errors import SourceError, UnrecognisedFileError
 from crimestats.sources import Batch, ons_pfa, population, read_file
 from crimestats.store import Store
+
+from conftest import table_counts
 
 HOME_OFFICE = Path("home-office/prc-pfa-mar2013-onwards-tables201718.csv")
 ONS_PFA = Path("ons-pfa-tables/policeforceareatablesyearendingjune2019.xlsx")

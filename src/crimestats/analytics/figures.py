@@ -232,7 +232,9 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
             (suppressed, rated.rate_suppressed),
             (
                 rated.population.isnull() & rated.value.notnull(),
-                "no population for mid-" + rated.population_year.cast("string") + " in the store (see --population-year)",
+                "no population for mid-"
+                + rated.population_year.cast("string")
+                + " in the store (see --population-year)",
             ),
             else_=ibis.null("string"),
         ),
