@@ -40,12 +40,6 @@ LAST = -1  # expected row: the last record of the bad file (a cut-off file fails
 # --- small helpers -------------------------------------------------------------------------------------------
 
 
-def letter(index: int) -> str:
-    """0-based column index → spreadsheet letter (the files used here are narrower than 26 columns)."""
-    assert 0 <= index < 26
-    return chr(ord("A") + index)
-
-
 def read_rows(path: Path) -> list[list[str]]:
     """A CSV file as records (a cell may hold a line break, so a record is not always one line)."""
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
