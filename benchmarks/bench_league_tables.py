@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,6 +33,7 @@ import duckdb
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from crimestats import reference
 from crimestats.analytics import Options
@@ -64,12 +66,12 @@ def timed(step: Callable[[], T], repeat: int) -> tuple[list[float], T]:
     return seconds, result
 
 
-def fresh_ingest(data_dir: Path, workdir: Path, number: list[int]) -> Store:
-    """Ingest ``data_dir`` into a new store file under ``workdir`` (a new file on every call)."""
-    number[0] += 1
-    store = Store(workdir / f"bench-{number[0]}.duckdb")
-    store.ingest([data_dir])
-    return store
+def ingest_fresh(data_dir: Path, workdir: Path) -> Path:
+    """Ingest ``data_dir`` into a new store file under ``workdir``; the store is closed (checkpointed) after."""
+    path = Path(tempfile.mkdtemp(dir=workdir)) / "bench.duckdb"
+    with Store(path) as store:
+        store.ingest([data_dir])
+    return path
 
 
 # ---------------------------------------------------------------------------------- pandas baseline
@@ -98,7 +100,8 @@ def month_index(dates: pd.Series) -> pd.Series:
 
 
 def month_to_date(months: pd.Series) -> pd.Series:
-    return pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1})
+    dates = pd.to_datetime(pd.DataFrame({"year": months // 12, "month": months % 12 + 1, "day": 1}))
+    return dates.astype("datetime64[s]")
 
 
 def sum_all_or_null(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -238,9 +241,9 @@ def pandas_statistics(raw: RawTables, source: str | None = None) -> pd.DataFrame
 # ---------------------------------------------------------------------------------------- comparison
 
 
-def crimestats_frame(table: object) -> pd.DataFrame:
-    frame: pd.DataFrame = table.to_pandas()  # type: ignore[attr-defined]
-    frame["period_end"] = pd.to_datetime(frame["period_end"])
+def crimestats_frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    frame["period_end"] = pd.to_datetime(frame["period_end"]).astype("datetime64[s]")
     for column in ("rank", "ranked_of"):
         frame[column] = frame[column].astype("Int64")
     return frame
@@ -319,20 +322,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def store_summary(store: Store) -> str:
-    files, figures = store.con.execute("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM figures)").fetchone()  # type: ignore[misc]
+    row = store.con.execute("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM figures)").fetchone()
+    files, figures = row if row else (0, 0)
     return f"{files} files, {figures:,} figure rows"
+
+
+def run_crimestats(store: Store, source: str | None) -> pa.Table:
+    return crimestats_statistics(store.backend, Options(source=source)).to_pyarrow()
 
 
 def league_steps(store: Store, raw: RawTables, repeat: int) -> list[tuple[str, float, str]]:
     """Time crimestats and pandas on each source selection, check they agree, and return table rows."""
     rows = []
     for label, source in (("all sources", None), ("home-office", "home-office")):
-        ours_times, ours = timed(lambda s=source: crimestats_statistics(store.backend, Options(source=s)).to_pyarrow(), repeat)  # type: ignore[misc]
-        base_times, base = timed(lambda s=source: pandas_statistics(raw, s), repeat)  # type: ignore[misc]
+        ours_times, ours = timed(partial(run_crimestats, store, source), repeat)
+        base_times, base = timed(partial(pandas_statistics, raw, source), repeat)
         check_same(label, base, crimestats_frame(ours))
-        ratio = stats.median(ours_times) / stats.median(base_times)
-        rows.append((f"league tables, {label}: crimestats", stats.median(ours_times), f"{ratio:.1f}x"))
-        rows.append((f"league tables, {label}: pandas", stats.median(base_times), ""))
+        ours_median, base_median = stats.median(ours_times), stats.median(base_times)
+        rows.append((f"league tables, {label}: crimestats", ours_median, f"{ours_median / base_median:.1f}x"))
+        rows.append((f"league tables, {label}: pandas", base_median, ""))
     return rows
 
 
@@ -341,14 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     print(*machine_info(), sep="\n")
     print(f"data: {args.data}, repeat: {args.repeat}\n")
     with tempfile.TemporaryDirectory(prefix="crimestats-bench-") as workdir:
-        counter = [0]
-        ingest_times, store = timed(lambda: fresh_ingest(args.data, Path(workdir), counter), args.repeat)
-        try:
-            read_times, raw = timed(lambda: read_raw(store), args.repeat)
+        ingest_times, path = timed(partial(ingest_fresh, args.data, Path(workdir)), args.repeat)
+        with Store(path) as store:
+            read_times, raw = timed(partial(read_raw, store), args.repeat)
             league = league_steps(store, raw, args.repeat)
             summary = store_summary(store)
-        finally:
-            store.close()
     print()
     print_table(
         [

@@ -10,9 +10,10 @@ import io
 import json
 import math
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import pyarrow as pa
 import typer
@@ -25,6 +26,8 @@ from crimestats.analytics import Options
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period, period_label
 from crimestats.store import Store, default_path
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help=(
@@ -118,7 +121,21 @@ def _store(read_only: bool = False) -> Store:
     return Store(path, read_only=read_only)
 
 
-def _fail(error: CrimestatsError) -> None:
+def _query(function: Callable[..., T], *args: Any) -> T:
+    """Open the store read-only, make one library call, and turn a library error into one line and exit 1."""
+    try:
+        with _store(read_only=True) as store:
+            return function(store, *args)
+    except CrimestatsError as error:
+        _fail(error)
+
+
+def _title(offence: str | None, period: str) -> str:
+    """'Stalking and harassment, year ending September 2019'."""
+    return f"{reference.offence(offence or 'total-excluding-fraud').name}, {period_label(parse_period(period))}"
+
+
+def _fail(error: CrimestatsError) -> NoReturn:
     err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
@@ -180,15 +197,9 @@ def league(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
-    try:
-        with _store(read_only=True) as store:
-            rows = analytics.league_table(
-                store, period, offence, _options(source, population, population_year, no_suppress)
-            )
-    except CrimestatsError as error:
-        _fail(error)
-    name = reference.offence(offence or "total-excluding-fraud").name
-    _emit(rows.to_pylist(), format, f"{name}, {period_label(parse_period(period))}", LEAGUE_VIEW)
+    options = _options(source, population, population_year, no_suppress)
+    rows = _query(analytics.league_table, period, offence, options)
+    _emit(rows.to_pylist(), format, _title(offence, period), LEAGUE_VIEW)
 
 
 @app.command()
@@ -202,13 +213,7 @@ def force(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """One force across offence groups and subgroups: count, rate, rank among forces and change."""
-    try:
-        with _store(read_only=True) as store:
-            profile = analytics.force_profile(
-                store, name, period, _options(source, population, population_year, no_suppress)
-            )
-    except CrimestatsError as error:
-        _fail(error)
+    profile = _query(analytics.force_profile, name, period, _options(source, population, population_year, no_suppress))
     rows = profile["rows"].to_pylist()
     if format is Format.json:
         out.print(_json({**profile, "rows": rows}), highlight=False)
@@ -226,23 +231,14 @@ def totals(
     population_year: PopulationYearOption = None,
 ) -> None:
     """England and Wales, England, Wales and regional totals, like for like when a force's data is missing."""
-    try:
-        with _store(read_only=True) as store:
-            rows = analytics.totals_table(store, period, offence, _options(source, population, population_year, False))
-    except CrimestatsError as error:
-        _fail(error)
-    name = reference.offence(offence or "total-excluding-fraud").name
-    _emit(rows.to_pylist(), format, f"{name}, {period_label(parse_period(period))}", TOTALS_VIEW)
+    rows = _query(analytics.totals_table, period, offence, _options(source, population, population_year, False))
+    _emit(rows.to_pylist(), format, _title(offence, period), TOTALS_VIEW)
 
 
 @app.command()
 def periods(source: SourceOption = None, format: FormatOption = Format.table) -> None:
     """The 12-month periods the store holds figures for, and from which source."""
-    try:
-        with _store(read_only=True) as store:
-            rows = analytics.available_periods(store, _options(source, None, None, False))
-    except CrimestatsError as error:
-        _fail(error)
+    rows = _query(analytics.available_periods, _options(source, None, None, False))
     _emit(
         rows.to_pylist(),
         format,
@@ -254,11 +250,7 @@ def periods(source: SourceOption = None, format: FormatOption = Format.table) ->
 @app.command()
 def files(format: FormatOption = Format.table) -> None:
     """Provenance: every stored file with its sha256, source, vintage and when it was ingested."""
-    try:
-        with _store(read_only=True) as store:
-            rows = store.files()
-    except CrimestatsError as error:
-        _fail(error)
+    rows = _query(Store.files)
     view = {
         "file_name": "File",
         "source": "Source",
