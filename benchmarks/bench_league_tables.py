@@ -43,6 +43,7 @@ from crimestats.store import Store
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The rules below are written out here rather than imported, so the baseline is an independent check.
 SOURCE_PRIORITY = ("ons-pfa", "ons-csp", "home-office")
 QUARTER_SHIFTS = (0, 3, 6, 9)
 CHANGE_BASE_MINIMUM = 50
@@ -106,14 +107,18 @@ def month_to_date(months: pd.Series) -> pd.Series:
 
 def sum_all_or_null(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Sum ``value`` by ``keys``; NaN when any part is NaN (a missing figure is not a zero)."""
-    grouped = frame.assign(missing=frame["value"].isna()).groupby(keys, as_index=False, sort=False)
+    grouped = frame.assign(missing=frame["value"].isna()).groupby(keys, as_index=False, sort=False, dropna=False)
     summed = grouped.agg(value=("value", "sum"), missing=("missing", "any"))
     summed.loc[summed["missing"], "value"] = np.nan
     return summed.drop(columns="missing")
 
 
 def twelve_month_from_quarters(figures: pd.DataFrame) -> pd.DataFrame:
-    """12-month totals to each quarter end Q where the file has the area's quarters Q, Q-3, Q-6 and Q-9."""
+    """12-month totals to each quarter end Q where the file has the area's quarters Q, Q-3, Q-6 and Q-9.
+
+    A missing quarterly value makes the total missing (crimestats' SQL ``sum`` would skip it instead; the
+    official files have no missing quarterly values, so the two agree on them).
+    """
     quarters = figures.loc[(figures["measure"] == "count") & (figures["months"] == 3)]
     quarters = quarters.assign(month=month_index(quarters["period_end"]))
     leaf = sum_all_or_null(quarters, ["file_id", "area_code", "offence", "month"])

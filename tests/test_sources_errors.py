@@ -235,7 +235,7 @@ def _latin1(data_dir: Path, folder: Path) -> Path:
 
 CASES = [
     # Home Office open data CSV (header + 300 rows); Force Name is column C, Offence Code G, the count H.
-    Case("home-office-cut-in-half", "home-office", _home_office_cut, row=LAST, column="G", says=("offence code",)),
+    Case("home-office-cut-in-half", "home-office", _home_office_cut, row=LAST, says=("truncated",)),
     Case("home-office-not-utf8", "home-office", _latin1, says=("UTF-8",)),
     Case(
         "home-office-offence-code-header-misspelt",
@@ -357,7 +357,7 @@ CASES = [
         says=("'12x'",),
     ),
     # ONS Table C2 CSV: title rows, a header record (row 8) whose cells hold line breaks, Avon and Somerset on row 10.
-    Case("csp-cut-in-half", "ons-csp", _csp_cut, row=LAST, column="H", says=("empty cell",)),
+    Case("csp-cut-in-half", "ons-csp", _csp_cut, row=LAST, says=("truncated",)),
     Case(
         "csp-force-code-header-misspelt",
         "ons-csp",
@@ -439,7 +439,7 @@ CASES = [
         says=("'12x'",),
     ),
     # LA → CSP → PFA lookup CSV: LAD23CD, LAD23NM, CSP23CD, CSP23NM, PFA23CD (column E), PFA23NM, ObjectId.
-    Case("lookup-cut-in-force-code", "ons-lookup", _lookup_cut_in_force_code, row=LAST, column="E", says=("'E23",)),
+    Case("lookup-cut-in-force-code", "ons-lookup", _lookup_cut_in_force_code, row=LAST, says=("truncated",)),
     Case(
         "lookup-name-header-misspelt",
         "ons-lookup",

@@ -81,7 +81,7 @@ def _twelve_month_from_quarters(figures: ir.Table) -> ir.Table:
     A total exists only where the area has figures for all four quarters in the same file.
     """
     quarters = figures.filter(_.measure == "count", _.months == 3)
-    leaf = quarters.group_by("file_id", "area_code", "offence", "period_end").agg(value=_.value.sum())
+    leaf = quarters.group_by("file_id", "area_code", "offence", "period_end").agg(value=_all_or_null(_.value))
     present = quarters.select("file_id", "area_code", "period_end").distinct()
     shifts = ibis.memtable({"shift": [0, 3, 6, 9]}, schema={"shift": "int64"})
     windows = (
@@ -94,7 +94,7 @@ def _twelve_month_from_quarters(figures: ir.Table) -> ir.Table:
     contributions = leaf.cross_join(shifts).mutate(target=_.period_end + _.shift.as_interval("M"))
     joined = contributions.join(windows, ["file_id", "area_code", "target"])
     return joined.group_by("file_id", "area_code", "offence", period_end=_.target).agg(
-        value=_.value.sum(), symbol=ibis.null("string"), reason=ibis.null("string")
+        value=_all_or_null(_.value), symbol=ibis.null("string"), reason=ibis.null("string")
     )
 
 

@@ -150,7 +150,20 @@ class Sheet:
         return cells[column] if column < len(cells) else ""
 
     def text(self, row: int, column: int) -> str:
-        return str(self.cell(row, column)).strip()
+        """A cell as text, whitespace collapsed; a whole number stored as a number reads as ``'80'``, not ``'80.0'``."""
+        value = self.cell(row, column)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return " ".join(str(value).split())
+
+    def headings(self, row: int) -> list[str]:
+        """The cells of a header row as text, whitespace collapsed."""
+        return [self.text(row, column) for column in range(len(self.rows[row]))]
+
+    def require_width(self, row: int, width: int) -> None:
+        """A CSV row shorter than its header means a damaged or truncated file."""
+        if len(self.rows[row]) < width:
+            raise self.error(f"has {len(self.rows[row])} cells but the header has {width}; is the file truncated?", row)
 
     def is_blank(self, row: int, columns: Sequence[int]) -> bool:
         """Whether every one of these cells of a row is empty."""
@@ -169,7 +182,10 @@ def read_csv(path: Path) -> Sheet:
         text = path.read_text(encoding="utf-8-sig", errors="strict")
     except UnicodeDecodeError as exc:
         raise SourceError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=path.name) from exc
-    return Sheet(path.name, None, [list(row) for row in csv.reader(io.StringIO(text))])
+    sheet = Sheet(path.name, None, [list(row) for row in csv.reader(io.StringIO(text))])
+    if text and not text.endswith(("\n", "\r")):
+        raise sheet.error("ends in the middle of a line; the file looks truncated", len(sheet.rows) - 1)
+    return sheet
 
 
 def read_sheets(path: Path) -> list[Sheet]:
@@ -232,6 +248,8 @@ def resolve_area(sheet: Sheet, row: int, code: str, name: str, warnings: list[st
             f"{sheet.file}, row {row + 1}: code {code} is {by_code.name} but the name is {name!r}; used {by_name.name}"
         )
         return by_name
+    if by_code and not by_name:
+        warnings.append(f"{sheet.file}, row {row + 1}: name {name!r} is not known for {code}; used {by_code.name}")
     return by_code or by_name
 
 

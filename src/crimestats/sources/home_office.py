@@ -48,15 +48,15 @@ def read(path: Path) -> Batch:
 
 
 def _header_row(sheet: Sheet) -> int | None:
-    for index, cells in enumerate(sheet.rows[:20]):
-        texts = [str(c).strip().lower() for c in cells]
+    for index in range(min(20, len(sheet.rows))):
+        texts = [t.lower() for t in sheet.headings(index)]
         if "force name" in texts and "financial year" in texts:
             return index
     return None
 
 
 def _columns(sheet: Sheet, header: int) -> dict[str, int]:
-    names = {str(c).strip(): i for i, c in enumerate(sheet.rows[header])}
+    names = {name: i for i, name in enumerate(sheet.headings(header))}
     found = {column: names[column] for column in REQUIRED if column in names}
     for column in REQUIRED:
         if column not in found:
@@ -75,6 +75,7 @@ def _read_sheet(sheet: Sheet, header: int) -> list[dict[str, Any]]:
     for index in range(header + 1, len(sheet.rows)):
         if not any(str(c).strip() for c in sheet.rows[index]):
             continue
+        sheet.require_width(index, max(columns.values()) + 1)
         force_name = sheet.text(index, columns["Force Name"])
         code = sheet.text(index, columns["Offence Code"])
         area = reference.find_area(force_name)
@@ -111,8 +112,8 @@ def _read_sheet(sheet: Sheet, header: int) -> list[dict[str, Any]]:
 
 def _quarter_end(sheet: Sheet, index: int, columns: dict[str, int]) -> Any:
     year = sheet.text(index, columns["Financial Year"])
-    quarter_text = sheet.text(index, columns["Financial Quarter"]).removesuffix(".0")
-    if not quarter_text.isdigit():
+    quarter_text = sheet.text(index, columns["Financial Quarter"])
+    if quarter_text not in ("1", "2", "3", "4"):
         raise sheet.error(f"financial quarter {quarter_text!r} is not 1-4", index, columns["Financial Quarter"])
     try:
         return financial_quarter_end(year, int(quarter_text))

@@ -52,6 +52,7 @@ def read(path: Path) -> Batch:
         pfa_code, pfa_name = sheet.text(index, 0), sheet.text(index, 1)
         if not pfa_code and not pfa_name:
             continue
+        sheet.require_width(index, max(columns) + 1)
         if sheet.is_blank(index, list(columns)):
             warnings.append(
                 f"{sheet.file}, row {index + 1}: no figures for {sheet.text(index, 3) or pfa_name!r}; skipped"

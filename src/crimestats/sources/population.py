@@ -84,7 +84,7 @@ def recognise_lookup(probe: Probe) -> bool:
 
 def read_lookup(path: Path) -> Batch:
     sheet = read_csv(path)
-    header = [str(c).strip() for c in sheet.rows[0]]
+    header = sheet.headings(0)
     found = {m.group(1) + m.group(3): i for i, h in enumerate(header) if (m := _LOOKUP_COLUMNS.match(h))}
     for needed in ("LADCD", "LADNM", "PFACD"):
         if needed not in found:
@@ -94,6 +94,7 @@ def read_lookup(path: Path) -> Batch:
     for index in range(1, len(sheet.rows)):
         if not any(c.strip() for c in sheet.rows[index]):
             continue
+        sheet.require_width(index, len(header))
         pfa = sheet.text(index, found["PFACD"])
         area = reference.find_area(pfa)
         if area is None or area.kind != "force":
