@@ -241,6 +241,8 @@ CASES = [
         "home-office-offence-code-header-misspelt",
         "home-office",
         _home_office(lambda rows: set_header(rows, "Offence Code", "Offence Kode")),
+        row=1,
+        says=("missing column 'Offence Code'", "Offence Kode"),
     ),
     Case(
         "home-office-count-header-misspelt",
@@ -451,6 +453,8 @@ CASES = [
         "lookup-force-header-misspelt",
         "ons-lookup",
         official_csv(LOOKUP, lambda rows: set_header(rows, "PFA23CD", "PFA23CODE")),
+        row=1,
+        says=("missing column PFA", "PFA23CODE"),
     ),
     Case(
         "lookup-unknown-force",
@@ -540,7 +544,7 @@ def test_unknown_values_are_listed_together_at_the_first(data_dir: Path, tmp_pat
 def test_reader_names_the_missing_sheet(
     case_id: str, read: Callable[[Path], Batch], sheet: str, data_dir: Path, tmp_path: Path
 ) -> None:
-    """A renamed sheet makes the file unrecognisable; its own reader says which sheet is missing."""
+    """A renamed sheet: the reader says which sheet is missing and lists the sheets it found."""
     case = next(c for c in CASES if c.id == case_id)
     path = case.build(data_dir, tmp_path)
     with pytest.raises(SourceError) as info:

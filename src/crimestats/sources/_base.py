@@ -86,10 +86,15 @@ class Probe:
         """The first rows as one lower-case string, whitespace collapsed."""
         return " ".join(" ".join(cell.split()) for row in self.rows for cell in row).lower()
 
-    def has_header(self, *names: str) -> bool:
-        """Whether one of the first rows holds every one of these column names (case-insensitive)."""
+    def has_header(self, *names: str, at_least: int | None = None) -> bool:
+        """Whether one of the first rows holds these column names (case-insensitive): all, or ``at_least`` of them.
+
+        Readers recognise a family by most of its signature, so that a file with one renamed column gets the
+        reader's precise "missing column" error rather than "not a file crimestats recognises".
+        """
         wanted = {n.lower() for n in names}
-        return any(wanted <= {" ".join(c.split()).lower() for c in row} for row in self.rows)
+        needed = len(wanted) if at_least is None else at_least
+        return any(len(wanted & {" ".join(c.split()).lower() for c in row}) >= needed for row in self.rows)
 
     @classmethod
     def of(cls, path: Path) -> Probe:

@@ -30,8 +30,8 @@ COUNT_COLUMNS = ("Number of Offences", "Offence Count")
 
 
 def recognise(probe: Probe) -> bool:
-    """A header row naming the financial year, quarter, force and offence code columns."""
-    return probe.has_header(*REQUIRED)
+    """A header row naming (at least three of) the financial year, quarter, force and offence code columns."""
+    return probe.has_header(*REQUIRED, at_least=3)
 
 
 def read(path: Path) -> Batch:

@@ -30,7 +30,9 @@ SYMBOLS = {"[x]": "data unavailable", "x": "data unavailable", "..": "data not a
 
 
 def recognise(probe: Probe) -> bool:
-    return probe.has_header("Police Force Area code", "Community Safety Partnership code")
+    """A header row with police force area and community safety partnership columns (either may be misnamed)."""
+    columns = ("Police Force Area code", "Police Force Area name", "Community Safety Partnership code")
+    return probe.has_header(*columns, at_least=2)
 
 
 def read(path: Path) -> Batch:

@@ -43,9 +43,10 @@ _SYMBOL_NOTE = re.compile(r"""['‘’"](\S{1,3})['‘’"]\s+(?:indicates|denot
 
 
 def recognise(probe: Probe) -> bool:
-    """A workbook with Tables P1-P3 whose P1 title is the police force area offence table."""
+    """A workbook with (at least two of) Tables P1-P3, titled as the police force area offence tables."""
     names = {s.strip() for s in probe.sheets}
-    return {"Table P1", "Table P2", "Table P3"} <= names and "police force area" in probe.text
+    tables = len({"Table P1", "Table P2", "Table P3"} & names)
+    return tables >= 2 and "police recorded crime by offence group and police force area" in probe.text
 
 
 def read(path: Path) -> Batch:

@@ -32,7 +32,9 @@ _LOOKUP_COLUMNS = re.compile(r"^(LAD|CSP|PFA)(\d\d)(CD|NM)$")
 
 
 def recognise_mye(probe: Probe) -> bool:
-    return "MYE4" in {s.strip() for s in probe.sheets}
+    """A workbook with sheet MYE4, or with MYE sheets and a mid-year estimates title (MYE4 renamed)."""
+    names = {s.strip() for s in probe.sheets}
+    return "MYE4" in names or (any(n.startswith("MYE") for n in names) and "mid-year population" in probe.text)
 
 
 def read_mye(path: Path) -> Batch:
@@ -76,9 +78,10 @@ def read_mye(path: Path) -> Batch:
 
 
 def recognise_lookup(probe: Probe) -> bool:
+    """A CSV whose first row has an ``LADyyCD`` column and a CSP or PFA column."""
     first = probe.rows[0] if probe.rows else ()
     return any(re.match(r"^LAD\d\dCD$", c.strip()) for c in first) and any(
-        re.match(r"^PFA\d\dCD$", c.strip()) for c in first
+        re.match(r"^(PFA|CSP)\d\d", c.strip()) for c in first
     )
 
 
