@@ -112,3 +112,11 @@ def test_statistics_is_one_row_per_area_offence_and_period(loaded_store: Store) 
     keys = [(r["area_code"], r["offence"], r["period_end"]) for r in rows]
     assert len(keys) == len(set(keys))
     assert dt.date(2019, 9, 1) in {k[2] for k in keys}
+
+
+def test_home_office_figures_can_use_the_population_ons_published(loaded_store: Store) -> None:
+    options = Options(source="home-office", population="published")
+    rows = {r["force"]: r for r in league_table(loaded_store, "2018-03", options=options).to_pylist()}
+    ons = {r["force"]: r for r in league_table(loaded_store, "2018-03", options=Options(source="ons-pfa")).to_pylist()}
+    assert rows["Wiltshire"]["population"] == ons["Wiltshire"]["population"]
+    assert rows["Wiltshire"]["population_source"] == "ONS Table P3, 2018-03"

@@ -180,11 +180,20 @@ def force_populations(backend: ibis.BaseBackend) -> ir.Table:
 
 
 def _published_populations(backend: ibis.BaseBackend) -> ir.Table:
-    """The populations printed in ONS Table P3, by release file (rounded to 100 by ONS)."""
+    """The populations printed in ONS Table P3 (rounded to 100 by ONS), by area and the period of the release.
+
+    Columns: area_code, period_end, p3_year, p3_population, p3_vintage. A corrected re-issue wins.
+    """
+    files = backend.table("files").filter(_.source == "ons-pfa")
+    pops = backend.table("populations").filter(_.denominator == "residents").join(files, "file_id")
+    pops = pops.mutate(period_end=(pops.vintage + "-01").cast("date"))
+    latest = ibis.row_number().over(
+        group_by=["area_code", "period_end"], order_by=[pops.revision.desc(), pops.file_id.desc()]
+    )
     return (
-        backend.table("populations")
-        .filter(_.denominator == "residents")
-        .select("file_id", "area_code", p3_year=_.year, p3_population=_.value)
+        pops.mutate(pick=latest)
+        .filter(_.pick == 0)
+        .select("area_code", "period_end", p3_year=_.year, p3_population=_.value, p3_vintage=_.vintage)
     )
 
 
@@ -202,7 +211,7 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
     counts = counts.mutate(wanted_year=year)
     mye = force_populations(backend)
     p3 = _published_populations(backend)
-    joined = _left_lookup(counts, p3, ["file_id", "area_code"])
+    joined = _left_lookup(counts, p3, ["area_code", "period_end"])
     joined = _left_lookup(joined, mye.rename(wanted_year="year"), ["area_code", "wanted_year"])
     use_published = (
         ibis.literal(options.population == "published") if options.population else joined.source == "ons-pfa"
@@ -214,14 +223,14 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
         population_year=ibis.ifelse(use_published, joined.p3_year, joined.wanted_year),
         population_source=ibis.ifelse(
             use_published,
-            "ONS Table P3, " + joined.vintage,
+            "ONS Table P3, " + joined.p3_vintage.fill_null("not in store"),
             "ONS mid-year estimates, mid-"
             + joined.wanted_year.cast("string")
             + " (release "
             + joined.population_vintage.fill_null("not in store")
             + ")",
         ),
-    ).drop("p3_population", "p3_year", "wanted_year", "population_vintage")
+    ).drop("p3_population", "p3_year", "p3_vintage", "wanted_year", "population_vintage")
     areas = _reference.areas()
     rated = with_population.join(areas.filter(_.kind.isin(["force", "transport"])), "area_code").drop("parent")
     suppressed = rated.rate_suppressed.notnull() & ibis.literal(options.suppress)
