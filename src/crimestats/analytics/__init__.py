@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import ibis
 import pyarrow as pa
 from ibis import _
 
 from crimestats import reference
+from crimestats.analytics import _reference
 from crimestats.analytics.figures import SOURCE_PRIORITY, Options, area_totals, best_counts, statistics
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
@@ -62,15 +62,11 @@ def _whole(value: float | int | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _finish(table: pa.Table) -> pa.Table:
-    rows = table.to_pylist()
-    for row in rows:
-        row["note"] = _note(row)
-        row["force_code"] = row["area_code"]
-        row["force"] = row["area_name"]
-        for key in ("rank", "ranked_of", "count", "previous_count"):
-            row[key] = _whole(row[key])
-    return pa.Table.from_pylist(rows).select([c for c in LEAGUE_COLUMNS if rows and c in rows[0]]) if rows else table
+def _league_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A statistics row as a league table row: domain names, whole numbers for counts and ranks, one note."""
+    whole = {key: _whole(row[key]) for key in ("count", "previous_count", "rank", "ranked_of")}
+    named = {"force_code": row["area_code"], "force": row["area_name"], "note": _note(row)}
+    return {column: {**row, **whole, **named}[column] for column in LEAGUE_COLUMNS}
 
 
 def league_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
@@ -87,7 +83,7 @@ def league_table(store: Store, period: str, offence: str | None = None, options:
     result = expr.to_pyarrow()
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
-    return _finish(result)
+    return pa.Table.from_pylist([_league_row(row) for row in result.to_pylist()])
 
 
 def force_profile(store: Store, force: str, period: str, options: Options = Options()) -> dict[str, Any]:
@@ -101,14 +97,8 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
     area = reference.area(force)
     if area.kind not in ("force", "transport"):
         raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
-    offences = ibis.memtable(
-        [
-            {"offence": o.slug, "offence_name": o.name, "level": o.level, "offence_order": i}
-            for i, o in enumerate(reference.offences())
-        ]
-    )
     expr = statistics(store.backend, options).filter(_.area_code == area.code, _.period_end == month)
-    expr = expr.join(offences, "offence").order_by("offence_order")
+    expr = expr.join(_reference.offences(), "offence").order_by("offence_order")
     result = expr.to_pyarrow()
     if result.num_rows == 0:
         raise NoDataError(f"no figures for {area.name} in the {period_label(month)}; try `crimestats periods`")
