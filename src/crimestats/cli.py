@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from crimestats import analytics, reference
+from crimestats import __version__, analytics, reference
 from crimestats.analytics import Options
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period, period_label
@@ -35,6 +35,7 @@ app = typer.Typer(
         "Start with `crimestats ingest DIR` on a folder of official files, then `crimestats table --period 2019-09`."
     ),
     no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -99,7 +100,11 @@ def main(
     db: Annotated[
         Path | None, typer.Option(help=f"Store file (default: $CRIMESTATS_DB or {default_path()}).", show_default=False)
     ] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
+    if version:
+        out.print(f"crimestats {__version__}", highlight=False)
+        raise typer.Exit()
     State.db = db
 
 
