@@ -157,7 +157,12 @@ def ingest(
         with (
             _store() as store,
             Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
             ) as bar,
         ):
             task = bar.add_task("ingesting", total=None)
