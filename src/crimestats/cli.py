@@ -253,7 +253,7 @@ def periods(source: SourceOption = None, format: FormatOption = Format.table) ->
         rows.to_pylist(),
         format,
         "Periods in the store",
-        {"period": "Period", "label": "", "source": "Source", "areas": "Areas"},
+        {"period": "Period", "label": "", "source": "Source and release", "forces": "Forces"},
     )
 
 
@@ -263,8 +263,7 @@ def files(format: FormatOption = Format.table) -> None:
     rows = _query(Store.files)
     view = {
         "file_name": "File",
-        "source": "Source",
-        "vintage": "Vintage",
+        "source": "Source and release",
         "revision": "Rev",
         "rows": "Rows",
         "ingested_at": "Ingested",

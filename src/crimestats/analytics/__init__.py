@@ -13,7 +13,14 @@ from ibis import _
 
 from crimestats import reference
 from crimestats.analytics import _reference
-from crimestats.analytics.figures import SOURCE_PRIORITY, Options, area_totals, best_counts, statistics
+from crimestats.analytics.figures import (
+    SOURCE_PRIORITY,
+    Options,
+    annual_counts,
+    area_totals,
+    best_counts,
+    statistics,
+)
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.store import Store
@@ -139,6 +146,7 @@ def totals_table(store: Store, period: str, offence: str | None = None, options:
         raise _no_data(store, slug, month, options)
     rows = sorted(result.to_pylist(), key=lambda r: (order[r["kind"]], r["area_code"]))
     for row in rows:
+        row.update({key: _whole(row[key]) for key in ("count", "population", "previous_count")})
         excluded = row["excluded"] or []
         row["area"] = row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")
     keep = [
@@ -157,17 +165,24 @@ def totals_table(store: Store, period: str, offence: str | None = None, options:
 
 
 def available_periods(store: Store, options: Options = Options()) -> pa.Table:
-    """The 12-month periods the store can give figures for, with the sources that cover each."""
-    counts = best_counts(store.backend, options.source).filter(_.offence == "total-excluding-fraud")
-    expr = counts.group_by("period_end", "source").agg(forces=_.area_code.nunique()).order_by("period_end", "source")
-    rows = expr.to_pyarrow().to_pylist()
+    """The 12-month periods the store holds, each source and release that covers them, and how many forces
+    have a total recorded crime figure there."""
+    files = store.backend.table("files").select("file_id", "source", "vintage")
+    forces = _reference.areas().filter(_.kind == "force").select("area_code")
+    counts = annual_counts(store.backend).filter(_.offence == "total-excluding-fraud", _.value.notnull())
+    counts = counts.join(files, "file_id").join(forces, "area_code")
+    if options.source is not None:
+        counts = counts.filter(_.source == options.source)
+    expr = counts.group_by("period_end", "source", "vintage").agg(forces=_.area_code.nunique())
+    rows = expr.order_by("period_end", "source", "vintage").to_pyarrow().to_pylist()
     return pa.Table.from_pylist(
         [
             {
                 "period": format_period(r["period_end"]),
                 "label": period_label(r["period_end"]),
                 "source": r["source"],
-                "areas": r["forces"],
+                "vintage": r["vintage"],
+                "forces": r["forces"],
             }
             for r in rows
         ]

@@ -48,6 +48,7 @@ def read(path: Path) -> Batch:
         raise sheet.error("cannot find 'year ending <month> <year>' in the title rows", 0, 0)
     columns = _offence_columns(sheet, header)
     rows: list[dict[str, Any]] = []
+    forces: list[str] = []  # the force of each row
     warnings: list[str] = []
     unknown: dict[str, int] = {}
     for index in range(header + 1, len(sheet.rows)):
@@ -84,9 +85,27 @@ def read(path: Path) -> Batch:
                     "reason": reason,
                 }
             )
+            forces.append(force.code)
     if unknown:
         raise unknown_error(sheet, "police force area(s)", unknown, 1)
+    rows += _missing_force_totals(rows, forces)
     return Batch(NAME, format_period(period), figures=table(rows, FIGURES_SCHEMA), warnings=tuple(warnings))
+
+
+def _missing_force_totals(rows: list[dict[str, Any]], forces: list[str]) -> list[dict[str, Any]]:
+    """Force totals for forces printed only as their partnerships (City of London is one CSP, no total row),
+    summed from those rows and marked as such. A total is missing (None) if any part is."""
+    printed = {row["area_code"] for row in rows}
+    sums: dict[tuple[str, str], dict[str, Any]] = {}
+    for row, force in zip(rows, forces, strict=True):
+        if force in printed:
+            continue
+        total = sums.setdefault(
+            (force, row["offence"]),
+            {**row, "area_code": force, "value": 0.0, "reason": "summed from the force's partnership rows"},
+        )
+        total["value"] = None if total["value"] is None or row["value"] is None else total["value"] + row["value"]
+    return list(sums.values())
 
 
 def _header_row(sheet: Sheet) -> int | None:
