@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_league_tables.py [--data DIR] [--repeat N]
+    python benchmarks/bench_league_tables.py [--data DIR] [--repeat N] [--scale N [N ...]]
 
 Steps, each repeated N times (median reported):
 
@@ -10,6 +10,9 @@ Steps, each repeated N times (median reported):
 2. ``crimestats.analytics.statistics`` for every force x offence x period, all sources and Home Office only;
 3. a pandas baseline computing the same table from the raw stored tables (read out of DuckDB once, timed
    separately); its result must equal crimestats' row for row, or the script fails.
+
+Steps 2 and 3 run once per ``--scale``. At scale N > 1 a copy of the store gets N - 1 synthetic years of
+Home Office quarterly history: copies of the stored Home Office quarters with earlier period ends.
 
 Timings are reported, never asserted on.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics as stats
 import sys
 import tempfile
@@ -51,6 +55,31 @@ RANK_DECIMALS = 1
 KEYS = ["area_code", "offence", "period_end"]
 COMPARED = ["count", "rate_per_1000", "rank", "ranked_of", "change_pct"]
 RELATIVE_TOLERANCE = 1e-9
+SELECTIONS: tuple[tuple[str, str | None], ...] = (("all sources", None), ("home-office", "home-office"))
+
+# Copies of each Home Office file's quarterly rows, copy k moved k steps earlier. A step is the file's
+# span of quarters rounded up to whole years: 12 months for a file of 4 quarters, so the copies and the
+# original form one continuous quarterly series, and never a period the file already has.
+SYNTHETIC_HISTORY_SQL = """
+INSERT INTO figures
+WITH quarters AS (
+    SELECT * FROM figures
+    WHERE months = 3 AND file_id IN (SELECT file_id FROM files WHERE source = 'home-office')
+), steps AS (
+    SELECT file_id,
+           12 * ceil((date_diff('month', min(period_end), max(period_end)) + 3) / 12)::INTEGER AS months
+    FROM quarters
+    GROUP BY file_id
+)
+SELECT quarters.* REPLACE (CAST(period_end - to_months(copy.k * steps.months) AS DATE) AS period_end)
+FROM quarters
+JOIN steps USING (file_id)
+CROSS JOIN range(1, $scale) AS copy(k)
+"""
+HOME_OFFICE_QUARTERS_SQL = """
+SELECT count(*), count(DISTINCT (file_id, period_end)) FROM figures
+WHERE months = 3 AND file_id IN (SELECT file_id FROM files WHERE source = 'home-office')
+"""
 
 
 # --------------------------------------------------------------------------------------------- timing
@@ -73,6 +102,40 @@ def ingest_fresh(data_dir: Path, workdir: Path) -> Path:
     with Store(path) as store:
         store.ingest([data_dir])
     return path
+
+
+# ------------------------------------------------------------------------------------ scaled stores
+
+
+def home_office_quarters(store: Store) -> tuple[int, int]:
+    """Home Office quarterly figure rows, and distinct (file, quarter end) pairs among them."""
+    row = store.con.execute(HOME_OFFICE_QUARTERS_SQL).fetchone()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def add_synthetic_history(store: Store, scale: int) -> int:
+    """Add ``scale - 1`` shifted copies of the Home Office quarterly rows; the number of rows added."""
+    rows_before, periods_before = home_office_quarters(store)
+    store.con.execute(SYNTHETIC_HISTORY_SQL, {"scale": scale})
+    rows_after, periods_after = home_office_quarters(store)
+    if rows_after != rows_before * scale or periods_after != periods_before * scale:
+        raise RuntimeError(
+            f"scale {scale}: synthetic quarters overlap stored ones ({periods_before} quarter ends before, "
+            f"{periods_after} after; expected {periods_before * scale})"
+        )
+    return rows_after - rows_before
+
+
+def store_at_scale(path: Path, scale: int, workdir: Path) -> Path:
+    """The ingested store itself at scale 1; otherwise a copy of it with synthetic history added."""
+    if scale == 1:
+        return path
+    scaled = Path(tempfile.mkdtemp(dir=workdir)) / f"bench-x{scale}.duckdb"
+    shutil.copyfile(path, scaled)
+    with Store(scaled) as store:
+        added = add_synthetic_history(store, scale)
+    print(f"scale {scale}: added {added:,} synthetic Home Office quarterly rows (copies of the stored quarters)")
+    return scaled
 
 
 # ---------------------------------------------------------------------------------- pandas baseline
@@ -303,11 +366,36 @@ def machine_info() -> list[str]:
     ]
 
 
-def print_table(rows: list[tuple[str, float, str]]) -> None:
-    width = max(len(step) for step, _, _ in rows)
-    print(f"{'step':<{width}}  {'median s':>9}  {'crimestats/pandas':>17}")
-    for step, seconds, ratio in rows:
-        print(f"{step:<{width}}  {seconds:>9.4f}  {ratio:>17}")
+@dataclass(frozen=True)
+class ScaleRow:
+    """Median seconds of crimestats and pandas for one source selection at one scale."""
+
+    scale: int
+    figure_rows: int
+    selection: str
+    crimestats: float
+    pandas: float
+
+
+def print_table(rows: list[tuple[str, float]]) -> None:
+    width = max(len(step) for step, _ in rows)
+    print(f"{'step':<{width}}  {'median s':>9}")
+    for step, seconds in rows:
+        print(f"{step:<{width}}  {seconds:>9.4f}")
+
+
+def print_scale_table(rows: list[ScaleRow]) -> None:
+    width = max(len("tables"), *(len(row.selection) for row in rows))
+    print(
+        f"{'scale':>5}  {'figure rows':>11}  {'tables':<{width}}  {'crimestats s':>12}  {'pandas s':>9}  "
+        f"{'crimestats/pandas':>17}"
+    )
+    for row in rows:
+        ratio = f"{row.crimestats / row.pandas:.1f}x"
+        print(
+            f"{row.scale:>5}  {row.figure_rows:>11,}  {row.selection:<{width}}  {row.crimestats:>12.4f}  "
+            f"{row.pandas:>9.4f}  {ratio:>17}"
+        )
 
 
 def default_data_dir() -> Path:
@@ -318,55 +406,77 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=default_data_dir(), help="folder of official data files")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each timed step (median reported)")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        nargs="+",
+        default=[1],
+        metavar="N",
+        help="data volumes to time the league tables at: N - 1 synthetic years of Home Office quarters (default 1)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if min(args.scale) < 1:
+        parser.error("--scale must be at least 1")
+    args.scale = sorted(set(args.scale))
     if not args.data.is_dir():
         parser.error(f"data folder {args.data} not found (use --data or set CRIMESTATS_TEST_DATA)")
     return args
 
 
+def count_rows(store: Store, table: str) -> int:
+    row = store.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return row[0] if row else 0
+
+
 def store_summary(store: Store) -> str:
-    row = store.con.execute("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM figures)").fetchone()
-    files, figures = row if row else (0, 0)
-    return f"{files} files, {figures:,} figure rows"
+    return f"{count_rows(store, 'files')} files, {count_rows(store, 'figures'):,} figure rows"
 
 
 def run_crimestats(store: Store, source: str | None) -> pa.Table:
     return crimestats_statistics(store.backend, Options(source=source)).to_pyarrow()
 
 
-def league_steps(store: Store, raw: RawTables, repeat: int) -> list[tuple[str, float, str]]:
-    """Time crimestats and pandas on each source selection, check they agree, and return table rows."""
+def league_steps(store: Store, scale: int, repeat: int) -> list[ScaleRow]:
+    """Time crimestats and pandas on each source selection at one scale, and check they agree."""
+    raw = read_raw(store)
     rows = []
-    for label, source in (("all sources", None), ("home-office", "home-office")):
+    for label, source in SELECTIONS:
         ours_times, ours = timed(partial(run_crimestats, store, source), repeat)
         base_times, base = timed(partial(pandas_statistics, raw, source), repeat)
-        check_same(label, base, crimestats_frame(ours))
-        ours_median, base_median = stats.median(ours_times), stats.median(base_times)
-        rows.append((f"league tables, {label}: crimestats", ours_median, f"{ours_median / base_median:.1f}x"))
-        rows.append((f"league tables, {label}: pandas", base_median, ""))
+        check_same(f"scale {scale}, {label}", base, crimestats_frame(ours))
+        rows.append(ScaleRow(scale, len(raw.figures), label, stats.median(ours_times), stats.median(base_times)))
+    return rows
+
+
+def scaled_league_steps(path: Path, scales: list[int], repeat: int, workdir: Path) -> list[ScaleRow]:
+    rows = []
+    for scale in scales:
+        with Store(store_at_scale(path, scale, workdir)) as store:
+            rows.extend(league_steps(store, scale, repeat))
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     print(*machine_info(), sep="\n")
-    print(f"data: {args.data}, repeat: {args.repeat}\n")
+    print(f"data: {args.data}, repeat: {args.repeat}, scale: {' '.join(map(str, args.scale))}\n")
     with tempfile.TemporaryDirectory(prefix="crimestats-bench-") as workdir:
         ingest_times, path = timed(partial(ingest_fresh, args.data, Path(workdir)), args.repeat)
         with Store(path) as store:
-            read_times, raw = timed(partial(read_raw, store), args.repeat)
-            league = league_steps(store, raw, args.repeat)
+            read_times, _ = timed(partial(read_raw, store), args.repeat)
             summary = store_summary(store)
+        league = scaled_league_steps(path, args.scale, args.repeat, Path(workdir))
     print()
     print_table(
         [
-            (f"ingest ({summary})", stats.median(ingest_times), ""),
-            ("read raw tables DuckDB -> pandas", stats.median(read_times), ""),
-            *league,
+            (f"ingest ({summary})", stats.median(ingest_times)),
+            ("read raw tables DuckDB -> pandas", stats.median(read_times)),
         ]
     )
+    print()
+    print_scale_table(league)
     return 0
 
 
