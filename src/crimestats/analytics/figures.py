@@ -164,7 +164,9 @@ def force_populations(backend: ibis.BaseBackend) -> ir.Table:
     files = backend.table("files")
     pops = backend.table("populations").join(files.select("file_id", "source", "vintage"), "file_id")
     mye = pops.filter(_.source == "ons-mye", _.denominator == "residents")
-    mye = mye.filter(mye.vintage == mye.vintage.max())
+    latest = files.filter(_.source == "ons-mye")
+    latest = latest.filter(latest.vintage == latest.vintage.max())
+    mye = mye.filter(mye.file_id == latest.file_id.max())  # one file, even if a release is stored twice
     lookup = backend.table("lookup")
     lookup = lookup.filter(lookup.file_id == lookup.file_id.max()).select("lad_code", "pfa_code").distinct()
     by_force = (
@@ -309,5 +311,7 @@ def area_totals(backend: ibis.BaseBackend, options: Options = Options()) -> ir.T
     return totals.mutate(
         rate_per_1000=totals["count"] / totals.population * 1000,
         change=change,
-        change_pct=change / totals.previous_count * 100,
+        change_pct=ibis.ifelse(
+            totals.previous_count < CHANGE_BASE_MINIMUM, ibis.null("float64"), change / totals.previous_count * 100
+        ),
     )
