@@ -100,14 +100,17 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_path()
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError) as exc:
             raise CrimestatsError(f"cannot open store {self.path}: {exc}") from exc
         if not read_only:
             self.con.execute(SCHEMA)
+        elif not self.con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'files'").fetchall():
+            self.con.close()
+            raise CrimestatsError(f"{self.path} is not a crimestats store: run `crimestats ingest PATH` to create one")
         self._backend: ibis.BaseBackend | None = None
 
     def __enter__(self) -> Store:
