@@ -11,6 +11,7 @@ import json
 import math
 import sys
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -333,12 +334,17 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     if key in ("count", "population", "previous_count"):
         return f"{value:,.0f}"
     if key == "rate_per_1000":
-        return f"{value:,.1f}"
+        return f"{_half_up(value, 1):,}"
     if key == "change_pct":
-        return f"{value:+.0f}"
+        return f"{_half_up(value, 0) + 0:+}"  # -0.3 prints as +0, not -0
     if key == "source":
         return f"{value} {row.get('vintage') or ''}".strip()
     return str(value)
+
+
+def _half_up(value: float, places: int) -> Decimal:
+    """Round half away from zero, as the ONS tables display (Python's round() goes to even)."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _emit(rows: list[dict[str, Any]], format: Format, title: str, view: dict[str, str]) -> None:
