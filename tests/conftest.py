@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from crimestats.periods import format_period, parse_year_ending
 from crimestats.store import Store
 
+from official import Published, read_table
+
 ROOT = Path(__file__).resolve().parent.parent
+#: The periods of the eight ONS force area table releases in the data folder.
+VINTAGES = ["2018-03", "2018-06", "2018-09", "2018-12", "2019-03", "2019-06", "2019-09", "2019-12"]
 
 
 def _data_dir() -> Path:
@@ -49,5 +54,17 @@ def table_counts(store: Store) -> dict[str, int]:
     """Rows in every store table: used to check that a failed ingest changed nothing."""
     return {
         name: store.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
-        for name in ("files", "figures", "populations", "lookup")
+        for name in ("files", "figures", "populations", "lookup", "boundaries")
     }
+
+
+@pytest.fixture(scope="session")
+def published(data_dir: Path) -> dict[str, dict[str, Published]]:
+    """vintage → {"P1", "P2", "P3"} → the published table."""
+    tables: dict[str, dict[str, Published]] = {}
+    for path in sorted((data_dir / "ons-pfa-tables").glob("*.xlsx")):
+        p1 = read_table(path, "P1")
+        period = parse_year_ending(p1.vintage)
+        assert period is not None
+        tables[format_period(period)] = {"P1": p1, "P2": read_table(path, "P2"), "P3": read_table(path, "P3")}
+    return tables

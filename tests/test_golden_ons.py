@@ -7,31 +7,16 @@ store built by ingesting the whole data folder.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from crimestats import reference
 from crimestats.analytics import Options, area_totals, statistics
-from crimestats.periods import format_period, parse_year_ending
+from crimestats.periods import format_period
 from crimestats.store import Store
 
-from official import FORCE_CODE, HEADINGS, Published, ons_round, read_table
-
-VINTAGES = ["2018-03", "2018-06", "2018-09", "2018-12", "2019-03", "2019-06", "2019-09", "2019-12"]
-
-
-@pytest.fixture(scope="module")
-def published(data_dir: Path) -> dict[str, dict[str, Published]]:
-    """vintage → {"P1", "P2", "P3"} → the published table."""
-    tables: dict[str, dict[str, Published]] = {}
-    for path in sorted((data_dir / "ons-pfa-tables").glob("*.xlsx")):
-        p1 = read_table(path, "P1")
-        period = parse_year_ending(p1.vintage)
-        assert period is not None
-        tables[format_period(period)] = {"P1": p1, "P2": read_table(path, "P2"), "P3": read_table(path, "P3")}
-    return tables
+from conftest import VINTAGES
+from official import FORCE_CODE, HEADINGS, Published, ons_round
 
 
 def _by_key(store: Store, options: Options) -> dict[tuple[str, str, str], dict[str, object]]:

@@ -606,11 +606,11 @@ def test_same_file_twice_is_unchanged(family: str, store: Store, data_dir: Path,
 
 @pytest.fixture
 def mixed_folder(data_dir: Path, tmp_path: Path) -> Path:
-    """A folder with a good lookup beside a text note and a small GeoJSON file crimestats does not read."""
+    """A folder with a good lookup beside a text note and a GeoJSON file of areas crimestats does not map."""
     folder = tmp_path / "downloads"
     folder.mkdir()
     (folder / "notes.txt").write_text("Downloaded from the ONS website.\nSee README.\n", encoding="utf-8")
-    feature = {"type": "Feature", "properties": {"PFA16CD": "E23000001"}, "geometry": None}
+    feature = {"type": "Feature", "properties": {"LSOA21CD": "E01000001"}, "geometry": None}
     (folder / "forces.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     write_rows(folder / LOOKUP.name, read_rows(data_dir / LOOKUP))
     return folder
@@ -631,11 +631,3 @@ def test_named_unrecognised_file_raises(name: str, mixed_folder: Path, store: St
     assert_one_line(info.value)
     assert str(info.value).startswith(f"{name}: not a file crimestats recognises")
     assert table_counts(store) == before
-
-
-def test_real_boundaries_file_is_unrecognised(data_dir: Path) -> None:
-    path = data_dir / "boundaries" / "force_boundaries_ugc.geojson"
-    error = read_error(path)
-    assert isinstance(error, UnrecognisedFileError)
-    assert error.file == path.name
-    assert_one_line(error)

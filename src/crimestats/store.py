@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS lookup (
     csp_code VARCHAR, csp_name VARCHAR,
     pfa_code VARCHAR
 );
+CREATE TABLE IF NOT EXISTS boundaries (
+    file_id INTEGER,
+    feature INTEGER,
+    area_code VARCHAR, area_name VARCHAR,
+    geometry VARCHAR
+);
 """
 
 
@@ -152,6 +158,7 @@ class Store:
                 ("figures", batch.figures),
                 ("populations", batch.populations),
                 ("lookup", batch.lookup),
+                ("boundaries", batch.boundaries),
             ):
                 if arrow.num_rows:
                     con.register("incoming", arrow)
@@ -161,7 +168,8 @@ class Store:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return int(batch.figures.num_rows + batch.populations.num_rows + batch.lookup.num_rows)
+        tables = (batch.figures, batch.populations, batch.lookup, batch.boundaries)
+        return sum(int(table.num_rows) for table in tables)
 
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None
@@ -195,7 +203,8 @@ class Store:
             """SELECT f.file_id, file_name, sha256, source, vintage, revision, ingested_at,
                       (SELECT count(*) FROM figures g WHERE g.file_id = f.file_id)
                     + (SELECT count(*) FROM populations p WHERE p.file_id = f.file_id)
-                    + (SELECT count(*) FROM lookup l WHERE l.file_id = f.file_id) AS rows
+                    + (SELECT count(*) FROM lookup l WHERE l.file_id = f.file_id)
+                    + (SELECT count(*) FROM boundaries b WHERE b.file_id = f.file_id) AS rows
                FROM files f ORDER BY source, vintage, file_id"""
         )
         names = [d[0] for d in cursor.description]

@@ -13,6 +13,7 @@ from ibis import _
 
 from crimestats import reference
 from crimestats.analytics import _reference
+from crimestats.analytics.comparisons import funnel_rows, with_change_tests, with_intervals, with_rank_ranges
 from crimestats.analytics.figures import (
     SOURCE_PRIORITY,
     Options,
@@ -32,6 +33,7 @@ __all__ = [
     "available_periods",
     "best_counts",
     "force_profile",
+    "funnel",
     "league_table",
     "statistics",
     "totals_table",
@@ -43,16 +45,26 @@ LEAGUE_COLUMNS = [
     "count",
     "population",
     "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
     "rank",
     "ranked_of",
+    "rank_low",
+    "rank_high",
     "previous_count",
     "change_pct",
+    "change_p_value",
+    "change_significant",
+    "change_verdict",
     "source",
     "vintage",
     "file_name",
     "population_source",
     "note",
 ]
+
+
+PROFILE_COLUMNS = LEAGUE_COLUMNS[LEAGUE_COLUMNS.index("count") :]
 
 
 def _check_source(options: Options) -> None:
@@ -69,15 +81,23 @@ def _whole(value: float | int | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _league_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A statistics row as a league table row: domain names, whole numbers for counts and ranks, one note."""
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    """A statistics row with domain names, whole numbers for counts and ranks, and one note."""
     whole = {key: _whole(row[key]) for key in ("count", "previous_count", "rank", "ranked_of")}
-    named = {"force_code": row["area_code"], "force": row["area_name"], "note": _note(row)}
-    return {column: {**row, **whole, **named}[column] for column in LEAGUE_COLUMNS}
+    return {**row, **whole, "force_code": row["area_code"], "force": row["area_name"], "note": _note(row)}
+
+
+def _with_uncertainty(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One offence and period, every force: add rate intervals, plausible rank ranges and change tests."""
+    return with_change_tests(with_rank_ranges(with_intervals(_named(row) for row in rows)))
 
 
 def league_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
     """Every force's count, rate per 1,000 residents, rank (1 = lowest rate) and change for one offence.
+
+    Each rate has its 95% interval (``rate_ci_low``, ``rate_ci_high``), each rank its plausible range
+    (``rank_low``, ``rank_high``) and each change a test of whether the rate changed (``change_p_value``,
+    ``change_significant``, ``change_verdict``); see :mod:`crimestats.analytics.uncertainty`.
 
     Sorted by rank; forces without a rate (City of London, suppressed; a force with no data) and British
     Transport Police (no resident population) follow, unranked.
@@ -90,42 +110,63 @@ def league_table(store: Store, period: str, offence: str | None = None, options:
     result = expr.to_pyarrow()
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
-    return pa.Table.from_pylist([_league_row(row) for row in result.to_pylist()])
+    rows = _with_uncertainty(result.to_pylist())
+    return pa.Table.from_pylist([{column: row[column] for column in LEAGUE_COLUMNS} for row in rows])
+
+
+def funnel(
+    store: Store, period: str, offence: str | None = None, options: Options = Options(), overdispersion: bool = True
+) -> dict[str, Any]:
+    """Funnel-plot data for one offence and period: every force with a rate against the pooled rate.
+
+    Returns ``{"period", "period_label", "offence", "offence_name", "target", "overdispersion", "method",
+    "rows", "curve"}``; see :func:`crimestats.analytics.comparisons.funnel_rows`.
+    """
+    rows = league_table(store, period, offence, options).to_pylist()
+    month = parse_period(period)
+    item = reference.offence(offence or "total-excluding-fraud")
+    try:
+        data = funnel_rows(rows, overdispersion)
+    except ValueError as error:
+        raise NoDataError(f"no funnel plot for {item.name} in the {period_label(month)}: {error}") from error
+    header = {
+        "period": format_period(month),
+        "period_label": period_label(month),
+        "offence": item.slug,
+        "offence_name": item.name,
+    }
+    return {**header, **data}
 
 
 def force_profile(store: Store, force: str, period: str, options: Options = Options()) -> dict[str, Any]:
     """One force across every level of the offence classification for one period.
 
     Returns ``{"force_code", "force", "period", "period_label", "rows": Arrow table}``; rows carry offence,
-    level, count, rate_per_1000, rank, ranked_of, change_pct, source, vintage and note.
+    offence_slug, level and the league-table columns from ``count`` on (with intervals, rank ranges and
+    change tests), ranks being among all forces.
     """
     _check_source(options)
     month = parse_period(period)
     area = reference.area(force)
     if area.kind not in ("force", "transport"):
         raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
-    expr = statistics(store.backend, options).filter(_.area_code == area.code, _.period_end == month)
+    expr = statistics(store.backend, options).filter(_.period_end == month)
     expr = expr.join(_reference.offences(), "offence").order_by("offence_order")
-    result = expr.to_pyarrow()
-    if result.num_rows == 0:
+    by_offence: dict[str, list[dict[str, Any]]] = {}
+    for row in expr.to_pyarrow().to_pylist():
+        by_offence.setdefault(row["offence"], []).append(row)
+    own = [row for rows in by_offence.values() for row in _with_uncertainty(rows) if row["area_code"] == area.code]
+    if not own:
         raise NoDataError(f"no figures for {area.name} in the {period_label(month)}; try `crimestats periods`")
-    rows = []
-    for row in result.to_pylist():
-        rows.append(
-            {
-                "offence": row["offence_name"],
-                "offence_slug": row["offence"],
-                "level": row["level"],
-                "count": _whole(row["count"]),
-                "rate_per_1000": row["rate_per_1000"],
-                "rank": _whole(row["rank"]),
-                "ranked_of": _whole(row["ranked_of"]),
-                "change_pct": row["change_pct"],
-                "source": row["source"],
-                "vintage": row["vintage"],
-                "note": _note(row),
-            }
-        )
+    rows = [
+        {
+            "offence": row["offence_name"],
+            "offence_slug": row["offence"],
+            "level": row["level"],
+            **{column: row[column] for column in PROFILE_COLUMNS},
+        }
+        for row in own
+    ]
     return {
         "force_code": area.code,
         "force": area.name,

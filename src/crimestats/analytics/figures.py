@@ -20,6 +20,7 @@ __all__ = [
     "Options",
     "annual_counts",
     "best_counts",
+    "force_land_areas",
     "force_populations",
     "ons_population_year",
     "area_totals",
@@ -181,6 +182,23 @@ def force_populations(backend: ibis.BaseBackend) -> ir.Table:
     return by_force.union(published)
 
 
+def force_land_areas(backend: ibis.BaseBackend) -> ir.Table:
+    """Land area in sq km of each force area: local authorities (ONS MYE5) summed through the latest lookup.
+
+    Columns: area_code, area_sq_km. Empty when no estimates workbook with sheet MYE5 is stored.
+    """
+    files = backend.table("files").filter(_.source == "ons-mye")
+    land = backend.table("populations").filter(_.denominator == "area_sq_km")
+    land = land.filter(land.file_id == files.file_id.max())
+    lookup = backend.table("lookup")
+    lookup = lookup.filter(lookup.file_id == lookup.file_id.max()).select("lad_code", "pfa_code").distinct()
+    return (
+        land.join(lookup, land.area_code == lookup.lad_code)
+        .group_by(area_code=_.pfa_code)
+        .agg(area_sq_km=_.value.sum())
+    )
+
+
 def _published_populations(backend: ibis.BaseBackend) -> ir.Table:
     """The populations printed in ONS Table P3 (rounded to 100 by ONS), by area and the period of the release.
 
@@ -206,7 +224,7 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
 
     Columns: area_code, area_name, kind, offence, period_end, count, symbol, reason, source, vintage,
     file_name, population, population_year, population_source, rate_per_1000, rate_note, rank, ranked_of,
-    previous_count, change, change_pct, change_note.
+    previous_count, previous_population, change, change_pct, change_note.
     """
     counts = best_counts(backend, options.source)
     year = ibis.literal(options.population_year) if options.population_year else ons_population_year(counts.period_end)
@@ -269,7 +287,11 @@ def _with_rank(table: ir.Table) -> ir.Table:
 def _with_change(table: ir.Table) -> ir.Table:
     """Year-on-year change against the best count for the same area and offence twelve months earlier."""
     earlier = table.select(
-        "area_code", "offence", previous_count="value", period_end=_.period_end.add(ibis.interval(months=12))
+        "area_code",
+        "offence",
+        previous_count="value",
+        previous_population="population",
+        period_end=_.period_end.add(ibis.interval(months=12)),
     )
     joined = _left_lookup(table, earlier, ["area_code", "offence", "period_end"])
     small = joined.previous_count < CHANGE_BASE_MINIMUM

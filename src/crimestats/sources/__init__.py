@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crimestats.errors import SourceError, UnrecognisedFileError
-from crimestats.sources import home_office, ons_csp, ons_pfa, population
+from crimestats.sources import boundaries, home_office, ons_csp, ons_pfa, population
 from crimestats.sources._base import Batch, Probe
 
 __all__ = ["READERS", "Batch", "Reader", "read_file", "recognise"]
@@ -33,6 +33,7 @@ READERS: tuple[Reader, ...] = (
     Reader(home_office.NAME, "Home Office police recorded crime open data", home_office.recognise, home_office.read),
     Reader(population.MYE, "ONS mid-year population estimates (MYE4)", population.recognise_mye, population.read_mye),
     Reader(population.LOOKUP, "ONS LA → CSP → PFA lookup", population.recognise_lookup, population.read_lookup),
+    Reader(boundaries.NAME, "ONS police force area boundaries (GeoJSON)", boundaries.recognise, boundaries.read),
 )
 
 

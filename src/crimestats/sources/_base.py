@@ -57,7 +57,17 @@ LOOKUP_SCHEMA = pa.schema(
     ]
 )
 
+BOUNDARIES_SCHEMA = pa.schema(
+    [
+        ("feature", pa.int32()),
+        ("area_code", pa.string()),
+        ("area_name", pa.string()),
+        ("geometry", pa.string()),  # the GeoJSON geometry object, as JSON text
+    ]
+)
+
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+JSON_SUFFIXES = (".geojson", ".json")
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class Batch:
     figures: pa.Table = field(default_factory=FIGURES_SCHEMA.empty_table)
     populations: pa.Table = field(default_factory=POPULATIONS_SCHEMA.empty_table)
     lookup: pa.Table = field(default_factory=LOOKUP_SCHEMA.empty_table)
+    boundaries: pa.Table = field(default_factory=BOUNDARIES_SCHEMA.empty_table)
     warnings: tuple[str, ...] = ()
 
 
@@ -109,6 +120,10 @@ class Probe:
             except Exception as exc:  # calamine raises several kinds for a damaged file
                 raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
             return cls(path, tuple(book.sheet_names), tuple(rows))
+        if path.suffix.lower() in JSON_SUFFIXES:
+            with path.open("rb") as handle:
+                start = handle.read(4096).decode("utf-8", errors="replace")
+            return cls(path, (), ((start,),))
         if path.suffix.lower() not in (".csv", ".txt"):
             return cls(path, (), ())
         with path.open("rb") as handle:

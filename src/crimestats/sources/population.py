@@ -2,7 +2,9 @@
 
 MYE4 has one row per area (country, region, county, local authority) and one column per mid-year
 (``Mid-2023`` … ``Mid-2011``). All rows are stored; analytics sum local authorities to police force areas
-through the official lookup, so the estimates and the lookup can be ingested in either order.
+through the official lookup, so the estimates and the lookup can be ingested in either order. When the
+workbook has sheet MYE5 (population density), each area's land area in sq km is stored too, as a
+``populations`` row with denominator ``area_sq_km``, for population density.
 """
 
 from __future__ import annotations
@@ -42,9 +44,7 @@ def read_mye(path: Path) -> Batch:
     if "MYE4" not in sheets:
         raise Sheet(path.name, None, []).error(f"no sheet 'MYE4' (sheets: {', '.join(sheets)})")
     sheet = sheets["MYE4"]
-    header = next((i for i, r in enumerate(sheet.rows[:20]) if r and str(r[0]).strip() == "Code"), None)
-    if header is None:
-        raise sheet.error("no header row starting 'Code' in the first 20 rows")
+    header = _header_row(sheet)
     years: dict[int, int] = {}
     for column in range(3, len(sheet.rows[header])):
         match = re.match(r"^mid-(\d{4})$", sheet.text(header, column).lower())
@@ -59,22 +59,49 @@ def read_mye(path: Path) -> Batch:
             continue
         if not re.match(r"^[EWKNS]\d{8}$", code):
             raise sheet.error(f"{code!r} is not an ONS area code", index, 0)
-        for column, year in years.items():
-            value, symbol, reason = parse_number(sheet, index, column, {})
-            rows.append(
-                {
-                    "sheet": sheet.name,
-                    "source_row": index + 1,
-                    "source_column": column_letter(column),
-                    "area_code": code,
-                    "year": year,
-                    "denominator": "residents",
-                    "value": value,
-                    "symbol": symbol,
-                    "reason": reason,
-                }
-            )
-    return Batch(MYE, f"mid-{max(years.values())}", populations=table(rows, POPULATIONS_SCHEMA))
+        rows.extend(_cell(sheet, index, column, year, "residents") for column, year in years.items())
+    latest = max(years.values())
+    if "MYE5" in sheets:
+        rows.extend(_land_areas(sheets["MYE5"], latest))
+    return Batch(MYE, f"mid-{latest}", populations=table(rows, POPULATIONS_SCHEMA))
+
+
+def _header_row(sheet: Sheet) -> int:
+    header = next((i for i, r in enumerate(sheet.rows[:20]) if r and str(r[0]).strip() == "Code"), None)
+    if header is None:
+        raise sheet.error("no header row starting 'Code' in the first 20 rows")
+    return header
+
+
+def _land_areas(sheet: Sheet, year: int) -> list[dict[str, Any]]:
+    """Land area in sq km of every area in sheet MYE5 (the boundaries of the estimates' latest year)."""
+    header = _header_row(sheet)
+    column = next((i for i, h in enumerate(sheet.headings(header)) if h.lower().startswith("area (sq km")), None)
+    if column is None:
+        raise sheet.error("no 'Area (sq km)' column in the header row", header)
+    rows = []
+    for index in range(header + 1, len(sheet.rows)):
+        code = sheet.text(index, 0)
+        if not code:
+            continue
+        rows.append(_cell(sheet, index, column, year, "area_sq_km"))
+    return rows
+
+
+def _cell(sheet: Sheet, row: int, column: int, year: int, denominator: str) -> dict[str, Any]:
+    """One number of an MYE sheet as a ``populations`` row, the area code read from column A."""
+    value, symbol, reason = parse_number(sheet, row, column, {})
+    return {
+        "sheet": sheet.name,
+        "source_row": row + 1,
+        "source_column": column_letter(column),
+        "area_code": sheet.text(row, 0),
+        "year": year,
+        "denominator": denominator,
+        "value": value,
+        "symbol": symbol,
+        "reason": reason,
+    }
 
 
 def recognise_lookup(probe: Probe) -> bool:

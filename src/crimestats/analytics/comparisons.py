@@ -1,0 +1,134 @@
+"""Uncertainty attached to league-table rows: rate intervals, plausible rank ranges, change tests, funnel plots.
+
+These work on rows already computed by :func:`crimestats.analytics.figures.statistics` (one offence, one
+period, every force), so the statistical methods in :mod:`crimestats.analytics.uncertainty` stay pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from crimestats.analytics import uncertainty
+
+__all__ = ["funnel_rows", "with_change_tests", "with_intervals", "with_rank_ranges"]
+
+
+def _rated(row: dict[str, Any]) -> bool:
+    return row.get("rate_per_1000") is not None and row.get("count") is not None and bool(row.get("population"))
+
+
+def with_intervals(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``rate_ci_low`` and ``rate_ci_high``: the 95% interval of each published rate (None if no rate)."""
+    result = []
+    for row in rows:
+        low = high = None
+        if _rated(row) and row["count"] >= 0:
+            interval = uncertainty.rate_interval(row["count"], row["population"])
+            low, high = interval.low, interval.high
+        result.append({**row, "rate_ci_low": low, "rate_ci_high": high})
+    return result
+
+
+def with_rank_ranges(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``rank_low`` and ``rank_high``: the plausible (95%) range of each ranked force's rank.
+
+    Rows are one offence and one period; only rows with a rank take part in the simulation. The published
+    rank always lies inside the range.
+    """
+    rows = list(rows)
+    ranked = [row for row in rows if row.get("rank") is not None and _rated(row) and row["count"] >= 0]
+    ranges: dict[int, uncertainty.RankRange] = {}
+    if len(ranked) > 1:
+        simulated = uncertainty.rank_ranges([r["count"] for r in ranked], [r["population"] for r in ranked])
+        ranges = {id(row): plausible for row, plausible in zip(ranked, simulated, strict=True)}
+    result = []
+    for row in rows:
+        plausible = ranges.get(id(row))
+        low = high = None
+        if plausible is not None:
+            low, high = min(plausible.low, row["rank"]), max(plausible.high, row["rank"])
+        result.append({**row, "rank_low": low, "rank_high": high})
+    return result
+
+
+def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``change_p_value``, ``change_significant`` and ``change_verdict`` (the E-test on rates).
+
+    Without both years' counts and populations there is no test and the verdict says why.
+    """
+    result = []
+    for row in rows:
+        test = _change_test(row)
+        result.append(
+            {
+                **row,
+                "change_p_value": test.p_value if test else None,
+                "change_significant": test.significant if test else None,
+                "change_verdict": test.verdict if test else _no_test_reason(row),
+            }
+        )
+    return result
+
+
+def _change_test(row: dict[str, Any]) -> uncertainty.ChangeTest | None:
+    needed = (row.get("count"), row.get("previous_count"), row.get("population"), row.get("previous_population"))
+    if any(value is None for value in needed) or row["count"] < 0 or row["previous_count"] < 0:
+        return None
+    if not row["population"] or not row["previous_population"]:
+        return None
+    return uncertainty.change_test(
+        int(row["count"]), row["population"], int(row["previous_count"]), row["previous_population"]
+    )
+
+
+def _no_test_reason(row: dict[str, Any]) -> str | None:
+    if row.get("count") is None:
+        return None
+    if row.get("previous_count") is None:
+        return "no figure for a year earlier"
+    return "no population to compare rates"
+
+
+def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True) -> dict[str, Any]:
+    """Funnel-plot data (Spiegelhalter 2005) for forces with a rate, in the shape ``crimestats funnel`` prints.
+
+    The target is the pooled rate of the forces compared; limits are at 95% and 99.8% for each force's
+    population, widened for over-dispersion (additive random effect estimated from winsorised z-scores)
+    when ``overdispersion`` is set and the forces vary more than Poisson chance allows. ``position`` is
+    judged at 99.8%. ``curve`` holds the limits on a grid of populations, for drawing.
+    """
+    rated = [row for row in rows if _rated(row) and row.get("kind", "force") == "force"]
+    if len(rated) < 2:
+        raise ValueError("a funnel plot needs at least two forces with a rate")
+    counts = [row["count"] for row in rated]
+    populations = [row["population"] for row in rated]
+    target, spread, points = uncertainty.funnel(counts, populations, overdispersion_adjust=overdispersion)
+    tau2 = spread.tau2 if spread else 0.0
+    curve = uncertainty.funnel_curve(target, min(populations) * 0.8, max(populations) * 1.1, tau2=tau2)
+    method = "Spiegelhalter (2005) funnel plot: exact Poisson limits around the pooled rate of the forces compared"
+    if spread and spread.adjusted:
+        method += "; limits widened for over-dispersion (additive random effect, 10% winsorised z-scores)"
+    return {
+        "target": target,
+        "overdispersion": None
+        if spread is None
+        else {"phi": spread.phi, "tau2": spread.tau2, "winsorised": spread.winsorised, "adjusted": spread.adjusted},
+        "method": method,
+        "rows": [
+            {
+                "force_code": row["force_code"],
+                "force": row["force"],
+                "count": row["count"],
+                "rate_per_1000": row["rate_per_1000"],
+                "population": row["population"],
+                "lower_95": point.lower_95,
+                "upper_95": point.upper_95,
+                "lower_998": point.lower_998,
+                "upper_998": point.upper_998,
+                "position": point.position,
+            }
+            for row, point in zip(rated, points, strict=True)
+        ],
+        "curve": curve,
+    }

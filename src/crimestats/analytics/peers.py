@@ -1,0 +1,230 @@
+"""Peer groups: a force compared with the forces most like it.
+
+Two kinds of group:
+
+- the Home Office **most similar groups** (MSG), supplied by the user (see
+  :mod:`crimestats.sources.peer_groups`); crimestats ships no membership;
+- **computed** groups, when no MSG file is given: the forces nearest to the force on standardised
+  covariates read from the official files — resident population (log), population density (log, from the
+  ONS MYE5 land areas) and offence mix (each offence group's share of the force's recorded crime). These are
+  labelled as computed and are not the Home Office groups, which use social and economic characteristics
+  crimestats does not hold.
+
+Both averages the official tools print are returned, and :data:`AVERAGE_PRINTED` says which one a report
+prints:
+
+- ``simple_mean``: the unweighted mean of the members' rates, including the force itself, as in the HMIC
+  Crime and Policing Comparator ("MSG average");
+- ``weighted_mean``: sum of offences / sum of residents × 1,000 across the group including the force, as in
+  the HMICFRS value for money dashboards.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ibis import _
+
+from crimestats import reference
+from crimestats.analytics import uncertainty
+from crimestats.analytics.figures import Options, force_land_areas, statistics
+from crimestats.errors import NoDataError, UnknownAreaError
+from crimestats.periods import format_period, parse_period, period_label
+from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
+from crimestats.store import Store
+
+__all__ = ["AVERAGE_PRINTED", "PeerGroup", "computed_peer_group", "peer_comparison", "peer_group"]
+
+#: The average printed in reports and findings ("the average of similar forces").
+AVERAGE_PRINTED = "simple_mean"
+#: Offence groups whose shares of recorded crime make up the offence-mix covariate.
+MIX_GROUPS = tuple(o.slug for o in reference.offences() if o.level == "group")
+TOTAL = "total-excluding-fraud"
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    """A force's comparison group: its members (not including the force) and how they were chosen."""
+
+    force_code: str
+    members: tuple[str, ...]
+    method: str
+    computed: bool
+
+
+def peer_group(store: Store, force: str, period: str, groups: PeerGroups | None = None) -> PeerGroup:
+    """The Home Office most similar group from ``groups`` when given, else a computed group."""
+    area = _force(force)
+    if groups is None:
+        return computed_peer_group(store, area.code, period)
+    if area.code not in groups:
+        raise UnknownAreaError(f"the most similar groups file has no group for {area.name}")
+    return PeerGroup(area.code, groups[area.code], "Home Office most similar group (supplied file)", False)
+
+
+def computed_peer_group(store: Store, force: str, period: str, size: int = MAX_MEMBERS) -> PeerGroup:
+    """The ``size`` forces nearest to ``force`` on standardised covariates (see the module docstring).
+
+    Distance² = z(log population)² + z(log density)² + the mean of z(offence-group share)² over the offence
+    groups, so the offence mix counts as much as each of the other two. Forces without a count in the period
+    (e.g. missing data) and City of London (no meaningful resident rate) are not candidates.
+    """
+    area = _force(force)
+    covariates = _covariates(store, parse_period(period))
+    if area.code not in covariates:
+        raise NoDataError(f"{area.name} has no figures for the {period_label(parse_period(period))} to compare")
+    standardised = _standardise(covariates)
+    mix_weight = 1 / len(MIX_GROUPS)
+    target = standardised[area.code]
+
+    def distance(code: str) -> float:
+        z = standardised[code]
+        return (
+            (z[0] - target[0]) ** 2
+            + (z[1] - target[1]) ** 2
+            + mix_weight * sum((a - b) ** 2 for a, b in zip(z[2:], target[2:], strict=True))
+        )
+
+    nearest = sorted((code for code in standardised if code != area.code), key=distance)[:size]
+    method = (
+        f"computed: the {size} forces nearest on population, population density and offence mix "
+        "(standardised); not the Home Office most similar group"
+    )
+    return PeerGroup(area.code, tuple(nearest), method, True)
+
+
+def _covariates(store: Store, month: Any) -> dict[str, list[float]]:
+    """force code → [log population, log density, share of each offence group] for forces with figures."""
+    rows = (
+        statistics(store.backend, Options(population="ons-mye"))
+        .filter(_.period_end == month, _.kind == "force", _.offence.isin([TOTAL, *MIX_GROUPS]))
+        .select("area_code", "offence", "count", "population")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    land = {r["area_code"]: r["area_sq_km"] for r in force_land_areas(store.backend).to_pyarrow().to_pylist()}
+    counts: dict[str, dict[str, float]] = {}
+    population: dict[str, float] = {}
+    for row in rows:
+        if row["count"] is not None:
+            counts.setdefault(row["area_code"], {})[row["offence"]] = row["count"]
+        if row["population"]:
+            population[row["area_code"]] = row["population"]
+    result = {}
+    for code, by_offence in counts.items():
+        area = reference.area(code)
+        total = by_offence.get(TOTAL)
+        if area.rate_suppressed or not total or code not in population or not land.get(code):
+            continue
+        shares = [by_offence.get(slug, 0.0) / total for slug in MIX_GROUPS]
+        result[code] = [math.log(population[code]), math.log(population[code] / land[code]), *shares]
+    return result
+
+
+def _standardise(covariates: dict[str, list[float]]) -> dict[str, list[float]]:
+    columns = list(zip(*covariates.values(), strict=True))
+    means = [sum(c) / len(c) for c in columns]
+    sds = [math.sqrt(sum((x - m) ** 2 for x in c) / len(c)) or 1.0 for c, m in zip(columns, means, strict=True)]
+    return {
+        code: [(x - m) / s for x, m, s in zip(values, means, sds, strict=True)] for code, values in covariates.items()
+    }
+
+
+def peer_comparison(
+    store: Store,
+    force: str,
+    period: str,
+    offence: str | None = None,
+    groups: PeerGroups | None = None,
+    options: Options = Options(),
+) -> dict[str, Any]:
+    """A force's rate for one offence against its peer group's simple and weighted averages.
+
+    The gap is tested against the rest of the group's pooled rate with the E-test (see
+    :func:`gap_test`). Members without a rate (missing data, suppressed)
+    are listed with ``rate_per_1000`` None and left out of both averages.
+    """
+    month = parse_period(period)
+    group = peer_group(store, force, period, groups)
+    slug = reference.offence(offence or TOTAL).slug
+    codes = [group.force_code, *group.members]
+    rows = (
+        statistics(store.backend, options)
+        .filter(_.period_end == month, _.offence == slug, _.area_code.isin(codes))
+        .select("area_code", "area_name", "count", "population", "rate_per_1000")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    found = {r["area_code"]: r for r in rows}
+    members = [_member(code, found.get(code), code == group.force_code) for code in codes]
+    rated = [m for m in members if m["rate_per_1000"] is not None]
+    own = members[0]
+    if not rated:
+        raise NoDataError(f"no rates for {own['force']}'s group for {slug} in the {period_label(month)}")
+    simple = sum(m["rate_per_1000"] for m in rated) / len(rated)
+    weighted = sum(m["count"] for m in rated) / sum(m["population"] for m in rated) * 1000
+    others = [m for m in rated if not m["is_force"]]
+    test = gap_test(own, others) if own["rate_per_1000"] is not None and others else None
+    return {
+        "force_code": group.force_code,
+        "force": own["force"],
+        "period": format_period(month),
+        "period_label": period_label(month),
+        "offence": slug,
+        "offence_name": reference.offence(slug).name,
+        "method": group.method,
+        "computed": group.computed,
+        "members": members,
+        "rate_per_1000": own["rate_per_1000"],
+        "simple_mean": simple,
+        "weighted_mean": weighted,
+        "average_printed": AVERAGE_PRINTED,
+        "average_note": (
+            f"simple mean of the rates of the {len(rated)} forces in the group with a rate, including "
+            f"{own['force']} (as the HMIC Crime and Policing Comparator); the weighted average is total "
+            "offences / total residents of the same forces (as the HMICFRS value for money dashboards)"
+        ),
+        "difference": None if own["rate_per_1000"] is None else own["rate_per_1000"] - simple,
+        "p_value": test[0] if test else None,
+        "significant": test[1] if test else None,
+        "verdict": test[2] if test else "no rate for this force to compare",
+    }
+
+
+def gap_test(force: dict[str, Any], others: list[dict[str, Any]]) -> tuple[float | None, bool | None, str]:
+    """Is the force's rate different from the pooled rate of the rest of its group? (p-value, significant, verdict)
+
+    The two-sided E-test of Krishnamoorthy & Thomson (2004) on the force's count and residents against the
+    other members' summed counts and residents; below :data:`~crimestats.analytics.uncertainty.SMALL_COUNT`
+    offences no test is made.
+    """
+    test = uncertainty.change_test(
+        force["count"], force["population"], sum(m["count"] for m in others), sum(m["population"] for m in others)
+    )
+    if test.p_value is None:
+        return None, None, f"too few offences to judge a difference ({test.count} against {test.previous_count})"
+    if not test.significant:
+        return test.p_value, False, "not statistically significantly different from the rest of the group"
+    direction = "higher" if (test.rate_ratio or 0) > 1 else "lower"
+    return test.p_value, True, f"statistically significantly {direction} than the rest of the group"
+
+
+def _member(code: str, row: dict[str, Any] | None, is_force: bool) -> dict[str, Any]:
+    row = row or {}
+    return {
+        "force_code": code,
+        "force": reference.area(code).name,
+        "is_force": is_force,
+        "count": None if row.get("count") is None else int(row["count"]),
+        "population": None if row.get("population") is None else int(row["population"]),
+        "rate_per_1000": row.get("rate_per_1000"),
+    }
+
+
+def _force(name: str) -> reference.Area:
+    area = reference.area(name)
+    if area.kind != "force":
+        raise UnknownAreaError(f"{area.name} is not one of the 43 territorial police forces")
+    return area

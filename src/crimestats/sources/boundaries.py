@@ -1,0 +1,58 @@
+"""ONS Open Geography police force area boundaries, as GeoJSON (for maps).
+
+A FeatureCollection whose features carry ``PFAyyCD`` and ``PFAyyNM`` properties (e.g. ``PFA16CD``, the
+December 2016 boundaries). Each feature's geometry is stored as GeoJSON text with its force code; the
+boundary year (``2016``) is the vintage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from crimestats import reference
+from crimestats.errors import SourceError
+from crimestats.sources._base import BOUNDARIES_SCHEMA, Batch, Probe, table
+
+NAME = "ons-boundaries"
+_CODE = re.compile(r"^PFA(\d\d)CD$")
+
+
+def recognise(probe: Probe) -> bool:
+    """A GeoJSON file whose opening mentions a FeatureCollection and PFAyyCD properties."""
+    return '"featurecollection"' in probe.text and re.search(r'"pfa\d\dcd"', probe.text) is not None
+
+
+def read(path: Path) -> Batch:
+    try:
+        collection = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"is not valid GeoJSON ({exc})", file=path.name) from exc
+    features = collection.get("features") if isinstance(collection, dict) else None
+    if not isinstance(features, list) or not features:
+        raise SourceError("has no 'features' list", file=path.name)
+    rows = [_feature_row(path, number, feature) for number, feature in enumerate(features, start=1)]
+    year = _CODE.match(_code_property(path, 1, features[0])).group(1)  # type: ignore[union-attr]
+    return Batch(NAME, f"20{year}", boundaries=table(rows, BOUNDARIES_SCHEMA))
+
+
+def _code_property(path: Path, number: int, feature: Any) -> str:
+    properties = feature.get("properties") if isinstance(feature, dict) else None
+    found = [str(key) for key in properties or {} if _CODE.match(str(key))]
+    if not found:
+        raise SourceError(f"feature {number} has no PFAyyCD property", file=path.name, row=number)
+    return found[0]
+
+
+def _feature_row(path: Path, number: int, feature: Any) -> dict[str, Any]:
+    key = _code_property(path, number, feature)
+    code = str(feature["properties"][key]).strip()
+    area = reference.find_area(code)
+    if area is None or area.kind != "force":
+        raise SourceError(f"{code!r} is not a police force area code", file=path.name, row=number, column=key)
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise SourceError("geometry is not a Polygon or MultiPolygon", file=path.name, row=number, column="geometry")
+    return {"feature": number, "area_code": area.code, "area_name": area.name, "geometry": json.dumps(geometry)}
