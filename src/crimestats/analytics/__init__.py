@@ -35,6 +35,8 @@ __all__ = [
     "force_profile",
     "funnel",
     "league_table",
+    "national_figures",
+    "period_leagues",
     "statistics",
     "totals_table",
 ]
@@ -138,6 +140,23 @@ def funnel(
     return {**header, **data}
 
 
+def period_leagues(store: Store, period: str, options: Options = Options()) -> dict[str, list[dict[str, Any]]]:
+    """Every offence's league table for one period, in the order of the offence classification.
+
+    offence slug → rows for every force (and British Transport Police) with the statistics columns,
+    ``force_code``, ``force``, ``offence_name``, ``level``, ``note`` and the uncertainty columns of
+    :func:`league_table`.
+    """
+    _check_source(options)
+    month = parse_period(period)
+    expr = statistics(store.backend, options).filter(_.period_end == month)
+    expr = expr.join(_reference.offences(), "offence").order_by("offence_order", "area_name")
+    by_offence: dict[str, list[dict[str, Any]]] = {}
+    for row in expr.to_pyarrow().to_pylist():
+        by_offence.setdefault(row["offence"], []).append(row)
+    return {slug: _with_uncertainty(rows) for slug, rows in by_offence.items()}
+
+
 def force_profile(store: Store, force: str, period: str, options: Options = Options()) -> dict[str, Any]:
     """One force across every level of the offence classification for one period.
 
@@ -146,16 +165,12 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
     change tests), ranks being among all forces.
     """
     _check_source(options)
-    month = parse_period(period)
     area = reference.area(force)
     if area.kind not in ("force", "transport"):
         raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
-    expr = statistics(store.backend, options).filter(_.period_end == month)
-    expr = expr.join(_reference.offences(), "offence").order_by("offence_order")
-    by_offence: dict[str, list[dict[str, Any]]] = {}
-    for row in expr.to_pyarrow().to_pylist():
-        by_offence.setdefault(row["offence"], []).append(row)
-    own = [row for rows in by_offence.values() for row in _with_uncertainty(rows) if row["area_code"] == area.code]
+    month = parse_period(period)
+    leagues = period_leagues(store, period, options)
+    own = [row for rows in leagues.values() for row in rows if row["area_code"] == area.code]
     if not own:
         raise NoDataError(f"no figures for {area.name} in the {period_label(month)}; try `crimestats periods`")
     rows = [
@@ -185,11 +200,7 @@ def totals_table(store: Store, period: str, offence: str | None = None, options:
     result = area_totals(store.backend, options).filter(_.offence == slug, _.period_end == month).to_pyarrow()
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
-    rows = sorted(result.to_pylist(), key=lambda r: (order[r["kind"]], r["area_code"]))
-    for row in rows:
-        row.update({key: _whole(row[key]) for key in ("count", "population", "previous_count")})
-        excluded = row["excluded"] or []
-        row["area"] = row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")
+    rows = sorted(map(_total_row, result.to_pylist()), key=lambda r: (order[r["kind"]], r["area_code"]))
     keep = [
         "area_code",
         "area",
@@ -203,6 +214,21 @@ def totals_table(store: Store, period: str, offence: str | None = None, options:
         "vintages",
     ]
     return pa.Table.from_pylist([{k: r[k] for k in keep} for r in rows])
+
+
+def national_figures(store: Store, period: str, options: Options = Options()) -> dict[str, dict[str, Any]]:
+    """England and Wales for one period, every offence: offence slug → the :func:`totals_table` columns."""
+    _check_source(options)
+    month = parse_period(period)
+    expr = area_totals(store.backend, options).filter(_.period_end == month, _.kind == "national")
+    return {row["offence"]: row for row in map(_total_row, expr.to_pyarrow().to_pylist())}
+
+
+def _total_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Whole numbers, and the area named with the forces it leaves out: "England and Wales (excluding …)"."""
+    excluded = row["excluded"] or []
+    whole = {key: _whole(row[key]) for key in ("count", "population", "previous_count")}
+    return {**row, **whole, "area": row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")}
 
 
 def available_periods(store: Store, options: Options = Options()) -> pa.Table:

@@ -35,7 +35,7 @@ from crimestats.periods import format_period, parse_period, period_label
 from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
 from crimestats.store import Store
 
-__all__ = ["AVERAGE_PRINTED", "PeerGroup", "computed_peer_group", "peer_comparison", "peer_group"]
+__all__ = ["AVERAGE_PRINTED", "PeerGroup", "computed_peer_group", "group_averages", "peer_comparison", "peer_covariates", "peer_group"]
 
 #: The average printed in reports and findings ("the average of similar forces").
 AVERAGE_PRINTED = "simple_mean"
@@ -54,25 +54,39 @@ class PeerGroup:
     computed: bool
 
 
-def peer_group(store: Store, force: str, period: str, groups: PeerGroups | None = None) -> PeerGroup:
+def peer_group(
+    store: Store,
+    force: str,
+    period: str,
+    groups: PeerGroups | None = None,
+    covariates: dict[str, list[float]] | None = None,
+) -> PeerGroup:
     """The Home Office most similar group from ``groups`` when given, else a computed group."""
     area = _force(force)
     if groups is None:
-        return computed_peer_group(store, area.code, period)
+        return computed_peer_group(store, area.code, period, covariates=covariates)
     if area.code not in groups:
         raise UnknownAreaError(f"the most similar groups file has no group for {area.name}")
     return PeerGroup(area.code, groups[area.code], "Home Office most similar group (supplied file)", False)
 
 
-def computed_peer_group(store: Store, force: str, period: str, size: int = MAX_MEMBERS) -> PeerGroup:
+def computed_peer_group(
+    store: Store,
+    force: str,
+    period: str,
+    size: int = MAX_MEMBERS,
+    covariates: dict[str, list[float]] | None = None,
+) -> PeerGroup:
     """The ``size`` forces nearest to ``force`` on standardised covariates (see the module docstring).
 
     Distance² = z(log population)² + z(log density)² + the mean of z(offence-group share)² over the offence
     groups, so the offence mix counts as much as each of the other two. Forces without a count in the period
-    (e.g. missing data) and City of London (no meaningful resident rate) are not candidates.
+    (e.g. missing data) and City of London (no meaningful resident rate) are not candidates. ``covariates``
+    (from :func:`peer_covariates` for the same period) saves reading them again for each force.
     """
     area = _force(force)
-    covariates = _covariates(store, parse_period(period))
+    if covariates is None:
+        covariates = peer_covariates(store, period)
     if area.code not in covariates:
         raise NoDataError(f"{area.name} has no figures for the {period_label(parse_period(period))} to compare")
     standardised = _standardise(covariates)
@@ -95,8 +109,9 @@ def computed_peer_group(store: Store, force: str, period: str, size: int = MAX_M
     return PeerGroup(area.code, tuple(nearest), method, True)
 
 
-def _covariates(store: Store, month: Any) -> dict[str, list[float]]:
+def peer_covariates(store: Store, period: str) -> dict[str, list[float]]:
     """force code → [log population, log density, share of each offence group] for forces with figures."""
+    month = parse_period(period)
     rows = (
         statistics(store.backend, Options(population="ons-mye"))
         .filter(_.period_end == month, _.kind == "force", _.offence.isin([TOTAL, *MIX_GROUPS]))
@@ -158,24 +173,37 @@ def peer_comparison(
         .to_pylist()
     )
     found = {r["area_code"]: r for r in rows}
-    members = [_member(code, found.get(code), code == group.force_code) for code in codes]
-    rated = [m for m in members if m["rate_per_1000"] is not None]
-    own = members[0]
-    if not rated:
-        raise NoDataError(f"no rates for {own['force']}'s group for {slug} in the {period_label(month)}")
-    simple = sum(m["rate_per_1000"] for m in rated) / len(rated)
-    weighted = sum(m["count"] for m in rated) / sum(m["population"] for m in rated) * 1000
-    others = [m for m in rated if not m["is_force"]]
-    test = gap_test(own, others) if own["rate_per_1000"] is not None and others else None
-    return {
+    header = {
         "force_code": group.force_code,
-        "force": own["force"],
+        "force": reference.area(group.force_code).name,
         "period": format_period(month),
         "period_label": period_label(month),
         "offence": slug,
         "offence_name": reference.offence(slug).name,
         "method": group.method,
         "computed": group.computed,
+    }
+    averages = group_averages(group, found)
+    if averages["simple_mean"] is None:
+        raise NoDataError(f"no rates for {header['force']}'s group for {slug} in the {period_label(month)}")
+    return {**header, **averages}
+
+
+def group_averages(group: PeerGroup, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The force against its group for one offence and period, from statistics rows keyed by force code.
+
+    Returns members (the force first, then its peers), the force's rate, both averages, which one is
+    printed, the difference, and the test of the gap (:func:`gap_test`).
+    """
+    codes = [group.force_code, *group.members]
+    members = [_member(code, rows.get(code), code == group.force_code) for code in codes]
+    rated = [m for m in members if m["rate_per_1000"] is not None]
+    own = members[0]
+    simple = sum(m["rate_per_1000"] for m in rated) / len(rated) if rated else None
+    weighted = sum(m["count"] for m in rated) / sum(m["population"] for m in rated) * 1000 if rated else None
+    others = [m for m in rated if not m["is_force"]]
+    test = gap_test(own, others) if own["rate_per_1000"] is not None and others else None
+    return {
         "members": members,
         "rate_per_1000": own["rate_per_1000"],
         "simple_mean": simple,
@@ -186,7 +214,7 @@ def peer_comparison(
             f"{own['force']} (as the HMIC Crime and Policing Comparator); the weighted average is total "
             "offences / total residents of the same forces (as the HMICFRS value for money dashboards)"
         ),
-        "difference": None if own["rate_per_1000"] is None else own["rate_per_1000"] - simple,
+        "difference": None if own["rate_per_1000"] is None or simple is None else own["rate_per_1000"] - simple,
         "p_value": test[0] if test else None,
         "significant": test[1] if test else None,
         "verdict": test[2] if test else "no rate for this force to compare",

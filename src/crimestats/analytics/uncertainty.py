@@ -11,7 +11,7 @@ Methods
 - Confidence intervals for a count or rate: the exact Poisson interval from its link with the chi-square
   distribution (Armitage P, Berry G, Matthews JNS. *Statistical methods in medical research*, 4th edn, 2002)
   for small counts and Byar's approximation (Breslow NE, Day NE. *Statistical methods in cancer research*,
-  vol. II, IARC 1987, p. 69) from :data:`EXACT_BELOW` upwards, as in the OHID / PHE guidance: Fingertips
+  vol. II, IARC 1987) from :data:`EXACT_BELOW` upwards, as in the OHID / PHE guidance: Fingertips
   *Public Health Technical Guidance*, "Rates" (exact method for counts under 10, Byar's method for 10 or
   more) and PHE *Technical Guide: Confidence Intervals* (Public Health Data Science, 25 May 2018), which says
   Byar's 95% limits are within 0.2% of the exact ones from 10 upwards.
@@ -69,9 +69,10 @@ LEVELS = (0.95, 0.998)
 #: Source: OHID Fingertips *Public Health Technical Guidance*, "Rates" ("Counts of 10 or greater" use Byar's
 #: method; "Counts of less than 10" the chi-square exact method), the PHE *Technical Guide: Confidence
 #: Intervals* (25 May 2018) and PHE's ``PHEindicatormethods::phe_rate`` ("For numerators >= 10 Byar's
-#: method is applied"). The older APHO Excel tools switched at 389; PHE's 2018 tool release notes record the
-#: change to 10 ("rates and ISRs use exact CI method for numerators <10 and Byar's CI method for numerators
-#: >=10"). Byar's 95% limits are within 0.2% of the exact ones from 10 upwards.
+#: method is applied"). The release notes of PHE's Excel tool for common public health statistics (February
+#: 2018) record the change to 10: "rates and ISRs use exact CI method for numerators <10 and Byar's CI method
+#: for numerators >=10". A switch at 389 is found only in older Excel formulas (quoted on Cross Validated,
+#: question 281673), not in current guidance. Byar's 95% limits are within 0.2% of the exact ones from 10 up.
 EXACT_BELOW: int = 10
 
 #: Below this count in either year, a change is reported as the two counts only: no rate ratio, no test and
@@ -464,8 +465,9 @@ def funnel(
     Spiegelhalter (2005), Stat Med 24:1185-1202. The target is the pooled rate
     ``sum(counts) / sum(populations) * per``. With ``overdispersion_adjust``, :func:`overdispersion` is
     estimated and, if it finds extra variation, the limits use its ``tau2``; otherwise they are the exact
-    Poisson limits. Each unit's limits are at its own population, and it is ``'above'``, ``'within'`` or
-    ``'below'`` according to its rate against the 99.8% limits (a rate on a limit is within).
+    Poisson limits (a single unit gets no estimate: ``None``). Each unit's limits are at its own population,
+    and it is ``'above'``, ``'within'`` or ``'below'`` according to its rate against the 99.8% limits (a rate
+    on a limit is within).
     """
     count_array, population_array = _counts_and_populations(counts, populations)
     per = _positive(per, "per")

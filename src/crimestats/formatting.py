@@ -1,0 +1,64 @@
+"""Numbers as the ONS prints them: counts with thousands separators, rates to one decimal place, changes to a
+whole per cent, rounded half away from zero (Excel's display, not Python's round-half-to-even), and ``..``
+where a figure is not available.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+__all__ = ["NOT_AVAILABLE", "count", "half_up", "ordinal", "p_value", "percent", "rate", "signed_percent"]
+
+#: ONS symbol for a figure that is not available.
+NOT_AVAILABLE = ".."
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def half_up(value: float, places: int) -> Decimal:
+    """Round half away from zero, as the ONS tables display."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def count(value: float | None) -> str:
+    """45123 → '45,123'."""
+    return NOT_AVAILABLE if _missing(value) else f"{value:,.0f}"
+
+
+def rate(value: float | None, places: int = 1) -> str:
+    """52.66 → '52.7' (rates per 1,000 to one decimal place; tiny rates keep two significant figures)."""
+    if _missing(value):
+        return NOT_AVAILABLE
+    assert value is not None
+    if 0 < abs(value) < 0.05 and places == 1:
+        return f"{value:.2g}"
+    return f"{half_up(value, places):,}"
+
+
+def percent(value: float | None) -> str:
+    """12.4 → '12%' (magnitude only: the words say rise or fall)."""
+    return NOT_AVAILABLE if _missing(value) else f"{half_up(abs(value), 0)}%"  # type: ignore[arg-type]
+
+
+def signed_percent(value: float | None) -> str:
+    """12.4 → '+12', -0.3 → '+0' (never '-0')."""
+    return NOT_AVAILABLE if _missing(value) else f"{half_up(value, 0) + 0:+}"  # type: ignore[arg-type]
+
+
+def p_value(value: float | None) -> str:
+    """0.00001 → 'p < 0.001', 0.0432 → 'p = 0.043', 0.0497 → 'p = 0.0497' (never rounded across 0.05)."""
+    if _missing(value):
+        return ""
+    assert value is not None
+    if value < 0.001:
+        return "p < 0.001"
+    return f"p = {value:.3g}" if 0.04 < value < 0.06 else f"p = {value:.2g}"
+
+
+def ordinal(number: int) -> str:
+    """1 → '1st', 12 → '12th', 22 → '22nd'."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"

@@ -1,0 +1,501 @@
+"""Findings: the notable, true statements about one force in one period, ranked, each with its numbers.
+
+Every finding says what it is compared with, whether the difference is statistically significant, and which
+caveats apply. The sentences come from fixed templates (no language model) written to stay within what the
+figures support:
+
+- a league position always carries its plausible rank range (Poisson simulation), and whether the rate is
+  outside the funnel-plot limits around the rate of all forces together (Spiegelhalter 2005, 99.8%);
+- a percentage change is printed only when ONS would print one (base of 50 or more) and the E-test finds the
+  change in the rate statistically significant; otherwise the two counts are given;
+- a gap to the peer-group average names the group and the average (simple mean, including the force);
+- no finding calls a force "safe", "safest" or "dangerous": police recorded crime measures what the police
+  recorded, not how safe a place is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crimestats import analytics, caveats, reference
+from crimestats import formatting as fmt
+from crimestats.analytics import Options
+from crimestats.analytics.comparisons import funnel_rows
+from crimestats.analytics.peers import PeerGroup, group_averages, peer_covariates, peer_group
+from crimestats.errors import NoDataError
+from crimestats.periods import format_period, parse_period, period_label
+from crimestats.sources.peer_groups import PeerGroups
+from crimestats.store import Store
+
+__all__ = ["Finding", "Findings", "PeriodFigures", "build_findings"]
+
+TOTAL = "total-excluding-fraud"
+#: Offence levels whose changes, extremes and peer gaps are reported (besides the total).
+DETAIL_LEVELS = ("group", "subgroup")
+#: An extreme (highest or lowest rate) is reported only in a league of at least this many forces.
+MIN_LEAGUE = 10
+#: Order of kinds in the ranked list, before strength within a kind.
+KIND_ORDER = {"missing": 0, "league": 0, "national": 1, "change": 2, "peer": 3, "extreme": 4}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One statement with its numbers, comparison basis, significance and caveats."""
+
+    kind: str  # league | national | change | peer | extreme
+    offence: str
+    offence_name: str
+    text: str
+    value: float | None
+    unit: str
+    compared_with: str
+    significant: bool | None
+    p_value: float | None = None
+    caveats: tuple[str, ...] = ()
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    strength: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "offence": self.offence,
+            "offence_name": self.offence_name,
+            "text": self.text,
+            "value": self.value,
+            "unit": self.unit,
+            "compared_with": self.compared_with,
+            "significant": self.significant,
+            "p_value": self.p_value,
+            "caveats": [_caveat_dict(caveats.caveat(i)) for i in self.caveats],
+            "numbers": dict(self.numbers),
+        }
+
+
+@dataclass(frozen=True)
+class Findings:
+    """The ranked findings for one force and period."""
+
+    force_code: str
+    force: str
+    period: str
+    period_label: str
+    peer_group: PeerGroup | None
+    findings: tuple[Finding, ...]
+
+    def caveat_ids(self) -> list[str]:
+        """Every caveat attached to a finding, once, in registry order."""
+        used = {i for finding in self.findings for i in finding.caveats}
+        return [item.id for item in caveats.caveats() if item.id in used]
+
+    def to_dict(self) -> dict[str, Any]:
+        group = self.peer_group
+        return {
+            "force_code": self.force_code,
+            "force": self.force,
+            "period": self.period,
+            "period_label": self.period_label,
+            "peer_group": None
+            if group is None
+            else {
+                "members": [{"force_code": c, "force": reference.area(c).name} for c in group.members],
+                "method": group.method,
+                "computed": group.computed,
+            },
+            "findings": [finding.to_dict() for finding in self.findings],
+            "caveats": [_caveat_dict(caveats.caveat(i)) for i in self.caveat_ids()],
+        }
+
+
+def _caveat_dict(item: caveats.Caveat) -> dict[str, Any]:
+    return {"id": item.id, "text": item.text, "source": item.source_title, "source_url": item.source_url}
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """Everything about one period that findings for any force draw on, read once and shared.
+
+    Findings for several forces of the same period (a national report, a test of every force) pass one of
+    these to :func:`build_findings` instead of querying the store again for each force.
+    """
+
+    month: Any
+    leagues: dict[str, list[dict[str, Any]]]
+    national: dict[str, dict[str, Any]]
+    covariates: dict[str, list[float]]
+    _funnels: dict[str, tuple[dict[str, str], float | None]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, store: Store, period: str, options: Options = Options()) -> PeriodFigures:
+        return cls(
+            parse_period(period),
+            analytics.period_leagues(store, period, options),
+            analytics.national_figures(store, period, options),
+            peer_covariates(store, period),
+        )
+
+    def funnel_positions(self, slug: str) -> tuple[dict[str, str], float | None]:
+        """force code → funnel position for one offence, and the pooled rate (computed once per offence)."""
+        if slug not in self._funnels:
+            try:
+                data = funnel_rows(self.leagues.get(slug, []))
+                self._funnels[slug] = ({r["force_code"]: r["position"] for r in data["rows"]}, data["target"])
+            except ValueError:
+                self._funnels[slug] = ({}, None)
+        return self._funnels[slug]
+
+
+def build_findings(
+    store: Store,
+    force: str,
+    period: str,
+    groups: PeerGroups | None = None,
+    options: Options = Options(),
+    figures: PeriodFigures | None = None,
+) -> Findings:
+    """The findings for ``force`` in the 12-month period ending ``period``, most notable first."""
+    area = reference.area(force)
+    figures = figures or PeriodFigures.read(store, period, options)
+    month = figures.month
+    own = {slug: _row_of(rows, area.code) for slug, rows in figures.leagues.items()}
+    total = own.get(TOTAL)
+    if total is None:
+        raise NoDataError(f"no figures for {area.name} in the {period_label(month)}; try `crimestats periods`")
+    if total["count"] is None:
+        return Findings(area.code, area.name, format_period(month), period_label(month), None, (_missing(area, month),))
+    group = _peer_group(store, area, period, groups, figures.covariates)
+    context = _Context(area, figures, own, group)
+    found = [*_league(context), *_national(context), *_changes(context), *_peers(context), *_extremes(context)]
+    found.sort(key=lambda f: (KIND_ORDER[f.kind], f.offence != TOTAL, -f.strength))
+    return Findings(area.code, area.name, format_period(month), period_label(month), group, tuple(found))
+
+
+def _row_of(rows: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
+    return next((row for row in rows if row["area_code"] == code), None)
+
+
+def _peer_group(
+    store: Store, area: reference.Area, period: str, groups: PeerGroups | None, covariates: dict[str, list[float]]
+) -> PeerGroup | None:
+    """The force's group, or None where a comparison of rates means nothing (City of London, BTP, no data)."""
+    if area.kind != "force" or area.rate_suppressed or (groups is None and area.code not in covariates):
+        return None
+    return peer_group(store, area.code, period, groups, covariates)
+
+
+@dataclass(frozen=True)
+class _Context:
+    area: reference.Area
+    figures: PeriodFigures
+    own: dict[str, dict[str, Any] | None]
+    group: PeerGroup | None
+
+    @property
+    def month(self) -> Any:
+        return self.figures.month
+
+    def offences(self, levels: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+        wanted = [o.slug for o in reference.offences() if o.level in levels]
+        return [(slug, row) for slug in wanted if (row := self.own.get(slug)) is not None and row["count"] is not None]
+
+    def caveats(self, slug: str, *, comparison: bool = False, rate: bool = False) -> tuple[str, ...]:
+        found = caveats.caveats_for(
+            area_code=self.area.code, offence=slug, period_end=self.month, comparison=comparison, rate=rate
+        )
+        return tuple(item.id for item in found)
+
+    def funnel_position(self, slug: str) -> tuple[str | None, float | None]:
+        """The force's position on the funnel plot of all forces for this offence, and the pooled rate."""
+        positions, target = self.figures.funnel_positions(slug)
+        return positions.get(self.area.code), target
+
+
+# --- wording -----------------------------------------------------------------------------------------------
+
+
+def _name(slug: str) -> str:
+    """'Violence against the person' → 'violence against the person'."""
+    name = reference.offence(slug).name
+    return name[0].lower() + name[1:]
+
+
+def _subject(slug: str) -> str:
+    """What a sentence about counts starts with."""
+    return "Total recorded crime (excluding fraud)" if slug == TOTAL else f"Recorded {_name(slug)}"
+
+
+def _rate_of(slug: str) -> str:
+    return "crimes" if slug == TOTAL else _name(slug)
+
+
+def _rank_range(row: Mapping[str, Any]) -> str:
+    low, high = row.get("rank_low"), row.get("rank_high")
+    if low is None or high is None:
+        return ""
+    return f"plausible rank {low}" if low == high else f"plausible rank {low}–{high}"
+
+
+def _position(row: Mapping[str, Any]) -> str:
+    """'the lowest of 42 forces (plausible rank 1–3)', 'ranked 12th of 41 forces, 1st being the lowest rate
+    (plausible rank 10–14)'; ranks always count from the lowest rate, as in the league table."""
+    rank, of = row["rank"], row["ranked_of"]
+    if rank == 1:
+        return f"the lowest of {of} forces ({_rank_range(row)})"
+    if rank == of:
+        return f"the highest of {of} forces ({_rank_range(row)} of {of})"
+    return f"ranked {fmt.ordinal(rank)} of {of} forces, 1st being the lowest rate ({_rank_range(row)})"
+
+
+def _funnel_clause(position: str | None, target: float | None) -> str:
+    if position in ("above", "below") and target is not None:
+        return (
+            f"; that is significantly {position} the rate of all forces together ({fmt.rate(target)}), "
+            "allowing for chance and the usual spread between forces"
+        )
+    return ""
+
+
+# --- the findings ------------------------------------------------------------------------------------------
+
+
+def _league(c: _Context) -> list[Finding]:
+    row = c.own[TOTAL]
+    assert row is not None
+    name = c.area.name
+    if row["rate_per_1000"] is None:
+        why = row["note"] or "no rate is published"
+        text = f"{name} recorded {fmt.count(row['count'])} crimes in the {period_label(c.month)}; {why}."
+        numbers = {"count": row["count"]}
+        league = Finding("league", TOTAL, _offence_name(TOTAL), text, row["count"], "offences", why, None)
+        return [dataclasses.replace(league, caveats=c.caveats(TOTAL, rate=True), numbers=numbers)]
+    position, target = c.funnel_position(TOTAL)
+    text = f"{name} recorded {fmt.rate(row['rate_per_1000'])} crimes per 1,000 residents in the {period_label(c.month)}"
+    if row["rank"] is not None:
+        text += f", {_position(row)}"
+    text += _funnel_clause(position, target) + "."
+    return [
+        Finding(
+            "league",
+            TOTAL,
+            _offence_name(TOTAL),
+            text,
+            row["rate_per_1000"],
+            "per 1,000 residents",
+            f"the {row['ranked_of']} forces with a published rate; rate of all forces together {fmt.rate(target)}",
+            None if position is None else position != "within",
+            caveats=c.caveats(TOTAL, rate=True),
+            numbers=_numbers(row, funnel_position=position, all_forces_rate=target),
+        )
+    ]
+
+
+def _missing(area: reference.Area, month: Any) -> Finding:
+    """The force's figures for the period are not available ('..' in the ONS tables)."""
+    text = f"No figures are available for {area.name} for the {period_label(month)}."
+    found = caveats.caveats_for(area_code=area.code, period_end=month)
+    return Finding(
+        "missing",
+        TOTAL,
+        _offence_name(TOTAL),
+        text,
+        None,
+        "offences",
+        "",
+        None,
+        caveats=tuple(item.id for item in found if item.kind == "missing" or item.area is None),
+    )
+
+
+def _national(c: _Context) -> list[Finding]:
+    row, own = c.figures.national.get(TOTAL), c.own[TOTAL]
+    if row is None or row["rate_per_1000"] is None or own is None:
+        return []
+    text = (
+        f"Across {row['area']} the police recorded {fmt.rate(row['rate_per_1000'])} crimes per 1,000 residents "
+        f"({fmt.count(row['count'])} offences)"
+    )
+    if own["rate_per_1000"] is not None:
+        text += f", against {fmt.rate(own['rate_per_1000'])} in {c.area.name}"
+    return [
+        Finding(
+            "national",
+            TOTAL,
+            _offence_name(TOTAL),
+            text + ".",
+            row["rate_per_1000"],
+            "per 1,000 residents",
+            row["area"],
+            None,
+            caveats=tuple(
+                i.id for i in caveats.caveats_for(area_code=None, offence=TOTAL, period_end=c.month, rate=True)
+            ),
+            numbers={"count": row["count"], "population": row["population"], "rate_per_1000": row["rate_per_1000"]},
+        )
+    ]
+
+
+def _changes(c: _Context) -> list[Finding]:
+    found = []
+    for slug, row in c.offences(("total", *DETAIL_LEVELS)):
+        if row.get("previous_count") is None:
+            continue
+        significant = row["change_significant"]
+        if slug != TOTAL and not significant:
+            continue
+        found.append(_change(c, slug, row))
+    return found
+
+
+def _change(c: _Context, slug: str, row: dict[str, Any]) -> Finding:
+    count, previous, p = row["count"], row["previous_count"], row["change_p_value"]
+    pct = row["change_pct"]
+    significant = row["change_significant"]
+    counts = f"{fmt.count(previous)} to {fmt.count(count)} offences"
+    if significant is None:
+        reason = row["change_verdict"] or "no test of the change"
+        text = f"{_subject(slug)}: {fmt.count(count)} offences, against {fmt.count(previous)} a year earlier; "
+        text += "too few to judge a change." if reason.startswith("too few") else f"{reason}, so no test of the change."
+    elif not significant:
+        text = (
+            f"{_subject(slug)} was not statistically significantly different from a year earlier "
+            f"({counts}; {fmt.p_value(p)})."
+        )
+    else:
+        rise = row["change_verdict"].endswith("rise")
+        word = "rose" if rise else "fell"
+        agrees = pct is not None and (pct > 0) == rise
+        change = f"{word} {fmt.percent(pct)} on a year earlier" if agrees else f"{word} on a year earlier, as a rate"
+        text = f"{_subject(slug)} {change} ({counts}); the change in the rate is statistically significant"
+        text += f" ({fmt.p_value(p)})."
+    strength = -math.log10(max(p, 1e-300)) if p is not None else 0.0
+    return Finding(
+        "change",
+        slug,
+        _offence_name(slug),
+        text,
+        pct if significant else None,
+        "% change in offences",
+        f"the {period_label(_year_before(c.month))} ({fmt.count(previous)} offences)",
+        significant,
+        p,
+        c.caveats(slug, comparison=True),
+        _numbers(row),
+        strength,
+    )
+
+
+def _peers(c: _Context) -> list[Finding]:
+    if c.group is None:
+        return []
+    found = []
+    for slug, row in c.offences(("total", *DETAIL_LEVELS)):
+        by_code = {r["area_code"]: r for r in c.figures.leagues[slug]}
+        result = group_averages(c.group, by_code)
+        if row["rate_per_1000"] is None or result["simple_mean"] is None:
+            continue
+        if slug != TOTAL and not result["significant"]:
+            continue
+        found.append(_peer(c, slug, row, result))
+    return found
+
+
+def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any]) -> Finding:
+    assert c.group is not None
+    rated = sum(1 for m in result["members"] if m["rate_per_1000"] is not None)
+    others = rated - 1
+    group = (
+        f"{c.area.name} and its {others} nearest forces by population, density and offence mix "
+        "(a computed group, not the Home Office most similar group)"
+        if c.group.computed
+        else f"{c.area.name} and the {others} other forces in its most similar group"
+    )
+    mean, rate = result["simple_mean"], row["rate_per_1000"]
+    side = "close to" if not result["significant"] else ("above" if rate > mean else "below")
+    text = (
+        f"At {fmt.rate(rate)} per 1,000 residents, {c.area.name}'s rate of {_rate_of(slug)} is {side} the "
+        f"{fmt.rate(mean)} average of {group}"
+    )
+    if result["p_value"] is not None:
+        verdict = "statistically significant" if result["significant"] else "not statistically significant"
+        text += f"; the difference from the rest of the group is {verdict} ({fmt.p_value(result['p_value'])})"
+    text += "."
+    strength = abs(rate - mean) / mean if mean else 0.0
+    return Finding(
+        "peer",
+        slug,
+        _offence_name(slug),
+        text,
+        rate - mean,
+        "difference in rate per 1,000 residents",
+        f"simple mean of the rates of {rated} forces including {c.area.name} ({c.group.method})",
+        result["significant"],
+        result["p_value"],
+        c.caveats(slug, rate=True),
+        {**_numbers(row), "simple_mean": mean, "weighted_mean": result["weighted_mean"]},
+        strength,
+    )
+
+
+def _extremes(c: _Context) -> list[Finding]:
+    found = []
+    for slug, row in c.offences(DETAIL_LEVELS):
+        rank, of = row["rank"], row["ranked_of"]
+        if rank is None or of < MIN_LEAGUE or rank not in (1, of):
+            continue
+        position, target = c.funnel_position(slug)
+        word = "lowest" if rank == 1 else "highest"
+        text = (
+            f"Among the {of} forces, {c.area.name} had the {word} rate of {_name(slug)}: "
+            f"{fmt.rate(row['rate_per_1000'])} per 1,000 residents ({_rank_range(row)} of {of})"
+            + _funnel_clause(position, target)
+            + "."
+        )
+        spread = (row["rank_high"] or rank) - (row["rank_low"] or rank)
+        found.append(
+            Finding(
+                "extreme",
+                slug,
+                _offence_name(slug),
+                text,
+                row["rate_per_1000"],
+                "per 1,000 residents",
+                f"the {of} forces with a published rate",
+                None if position is None else position != "within",
+                caveats=c.caveats(slug, rate=True),
+                numbers=_numbers(row, funnel_position=position, all_forces_rate=target),
+                strength=-spread,
+            )
+        )
+    return found
+
+
+def _numbers(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    keys = (
+        "count",
+        "population",
+        "rate_per_1000",
+        "rate_ci_low",
+        "rate_ci_high",
+        "rank",
+        "ranked_of",
+        "rank_low",
+        "rank_high",
+        "previous_count",
+        "change_pct",
+        "change_p_value",
+        "change_verdict",
+        "source",
+        "vintage",
+    )
+    return {**{key: row.get(key) for key in keys}, **extra}
+
+
+def _offence_name(slug: str) -> str:
+    return reference.offence(slug).name
+
+
+def _year_before(month: Any) -> Any:
+    return month.replace(year=month.year - 1)
