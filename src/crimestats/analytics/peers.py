@@ -35,7 +35,15 @@ from crimestats.periods import format_period, parse_period, period_label
 from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
 from crimestats.store import Store
 
-__all__ = ["AVERAGE_PRINTED", "PeerGroup", "computed_peer_group", "group_averages", "peer_comparison", "peer_covariates", "peer_group"]
+__all__ = [
+    "AVERAGE_PRINTED",
+    "PeerGroup",
+    "computed_peer_group",
+    "group_averages",
+    "peer_comparison",
+    "peer_covariates",
+    "peer_group",
+]
 
 #: The average printed in reports and findings ("the average of similar forces").
 AVERAGE_PRINTED = "simple_mean"
