@@ -10,7 +10,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crimestats import reference
 from crimestats.analytics import Options, area_totals, statistics
 from crimestats.periods import format_period
 from crimestats.store import Store
@@ -98,39 +97,30 @@ def test_population_used_is_p3s(ons: dict, published: dict[str, dict[str, Publis
                 assert ons[(code, "total-excluding-fraud", vintage)]["population"] == value
 
 
-#: Share of cells within tolerance, as measured: the releases for 2018-09 and 2018-12 were revised more by the
-#: time of the 2019 releases (Greater Manchester's new system; forces' data quality work).
-MINIMUM_WITHIN = {"2019-03": 0.85, "2019-06": 0.85, "2019-09": 0.70, "2019-12": 0.70}
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_change_reproduces_p2(ons: dict, published: dict[str, dict[str, Published]], vintage: str) -> None:
+    """Every force's % change equals P2 of the same release.
 
-
-@pytest.mark.parametrize("vintage", sorted(MINIMUM_WITHIN))
-def test_change_against_p2(ons: dict, published: dict[str, dict[str, Published]], vintage: str) -> None:
-    """% change computed between two vintages a year apart, against P2 of the later one.
-
-    ONS revises the earlier year between releases, so the computed change uses the earlier release's count
-    and can differ from P2. Tolerance: 1.0 percentage point; P2 shows whole per cent. Cells P2 shows as '-'
-    (base under 50) must be missing in ours too unless the revised base crossed 50.
+    ONS revises the earlier year between releases and P2 compares with the revised figure, so crimestats uses
+    the change a release publishes (and the earlier count it implies) rather than the earlier release's count.
+    A cell P2 shows as '-' (base under 50, or not comparable) is missing in ours too.
     """
-    tolerance = 1.0
-    within, beyond, dash_disagree = 0, [], []
+    matched, differ = 0, []
     for code, offence, value in _force_cells(published[vintage]["P2"]):
         row = ons[(code, offence, vintage)]
         if isinstance(value, str):
-            if not _missing(row["change_pct"]) and row["previous_count"] >= 55:
-                dash_disagree.append(f"{code} {offence}: P2 '{value}', ours {row['change_pct']:.1f}")
+            if not _missing(row["change_pct"]):
+                differ.append(f"{code} {offence}: P2 '{value}', ours {row['change_pct']:.1f} ({row['change_source']})")
             continue
-        if _missing(row["change_pct"]):
-            beyond.append(f"{code} {offence}: P2 {value:.1f}, ours missing ({row['change_note']})")
-        elif abs(row["change_pct"] - value) <= tolerance:
-            within += 1
+        if not _missing(row["change_pct"]) and row["change_pct"] == pytest.approx(value, rel=1e-12, abs=1e-12):
+            assert row["change_source"] == "ONS Table P2"
+            assert row["change_pct"] == pytest.approx((row["count"] / row["previous_count"] - 1) * 100, abs=0.01)
+            matched += 1
         else:
-            beyond.append(f"{code} {offence}: P2 {value:.1f}, ours {row['change_pct']:.1f}")
-    total = within + len(beyond)
-    print(f"\nP2 {vintage}: {within} of {total} within {tolerance} pp ({within / total:.1%}); beyond:")
-    print("\n".join(beyond + dash_disagree))
-    assert within / total >= MINIMUM_WITHIN[vintage]
-    # 2019-09: Dyfed-Powys robbery is '-' in P2 although its earlier release had a base over 50 (revised).
-    assert len(dash_disagree) <= 1
+            differ.append(f"{code} {offence}: P2 {value}, ours {row['change_pct']} ({row['change_note']})")
+    print(f"\nP2 {vintage}: {matched} of {matched + len(differ)} equal; different:\n" + "\n".join(differ))
+    assert matched > 800
+    assert not differ
 
 
 def test_home_office_twelve_months_equal_p1_for_unrevised_forces(
@@ -223,25 +213,18 @@ def test_totals_summed_from_forces_equal_published_regions(
     assert greater_manchester_missing == ["Greater Manchester"]
 
 
-@pytest.mark.parametrize("vintage", sorted(MINIMUM_WITHIN))
-def test_like_for_like_national_change_against_p2(
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_like_for_like_national_change_reproduces_p2(
     ons_totals: dict, published: dict[str, dict[str, Published]], vintage: str
 ) -> None:
-    """England and Wales change, like for like (Greater Manchester out of both years in 2019-09 and 2019-12):
-    the total within 1 percentage point of P2, and most offence groups too; ONS revises the earlier year
-    between releases, so the groups beyond 1 point are listed."""
-    groups = {o.slug for o in reference.offences() if o.level == "group"}
-    within, beyond = 0, []
+    """England and Wales change, summed like for like from the forces' counts and the earlier counts implied by
+    their published changes (Greater Manchester out of both years in 2019-09 and 2019-12), equals P2 for every
+    offence to within 0.05 percentage points (each implied earlier count is a whole number)."""
+    checked = 0
     for (code, heading), value in published[vintage]["P2"].cells.items():
         if code != "K04000001" or heading not in HEADINGS or isinstance(value, str):
             continue
         ours = ons_totals[(code, HEADINGS[heading], vintage)]["change_pct"]
-        if HEADINGS[heading] == "total-excluding-fraud":
-            assert abs(ours - value) <= 1.0, (ours, value)
-        elif HEADINGS[heading] in groups:
-            if abs(ours - value) <= 1.0:
-                within += 1
-            else:
-                beyond.append(f"{heading}: P2 {value:.1f}, ours {ours:.1f}")
-    print(f"\n{vintage} England and Wales groups: {within} of {within + len(beyond)} within 1 pp; " + "; ".join(beyond))
-    assert within >= 2 * len(beyond)
+        assert ours == pytest.approx(value, abs=0.05), (heading, ours, value)
+        checked += 1
+    assert checked >= 20

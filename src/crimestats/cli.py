@@ -11,7 +11,6 @@ import json
 import math
 import sys
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -22,10 +21,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from crimestats import __version__, analytics, reference
+from crimestats import __version__, analytics, caveats, reference
+from crimestats import formatting as fmt
 from crimestats.analytics import Options
+from crimestats.analytics.peers import peer_comparison
+from crimestats.downloads.cli import data_app
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period, period_label
+from crimestats.reports import render
+from crimestats.reports.build import force_report, national_report
+from crimestats.reports.findings import build_findings
+from crimestats.reports.model import Column
+from crimestats.sources.peer_groups import PeerGroups, read_peer_groups
 from crimestats.store import Store, default_path
 
 T = TypeVar("T")
@@ -40,6 +47,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(data_app, name="data")
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -54,6 +62,15 @@ class Source(StrEnum):
     ons_pfa = "ons-pfa"
     ons_csp = "ons-csp"
     home_office = "home-office"
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
 
 
 class Population(StrEnum):
@@ -91,6 +108,15 @@ PopulationOption = Annotated[
 PopulationYearOption = Annotated[
     int | None, typer.Option(help="Mid-year estimate to use, e.g. 2018 (default: the one ONS would use).")
 ]
+MsgOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--msg",
+        help="Home Office most similar groups: a CSV with header 'force,peer', one row per group member "
+        "(default: a computed group, labelled as such).",
+    ),
+]
+ForceArgument = Annotated[str, typer.Argument(help="Force name, alias or ONS code, e.g. 'Wiltshire' or E23000038.")]
 NoSuppressOption = Annotated[
     bool, typer.Option("--no-suppress", help="Show and rank City of London's rate, which ONS suppresses.")
 ]
@@ -210,7 +236,15 @@ def league(
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
     options = _options(source, population, population_year, no_suppress)
     rows = _query(analytics.league_table, period, offence, options)
-    _emit(rows.to_pylist(), format, _title(offence, period), LEAGUE_VIEW)
+    _emit(rows.to_pylist(), format, _title(offence, period), LEAGUE_VIEW, _caveat_notes(offence, period))
+
+
+def _caveat_notes(offence: str | None, period: str, area: str | None = None) -> list[str]:
+    """The caveats that apply to a table of rates and changes (context caveats are in the footer already)."""
+    found = caveats.caveats_for(
+        area_code=area, offence=offence or "total-excluding-fraud", period_end=parse_period(period), comparison=True
+    )
+    return [c.text for c in found if c.kind != "context"]
 
 
 @app.command()
@@ -296,10 +330,11 @@ def forces(format: FormatOption = Format.table) -> None:
 # ---- formatting -------------------------------------------------------------------------------------------
 
 LEAGUE_VIEW = {
-    "rank": "Rank",
+    "rank": "Rank (plausible)",
     "force": "Force",
     "count": "Offences",
     "rate_per_1000": "Rate per 1,000",
+    "rate_ci": "95% interval",
     "change_pct": "Change %",
     "source": "Source",
     "note": "Note",
@@ -308,7 +343,8 @@ FORCE_VIEW = {
     "offence": "Offence",
     "count": "Offences",
     "rate_per_1000": "Rate per 1,000",
-    "rank": "Rank",
+    "rate_ci": "95% interval",
+    "rank": "Rank (plausible)",
     "change_pct": "Change %",
     "source": "Source",
     "note": "Note",
@@ -328,26 +364,25 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     if key == "note":
         return value or ""
     if key == "rank":
-        return ".." if value is None else f"{value} of {row['ranked_of']}"
+        return render.cell(Column("rank", "", "rank"), row)
+    if key == "rate_ci":
+        return render.cell(Column("rate_ci", "", "interval"), row)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ".."
+        return fmt.NOT_AVAILABLE
     if key in ("count", "population", "previous_count"):
-        return f"{value:,.0f}"
+        return fmt.count(value)
     if key == "rate_per_1000":
-        return f"{_half_up(value, 1):,}"
+        return fmt.rate(value)
     if key == "change_pct":
-        return f"{_half_up(value, 0) + 0:+}"  # -0.3 prints as +0, not -0
+        return fmt.signed_percent(value)
     if key == "source":
         return f"{value} {row.get('vintage') or ''}".strip()
     return str(value)
 
 
-def _half_up(value: float, places: int) -> Decimal:
-    """Round half away from zero, as the ONS tables display (Python's round() goes to even)."""
-    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def _emit(rows: list[dict[str, Any]], format: Format, title: str, view: dict[str, str]) -> None:
+def _emit(
+    rows: list[dict[str, Any]], format: Format, title: str, view: dict[str, str], notes: list[str] | None = None
+) -> None:
     if format is Format.json:
         out.print(_json(rows), highlight=False)
     elif format is Format.csv:
@@ -366,6 +401,8 @@ def _emit(rows: list[dict[str, Any]], format: Format, title: str, view: dict[str
         for row in rows:
             table.add_row(*[_cell(key, row) for key in view])
         out.print(table)
+        for note in notes or []:
+            out.print(f"Note: {note}", style="dim", highlight=False)
         out.print(
             "Source: police recorded crime, Home Office; ONS. '..' = not available. "
             "Police recorded crime is official statistics, not accredited official statistics.",
@@ -388,6 +425,170 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# ---- comparisons and reports ------------------------------------------------------------------------------
+
+
+def _peer_groups(msg: Path | None) -> PeerGroups | None:
+    try:
+        return None if msg is None else read_peer_groups(msg)
+    except CrimestatsError as error:
+        _fail(error)
+
+
+@app.command()
+def peers(
+    name: ForceArgument,
+    period: PeriodOption,
+    offence: OffenceOption = None,
+    msg: MsgOption = None,
+    source: SourceOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """A force against its peer group: the Home Office most similar group (--msg) or a computed group.
+
+    Prints both averages the official tools use: the simple mean of the group's rates including the force
+    (HMIC Crime and Policing Comparator) and the weighted average, total offences / total residents (HMICFRS
+    value for money dashboards), and whether the force differs from the rest of its group (E-test).
+    """
+    groups = _peer_groups(msg)
+    result = _query(peer_comparison, name, period, offence, groups, _options(source, None, None, False))
+    if format is Format.json:
+        out.print(_json(result), highlight=False)
+        return
+    view = {"force": "Force", "count": "Offences", "population": "Population", "rate_per_1000": "Rate per 1,000"}
+    notes = [
+        result["method"],
+        f"Simple mean {fmt.rate(result['simple_mean'])} (printed in reports); weighted average "
+        f"{fmt.rate(result['weighted_mean'])}: {result['average_note']}.",
+        f"{result['force']} against the rest of the group: {result['verdict']} {fmt.p_value(result['p_value'])}",
+    ]
+    title = f"{result['force']} and its peers: {result['offence_name']}, {result['period_label']}"
+    _emit(result["members"], format, title, view, notes)
+
+
+@app.command()
+def funnel(
+    period: PeriodOption,
+    offence: OffenceOption = None,
+    overdispersion: Annotated[
+        bool,
+        typer.Option(
+            "--overdispersion/--no-overdispersion",
+            help="Widen the limits for the extra spread between forces (Spiegelhalter 2005 additive random effect).",
+        ),
+    ] = True,
+    source: SourceOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Funnel plot data: each force's rate against 95% and 99.8% limits around the rate of all forces.
+
+    Spiegelhalter (2005): a force is 'above' or 'below' when outside the 99.8% limits for its population.
+    """
+    result = _query(analytics.funnel, period, offence, _options(source, None, None, False), overdispersion)
+    if format is Format.json:
+        out.print(_json({k: v for k, v in result.items() if k != "curve"}), highlight=False)
+        return
+    rows = [{**row, "limits": _limits(row)} for row in result["rows"]]
+    view = {"force": "Force", "population": "Population", "rate_per_1000": "Rate per 1,000"}
+    view |= {"limits": "99.8% limits", "position": "Position"}
+    notes = [f"Target (rate of all forces together): {fmt.rate(result['target'])} per 1,000.", result["method"]]
+    _emit(rows, format, _title(offence, period), view, notes)
+
+
+def _limits(row: dict[str, Any]) -> str:
+    return f"{fmt.rate(row['lower_998'])}–{fmt.rate(row['upper_998'])}"
+
+
+@app.command()
+def findings(
+    name: ForceArgument,
+    period: PeriodOption,
+    offence: OffenceOption = None,
+    msg: MsgOption = None,
+    source: SourceOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """The notable, true statements about a force in a period, most notable first, each with its caveats.
+
+    League position with its plausible rank range, statistically significant changes, gaps to the peer-group
+    average and national context. --offence keeps the findings about that offence and its sub-offences.
+    """
+    groups = _peer_groups(msg)
+    built = _query(build_findings, name, period, groups, _options(source, None, None, False), None, offence)
+    result = built.to_dict()
+    if format is Format.json:
+        out.print(_json(result), highlight=False)
+        return
+    rows = [{**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "")} for f in result["findings"]]
+    view = {"text": "Finding", "significant": "Significant"}
+    notes = [f"{c['text']} ({c['source_url']})" for c in result["caveats"]]
+    _emit(rows, format, f"{result['force']}, {result['period_label']}", view, notes)
+
+
+@app.command()
+def report(
+    name: Annotated[str | None, typer.Argument(help="Force name, alias or ONS code (omit with --national).")] = None,
+    period: PeriodOption = "",
+    national: Annotated[bool, typer.Option("--national", help="The national picture: all forces.")] = False,
+    format: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format", "-f", help="md, html (one self-contained file), json, or the tables as csv, xlsx or parquet."
+        ),
+    ] = ReportFormat.md,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write here (a folder for csv and parquet); md also writes its charts as SVG beside it."
+        ),
+    ] = None,
+    offence: OffenceOption = None,
+    msg: MsgOption = None,
+    source: SourceOption = None,
+) -> None:
+    """A report for a force (or --national) and period: headline findings, league position, offence table,
+    peer comparison, charts, caveats, methods and the files the figures come from."""
+    if not period:
+        _fail(CrimestatsError("--period is required, e.g. --period 2019-09"))
+    if (name is None) == (not national):
+        _fail(CrimestatsError("name a force, or give --national (not both)"))
+    if format in (ReportFormat.xlsx, ReportFormat.parquet, ReportFormat.csv) and out_path is None:
+        _fail(CrimestatsError(f"--format {format.value} writes files: give --out PATH"))
+    options = _options(source, None, None, False)
+    if national:
+        built = _query(national_report, period, options, None, None, offence)
+    else:
+        built = _query(force_report, name, period, _peer_groups(msg), options, None, None, offence)
+    _write_report(built, format, out_path)
+
+
+def _write_report(built: Any, format: ReportFormat, out_path: Path | None) -> None:
+    if format in (ReportFormat.xlsx, ReportFormat.parquet, ReportFormat.csv):
+        assert out_path is not None
+        for path in render.write_tables(built, out_path, format.value):
+            err.print(f"wrote {path}", highlight=False)
+        return
+    if format is ReportFormat.md and out_path is not None:
+        folder = out_path.with_name(out_path.stem + "_charts")
+        folder.mkdir(parents=True, exist_ok=True)
+        links = {}
+        for name, svg in render.chart_svgs(built).items():
+            (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
+            links[name] = f"{folder.name}/{name}.svg"
+        text = render.render_markdown(built, links)
+    elif format is ReportFormat.md:
+        text = render.render_markdown(built)
+    elif format is ReportFormat.html:
+        text = render.render_html(built)
+    else:
+        text = render.render_json(built)
+    if out_path is None:
+        sys.stdout.write(text)
+        return
+    out_path.write_text(text, encoding="utf-8")
+    err.print(f"wrote {out_path}", highlight=False)
 
 
 if __name__ == "__main__":

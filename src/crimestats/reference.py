@@ -193,3 +193,8 @@ def offence_ancestors() -> tuple[tuple[str, str], ...]:
             pairs.append((slug, node))
             node = parent[node]
     return tuple(pairs)
+
+
+def offence_descendants(slug: str) -> frozenset[str]:
+    """An offence and every offence below it in the classification (what its count is made of)."""
+    return frozenset(child for child, ancestor in offence_ancestors() if ancestor == slug)

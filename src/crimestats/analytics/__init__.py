@@ -6,6 +6,7 @@ These are the functions the CLI, reports and web app call, so a figure is the sa
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pyarrow as pa
@@ -27,16 +28,19 @@ from crimestats.periods import format_period, parse_period, period_label
 from crimestats.store import Store
 
 __all__ = [
+    "FIGURE_COLUMNS",
     "SOURCE_PRIORITY",
     "Options",
     "area_totals",
     "available_periods",
     "best_counts",
+    "force_boundaries",
     "force_profile",
     "funnel",
     "league_table",
     "national_figures",
     "period_leagues",
+    "rate_trends",
     "statistics",
     "totals_table",
 ]
@@ -66,7 +70,8 @@ LEAGUE_COLUMNS = [
 ]
 
 
-PROFILE_COLUMNS = LEAGUE_COLUMNS[LEAGUE_COLUMNS.index("count") :]
+#: The figure columns of every league-table row: counts, rate and interval, rank and range, change and test.
+FIGURE_COLUMNS = LEAGUE_COLUMNS[LEAGUE_COLUMNS.index("count") :]
 
 
 def _check_source(options: Options) -> None:
@@ -178,7 +183,7 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
             "offence": row["offence_name"],
             "offence_slug": row["offence"],
             "level": row["level"],
-            **{column: row[column] for column in PROFILE_COLUMNS},
+            **{column: row[column] for column in FIGURE_COLUMNS},
         }
         for row in own
     ]
@@ -229,6 +234,53 @@ def _total_row(row: dict[str, Any]) -> dict[str, Any]:
     excluded = row["excluded"] or []
     whole = {key: _whole(row[key]) for key in ("count", "population", "previous_count")}
     return {**row, **whole, "area": row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")}
+
+
+def rate_trends(
+    store: Store, offence: str | None = None, options: Options = Options()
+) -> dict[str, list[dict[str, Any]]]:
+    """Every force's and England and Wales' rate for one offence in every period the store holds.
+
+    area code → rows of period, period_label, series (the area's name), count, population, rate_per_1000,
+    rate_ci_low, rate_ci_high and source, oldest first. Periods without a rate are left out.
+    """
+    _check_source(options)
+    slug = reference.offence(offence or "total-excluding-fraud").slug
+    national = area_totals(store.backend, options).filter(_.kind == "national", _.offence == slug)
+    national = national.mutate(source=_.sources.join(", "))
+    forces = statistics(store.backend, options).filter(_.offence == slug)
+    columns = ["area_code", "period_end", "area_name", "count", "population", "rate_per_1000", "source"]
+    rows = [*national.select(*columns).to_pyarrow().to_pylist(), *forces.select(*columns).to_pyarrow().to_pylist()]
+    trends: dict[str, list[dict[str, Any]]] = {}
+    for row in sorted(with_intervals(r for r in rows if r["rate_per_1000"] is not None), key=lambda r: r["period_end"]):
+        trends.setdefault(row["area_code"], []).append(
+            {
+                "period": format_period(row["period_end"]),
+                "period_label": period_label(row["period_end"]),
+                "series": row["area_name"],
+                "count": _whole(row["count"]),
+                "population": _whole(row["population"]),
+                **{key: row[key] for key in ("rate_per_1000", "rate_ci_low", "rate_ci_high", "source")},
+            }
+        )
+    return trends
+
+
+def force_boundaries(store: Store) -> dict[str, Any] | None:
+    """Police force area boundaries as a GeoJSON FeatureCollection (property ``force_code``), from the latest
+    boundaries file in the store; None when none is stored."""
+    con = store.con
+    rows = con.execute(
+        """SELECT area_code, area_name, geometry FROM boundaries
+           WHERE file_id = (SELECT max(file_id) FROM boundaries) ORDER BY feature"""
+    ).fetchall()
+    if not rows:
+        return None
+    features = [
+        {"type": "Feature", "properties": {"force_code": code, "force": name}, "geometry": json.loads(geometry)}
+        for code, name, geometry in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
 
 
 def available_periods(store: Store, options: Options = Options()) -> pa.Table:

@@ -53,41 +53,40 @@ def with_rank_ranges(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``change_p_value``, ``change_significant`` and ``change_verdict`` (the E-test on rates).
+    """Add ``change_p_value``, ``change_significant`` and ``change_verdict``: the E-test of the change.
 
-    Without both years' counts and populations there is no test and the verdict says why.
+    The test compares rates; where a year has no population (British Transport Police, or an earlier year
+    the store holds no population for) it compares the counts, and the verdict says so.
     """
     result = []
     for row in rows:
         test = _change_test(row)
+        verdict = test.verdict if test else None
+        if test and not _both_populations(row):
+            verdict = f"{verdict} (counts compared: no population for both years)"
         result.append(
             {
                 **row,
                 "change_p_value": test.p_value if test else None,
                 "change_significant": test.significant if test else None,
-                "change_verdict": test.verdict if test else _no_test_reason(row),
+                "change_verdict": verdict,
             }
         )
     return result
 
 
+def _both_populations(row: dict[str, Any]) -> bool:
+    return bool(row.get("population")) and bool(row.get("previous_population"))
+
+
 def _change_test(row: dict[str, Any]) -> uncertainty.ChangeTest | None:
-    needed = (row.get("count"), row.get("previous_count"), row.get("population"), row.get("previous_population"))
-    if any(value is None for value in needed) or row["count"] < 0 or row["previous_count"] < 0:
+    count, previous = row.get("count"), row.get("previous_count")
+    if count is None or previous is None or count < 0 or previous < 0:
         return None
-    if not row["population"] or not row["previous_population"]:
-        return None
-    return uncertainty.change_test(
-        int(row["count"]), row["population"], int(row["previous_count"]), row["previous_population"]
+    population, previous_population = (
+        (row["population"], row["previous_population"]) if _both_populations(row) else (1.0, 1.0)
     )
-
-
-def _no_test_reason(row: dict[str, Any]) -> str | None:
-    if row.get("count") is None:
-        return None
-    if row.get("previous_count") is None:
-        return "no figure for a year earlier"
-    return "no population to compare rates"
+    return uncertainty.change_test(int(count), population, int(previous), previous_population)
 
 
 def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True) -> dict[str, Any]:

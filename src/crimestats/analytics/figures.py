@@ -224,7 +224,8 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
 
     Columns: area_code, area_name, kind, offence, period_end, count, symbol, reason, source, vintage,
     file_name, population, population_year, population_source, rate_per_1000, rate_note, rank, ranked_of,
-    previous_count, previous_population, change, change_pct, change_note.
+    previous_count, previous_population, change, change_pct, change_note, change_source ("ONS Table P2" when
+    the change is the published one).
     """
     counts = best_counts(backend, options.source)
     year = ibis.literal(options.population_year) if options.population_year else ons_population_year(counts.period_end)
@@ -268,7 +269,7 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
             else_=ibis.null("string"),
         ),
     ).drop("rate_suppressed")
-    return _with_change(_with_rank(rated)).rename(count="value")
+    return _with_change(_with_rank(rated), backend).rename(count="value")
 
 
 def _with_rank(table: ir.Table) -> ir.Table:
@@ -284,25 +285,53 @@ def _with_rank(table: ir.Table) -> ir.Table:
     )
 
 
-def _with_change(table: ir.Table) -> ir.Table:
-    """Year-on-year change against the best count for the same area and offence twelve months earlier."""
+def _with_change(table: ir.Table, backend: ibis.BaseBackend) -> ir.Table:
+    """Year-on-year change against the area's count for the same offence twelve months earlier.
+
+    Where the count comes from an ONS release that also prints the change (Table P2), the published change is
+    used and the earlier year's count is the one it implies: ONS revises the earlier year between releases,
+    and P2 compares with the revised figure. Where P2 withholds the change ('-', '..'), so does crimestats.
+    Otherwise the change is against the best count twelve months earlier in the store, not shown on a base
+    under 50.
+    """
     earlier = table.select(
         "area_code",
         "offence",
-        previous_count="value",
+        stored_previous="value",
         previous_population="population",
         period_end=_.period_end.add(ibis.interval(months=12)),
     )
     joined = _left_lookup(table, earlier, ["area_code", "offence", "period_end"])
-    small = joined.previous_count < CHANGE_BASE_MINIMUM
+    published = (
+        backend.table("figures")
+        .filter(_.measure == "change_pct", _.months == 12)
+        .select("file_id", "area_code", "offence", "period_end", published_change="value", withheld="reason")
+    )
+    joined = _left_lookup(joined, published, ["file_id", "area_code", "offence", "period_end"])
+    revised = joined.published_change.notnull() & joined.value.notnull() & (joined.published_change != -100)
+    joined = joined.mutate(
+        previous_count=ibis.ifelse(
+            revised, (joined.value / (1 + joined.published_change / 100)).round(0), joined.stored_previous
+        ),
+        change_source=ibis.ifelse(revised, "ONS Table P2", ibis.null("string")),
+    )
     change = joined.value - joined.previous_count
+    published_as = joined.change_source.notnull()
+    small = ~published_as & (joined.previous_count < CHANGE_BASE_MINIMUM)
     return joined.mutate(
         change=change,
-        change_pct=ibis.ifelse(small, ibis.null("float64"), change / joined.previous_count * 100),
-        change_note=ibis.ifelse(
-            small, f"not shown: the base number is fewer than {CHANGE_BASE_MINIMUM}", ibis.null("string")
+        change_pct=ibis.cases(
+            (published_as, joined.published_change),
+            (small | joined.withheld.notnull(), ibis.null("float64")),
+            else_=change / joined.previous_count * 100,
         ),
-    )
+        change_note=ibis.cases(
+            (published_as, ibis.null("string")),
+            (joined.withheld.notnull(), "not shown in ONS Table P2: " + joined.withheld),
+            (small, f"not shown: the base number is fewer than {CHANGE_BASE_MINIMUM}"),
+            else_=ibis.null("string"),
+        ),
+    ).drop("stored_previous", "published_change", "withheld")
 
 
 def area_totals(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Table:
@@ -329,11 +358,44 @@ def area_totals(backend: ibis.BaseBackend, options: Options = Options()) -> ir.T
     )
     areas = _reference.areas().select("area_code", "area_name", "kind")
     totals = totals.join(areas, totals.total_code == areas.area_code).drop("total_code")
-    change = totals.like_for_like_count - totals.previous_count
+    totals = _left_lookup(
+        totals.mutate(vintage=_.vintages[0], single=(_.sources.length() == 1) & (_.vintages.length() == 1)),
+        _published_total_changes(backend),
+        ["area_code", "offence", "period_end", "vintage"],
+    )
+    published = totals.single & (totals.sources[0] == "ons-pfa") & totals.published_change.notnull()
+    computed = totals.like_for_like_count - totals.previous_count
+    totals = totals.mutate(
+        previous_count=ibis.ifelse(
+            published,
+            (totals.like_for_like_count / (1 + totals.published_change / 100)).round(0),
+            totals.previous_count,
+        ),
+        change_pct=ibis.cases(
+            (published, totals.published_change),
+            (totals.previous_count < CHANGE_BASE_MINIMUM, ibis.null("float64")),
+            else_=computed / totals.previous_count * 100,
+        ),
+    )
     return totals.mutate(
         rate_per_1000=totals["count"] / totals.population * 1000,
-        change=change,
-        change_pct=ibis.ifelse(
-            totals.previous_count < CHANGE_BASE_MINIMUM, ibis.null("float64"), change / totals.previous_count * 100
-        ),
+        change=totals.like_for_like_count - totals.previous_count,
+    ).drop("vintage", "single", "published_change")
+
+
+def _published_total_changes(backend: ibis.BaseBackend) -> ir.Table:
+    """The % changes ONS Table P2 prints for regions, countries and England and Wales, by release.
+
+    Used for a total summed entirely from that release's force figures: P2 compares with the earlier year as
+    revised, which the forces' own published changes cannot always recover (a force's change is withheld on
+    a base under 50). Columns: area_code, offence, period_end, vintage, published_change.
+    """
+    files = backend.table("files").filter(_.source == "ons-pfa").select("file_id", "vintage")
+    figures = backend.table("figures").filter(_.measure == "change_pct", _.months == 12, _.value.notnull())
+    totals = _reference.areas().filter(_.kind.isin(["region", "country", "national"])).select("area_code")
+    return (
+        figures.join(totals, "area_code")
+        .join(files, "file_id")
+        .group_by("area_code", "offence", "period_end", "vintage")
+        .agg(published_change=_.value.max())
     )

@@ -155,8 +155,12 @@ def build_findings(
     groups: PeerGroups | None = None,
     options: Options = Options(),
     figures: PeriodFigures | None = None,
+    offence: str | None = None,
 ) -> Findings:
-    """The findings for ``force`` in the 12-month period ending ``period``, most notable first."""
+    """The findings for ``force`` in the 12-month period ending ``period``, most notable first.
+
+    ``offence`` keeps only the findings about that offence and the offences it is made of.
+    """
     area = reference.area(force)
     figures = figures or PeriodFigures.read(store, period, options)
     month = figures.month
@@ -169,6 +173,9 @@ def build_findings(
     group = _peer_group(store, area, period, groups, figures.covariates)
     context = _Context(area, figures, own, group)
     found = [*_league(context), *_national(context), *_changes(context), *_peers(context), *_extremes(context)]
+    if offence is not None:
+        keep = reference.offence_descendants(reference.offence(offence).slug)
+        found = [f for f in found if f.offence in keep]
     found.sort(key=lambda f: (KIND_ORDER[f.kind], f.offence != TOTAL, -f.strength))
     return Findings(area.code, area.name, format_period(month), period_label(month), group, tuple(found))
 
@@ -364,11 +371,12 @@ def _change(c: _Context, slug: str, row: dict[str, Any]) -> Finding:
             f"({counts}; {fmt.p_value(p)})."
         )
     else:
-        rise = row["change_verdict"].endswith("rise")
+        rise = "significant rise" in row["change_verdict"]
         word = "rose" if rise else "fell"
         agrees = pct is not None and (pct > 0) == rise
         change = f"{word} {fmt.percent(pct)} on a year earlier" if agrees else f"{word} on a year earlier, as a rate"
-        text = f"{_subject(slug)} {change} ({counts}); the change in the rate is statistically significant"
+        measure = "rate" if "counts compared" not in row["change_verdict"] else "number of offences"
+        text = f"{_subject(slug)} {change} ({counts}); the change in the {measure} is statistically significant"
         text += f" ({fmt.p_value(p)})."
     strength = -math.log10(max(p, 1e-300)) if p is not None else 0.0
     return Finding(
@@ -473,24 +481,7 @@ def _extremes(c: _Context) -> list[Finding]:
 
 
 def _numbers(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
-    keys = (
-        "count",
-        "population",
-        "rate_per_1000",
-        "rate_ci_low",
-        "rate_ci_high",
-        "rank",
-        "ranked_of",
-        "rank_low",
-        "rank_high",
-        "previous_count",
-        "change_pct",
-        "change_p_value",
-        "change_verdict",
-        "source",
-        "vintage",
-    )
-    return {**{key: row.get(key) for key in keys}, **extra}
+    return {**{key: row.get(key) for key in analytics.FIGURE_COLUMNS}, **extra}
 
 
 def _offence_name(slug: str) -> str:

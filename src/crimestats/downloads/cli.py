@@ -1,0 +1,238 @@
+"""``crimestats data``: list the official sources, download them into the cache, check for updates.
+
+A Typer sub-app: parse arguments, make one library call, format what it returns. Library errors become one
+line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from crimestats.downloads import catalogue, fetch
+from crimestats.downloads import status as source_status
+from crimestats.errors import CrimestatsError
+from crimestats.store import Store, default_path
+
+__all__ = ["data_app"]
+
+data_app = typer.Typer(
+    help=(
+        "Get the official files: list the sources, download them into a local cache (checked, resumable, "
+        "only what changed), and see whether newer releases are out.\n\n"
+        "`crimestats data download` then `crimestats ingest` the cache folder it prints."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+DestOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dest",
+        help=f"Cache folder for the files (default: $CRIMESTATS_CACHE or {fetch.default_cache_dir()}).",
+        show_default=False,
+    ),
+]
+MirrorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        metavar="BASE",
+        help="Fetch each official URL's path from BASE instead of its host, e.g. http://mirror.example/ons.",
+    ),
+]
+
+
+RetriesOption = Annotated[int, typer.Option(help="Retries of a failed request, with backoff (discovery: at most 1).")]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for the server at each step.")]
+
+
+def _policy(retries: int, timeout: float, **limits: int) -> fetch.FetchPolicy:
+    return fetch.FetchPolicy(timeout=timeout, retries=retries, discovery_retries=min(retries, 1), **limits)
+
+
+def _fail(error: CrimestatsError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+@data_app.command("sources")
+def sources(format: FormatOption = Format.table) -> None:
+    """The official sources crimestats can download: publisher, landing page, licence, discovery, releases."""
+    try:
+        entries = [source.summary() for source in catalogue.load_catalogue().values()]
+    except CrimestatsError as error:
+        _fail(error)
+    if format is Format.json:
+        out.print_json(json.dumps(entries, ensure_ascii=False))
+        return
+    table = Table(title="Official sources", title_justify="left")
+    for heading in ("Name", "Publisher", "Title", "Latest known", "Default", "Licence"):
+        table.add_column(heading)
+    for entry in entries:
+        releases = entry["releases"]
+        table.add_row(
+            entry["name"],
+            entry["publisher"],
+            f"{entry['title']}\n[dim]{entry['url']}[/]",
+            releases[-1]["release"] if releases else "",
+            "yes" if entry["default"] else "",
+            entry["licence"],
+        )
+    out.print(table)
+
+
+class _Bars:
+    """Rich progress bars on stderr, one per file; hidden when stderr is not a terminal."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def start(self, label: str, total: int | None, completed: int) -> None:
+        self.task = self.progress.add_task(label[:40], total=total, completed=completed)
+
+    def advance(self, amount: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, amount)
+
+    def end(self) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+            self.task = None
+
+
+@data_app.command("download")
+def download(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="SOURCE", help="Sources to fetch (default: those marked default in `sources`)."),
+    ] = None,
+    dest: DestOption = None,
+    mirror: MirrorOption = None,
+    latest: Annotated[bool, typer.Option("--latest", help="Only the newest release of each source.")] = False,
+    max_size: Annotated[int, typer.Option("--max-size", help="Refuse any file larger than this (MB).")] = 4096,
+    retries: RetriesOption = 4,
+    timeout: TimeoutOption = 30.0,
+) -> None:
+    """Download releases into the cache: unchanged files are not fetched again, interrupted ones resume.
+
+    Each file is checked (size; a spreadsheet is a spreadsheet, not an error page) before it replaces the cache's.
+
+    manifest.json next to the files records each URL, sha256, size and the server's ETag and Last-Modified.
+    """
+    policy = _policy(retries, timeout, max_size=max_size * 1024 * 1024)
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bars:
+            report = fetch.download(
+                names, dest=dest, mirror=mirror, latest_only=latest, policy=policy, progress=_Bars(bars)
+            )
+    except CrimestatsError as error:
+        _fail(error)
+    for warning in report.warnings:
+        _warn(warning)
+    for result in report.results:
+        if result.status == "failed":
+            continue
+        detail = f"{result.size:,} bytes, sha256 {result.sha256[:12] if result.sha256 else ''}"
+        label = f"{result.status:<10} {result.source} {result.release}"
+        out.print(f"{label}  {result.path}  ({detail})", highlight=False)
+    for result in report.failed:
+        err.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
+    out.print(f"cache: {report.dest}  (read it with `crimestats ingest {report.dest}`)", highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@data_app.command("status")
+def status(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None, typer.Argument(metavar="SOURCE", help="Sources to check (default: all).")
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option(help="Store file (default: the --db given to crimestats, or $CRIMESTATS_DB).")
+    ] = None,
+    dest: DestOption = None,
+    mirror: MirrorOption = None,
+    format: FormatOption = Format.table,
+    retries: RetriesOption = 1,
+    timeout: TimeoutOption = 30.0,
+) -> None:
+    """Per source: the release in the store, the latest the publisher lists, and whether an update is out."""
+    path = db or _root_db(ctx) or default_path()
+    try:
+        store = Store(path, read_only=True) if path.exists() else None
+        try:
+            report = source_status(store, names, dest=dest, mirror=mirror, policy=_policy(retries, timeout))
+        finally:
+            if store is not None:
+                store.close()
+    except CrimestatsError as error:
+        _fail(error)
+    for warning in report.warnings:
+        _warn(warning)
+    if format is Format.json:
+        out.print_json(json.dumps(report.rows, ensure_ascii=False))
+        return
+    table = Table(title=f"Sources and the store {path}", title_justify="left")
+    for heading in ("Source", "In the store", "Downloaded", "Latest known", "Status"):
+        table.add_column(heading)
+    for row in report.rows:
+        latest = row["latest"] or ""
+        if row["latest"] and not row["discovered"]:
+            latest += " (catalogue; offline?)"
+        table.add_row(
+            row["source"],
+            row["in_store"] or "",
+            row["downloaded"] or "",
+            latest,
+            f"[bold]{row['note']}[/]" if row["update_available"] else row["note"],
+        )
+    out.print(table)
+
+
+def _root_db(ctx: typer.Context) -> Path | None:
+    """The ``--db`` given to the main ``crimestats`` command, when this app runs as its ``data`` sub-command."""
+    value: Any = ctx.find_root().params.get("db")
+    return Path(value) if value else None

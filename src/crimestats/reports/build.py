@@ -1,0 +1,452 @@
+"""Build report models from the store: the force report and the national report for one period.
+
+Build first, render second: these functions gather figures, findings, tables, charts (as Vega-Lite specs),
+caveats and provenance into a frozen :class:`~crimestats.reports.model.Report`; the renderers turn that into
+Markdown, HTML or JSON without computing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from crimestats import analytics, caveats, reference
+from crimestats import formatting as fmt
+from crimestats.analytics import Options
+from crimestats.analytics.comparisons import funnel_rows
+from crimestats.analytics.peers import PeerGroup, group_averages
+from crimestats.errors import NoDataError
+from crimestats.periods import format_period, period_label
+from crimestats.reports import charts
+from crimestats.reports.findings import TOTAL, Findings, PeriodFigures, build_findings
+from crimestats.reports.model import Chart, Column, Report, ReportTable, SourceFile
+from crimestats.sources.peer_groups import PeerGroups
+from crimestats.store import Store
+
+__all__ = ["METHODS", "ReportData", "force_report", "national_report"]
+
+#: How the figures were made, printed at the end of every report.
+METHODS = (
+    "Rates are offences per 1,000 residents. Figures from the ONS force tables use the population printed in "
+    "their Table P3; other figures use ONS mid-year estimates summed to police force areas.",
+    "95% intervals treat each count as Poisson: the exact interval below 10 offences, Byar's approximation from "
+    "10 (OHID Fingertips technical guidance; PHE Technical Guide: Confidence Intervals, 2018).",
+    "Plausible rank: the range holding 95% of a force's ranks in 2,000 simulations that redraw every force's "
+    "count from a Poisson distribution (Goldstein and Spiegelhalter, 1996). Rank 1 is the lowest rate.",
+    "Change: the two-sided E-test of Krishnamoorthy and Thomson (2004) on the two years' rates, significant at "
+    "the 5% level. As in the ONS tables, no percentage change is shown on a base under 50 offences.",
+    "Funnel plot: Spiegelhalter (2005) control limits at 95% and 99.8% around the pooled rate of the forces "
+    "compared, widened for over-dispersion (additive random effect estimated from 10% winsorised z-scores). "
+    "Above or below means outside the 99.8% limits.",
+    "Peer average: the simple mean of the group's rates including the force itself (as the HMIC Crime and "
+    "Policing Comparator); the weighted average (total offences / total residents, as the HMICFRS value for "
+    "money dashboards) is shown beside it.",
+)
+
+HEADLINE_FINDINGS = 5
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What reports for many forces of the same store share: read once, passed to every report."""
+
+    offence: str
+    trends: dict[str, list[dict[str, Any]]]
+    boundaries: dict[str, Any] | None
+    files: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def read(cls, store: Store, options: Options = Options(), offence: str | None = None) -> ReportData:
+        slug = reference.offence(offence or TOTAL).slug
+        trends = analytics.rate_trends(store, slug, options)
+        return cls(slug, trends, analytics.force_boundaries(store), tuple(store.files()))
+
+
+# --- the force report -------------------------------------------------------------------------------------------
+
+
+def force_report(
+    store: Store,
+    force: str,
+    period: str,
+    groups: PeerGroups | None = None,
+    options: Options = Options(),
+    figures: PeriodFigures | None = None,
+    data: ReportData | None = None,
+    offence: str | None = None,
+) -> Report:
+    """The report for one force and period: headline findings, league position, offence table, peer
+    comparison, charts, caveats, methods and the files the figures come from.
+
+    ``offence`` (default total recorded crime) is the offence of the league table, trend, funnel plot and map.
+    """
+    area = reference.area(force)
+    figures = figures or PeriodFigures.read(store, period, options)
+    data = _data_for(store, options, offence, data)
+    findings = build_findings(store, area.code, period, groups, options, figures)
+    league = figures.leagues.get(data.offence, [])
+    own = [(slug, row) for slug, rows in figures.leagues.items() if (row := _row(rows, area.code)) is not None]
+    tables = [_offence_table(figures, findings.peer_group, own), _league_table(league, figures, data.offence)]
+    if findings.peer_group is not None:
+        tables.append(_peer_table(findings.peer_group, figures))
+    used = [row for _, row in own] + [r for r in league if r["area_code"] in _group_codes(findings.peer_group)]
+    return Report(
+        kind="force",
+        title=f"{area.name}: police recorded crime, {findings.period_label}",
+        period=findings.period,
+        period_label=findings.period_label,
+        force_code=area.code,
+        headline=tuple(f.text for f in findings.findings[:HEADLINE_FINDINGS]),
+        findings=tuple(f.to_dict() for f in findings.findings),
+        tables=tuple(tables),
+        charts=tuple(_force_charts(area, findings, figures, data, league)),
+        caveats=_caveats(findings, area.code, figures),
+        sources=_sources(data, used),
+        methods=METHODS,
+        notes=_notes(findings),
+    )
+
+
+def _data_for(store: Store, options: Options, offence: str | None, data: ReportData | None) -> ReportData:
+    slug = reference.offence(offence or TOTAL).slug
+    return data if data is not None and data.offence == slug else ReportData.read(store, options, slug)
+
+
+def _row(rows: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
+    return next((row for row in rows if row["area_code"] == code), None)
+
+
+def _group_codes(group: PeerGroup | None) -> set[str]:
+    return set() if group is None else {group.force_code, *group.members}
+
+
+OFFENCE_COLUMNS = (
+    Column("offence_name", "Offence"),
+    Column("count", "Offences", "count"),
+    Column("rate_per_1000", "Rate per 1,000", "rate"),
+    Column("rate_ci", "95% interval", "interval"),
+    Column("rank", "Rank", "rank"),
+    Column("change_pct", "Change %", "percent"),
+    Column("change_verdict", "Change in rate", "verdict"),
+    Column("peer_mean", "Peer average", "rate"),
+    Column("national_rate", "England and Wales", "rate"),
+)
+
+
+def _offence_table(
+    figures: PeriodFigures, group: PeerGroup | None, own: list[tuple[str, dict[str, Any]]]
+) -> ReportTable:
+    rows = []
+    for slug, row in own:
+        peers = group_averages(group, _by_code(figures.leagues[slug])) if group else None
+        national = figures.national.get(slug) or {}
+        rows.append(
+            {
+                "offence": slug,
+                "offence_name": row["offence_name"],
+                "level": row["level"],
+                **{key: row[key] for key in _FIGURE_KEYS},
+                "peer_mean": peers["simple_mean"] if peers else None,
+                "peer_weighted_mean": peers["weighted_mean"] if peers else None,
+                "national_rate": national.get("rate_per_1000"),
+            }
+        )
+    notes = ("Rank: 1 = lowest rate; plausible rank range in brackets. '..' = not available.",)
+    return ReportTable("offences", "Offences by group and subgroup", OFFENCE_COLUMNS, tuple(rows), notes)
+
+
+_FIGURE_KEYS = analytics.FIGURE_COLUMNS
+
+
+def _by_code(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["area_code"]: row for row in rows}
+
+
+LEAGUE_COLUMNS = (
+    Column("rank", "Rank", "rank"),
+    Column("force", "Force"),
+    Column("count", "Offences", "count"),
+    Column("rate_per_1000", "Rate per 1,000", "rate"),
+    Column("rate_ci", "95% interval", "interval"),
+    Column("change_pct", "Change %", "percent"),
+    Column("funnel_position", "Against all forces", "text"),
+)
+
+
+def _league_table(league: list[dict[str, Any]], figures: PeriodFigures, offence: str) -> ReportTable:
+    positions, target = figures.funnel_positions(offence)
+    words = {"above": "above", "below": "below", "within": "within limits"}
+    rows = tuple(
+        {
+            "force_code": row["area_code"],
+            "force": row["area_name"],
+            **{key: row[key] for key in _FIGURE_KEYS},
+            "funnel_position": words.get(positions.get(row["area_code"], "")),
+        }
+        for row in sorted(league, key=_league_order)
+    )
+    notes = (
+        f"Against all forces: outside or within the 99.8% funnel limits around the rate of all forces together "
+        f"({fmt.rate(target)} per 1,000).",
+    )
+    title = f"{reference.offence(offence).name}: all forces"
+    return ReportTable("league", title, LEAGUE_COLUMNS, rows, notes)
+
+
+def _league_order(row: dict[str, Any]) -> tuple[bool, int, str]:
+    return (row["rank"] is None, row["rank"] or 0, row["area_name"])
+
+
+PEER_COLUMNS = (
+    Column("force", "Force"),
+    Column("count", "Offences", "count"),
+    Column("rate_per_1000", "Rate per 1,000", "rate"),
+    Column("rate_ci", "95% interval", "interval"),
+)
+
+
+def _peer_table(group: PeerGroup, figures: PeriodFigures) -> ReportTable:
+    result = group_averages(group, _by_code(figures.leagues.get(TOTAL, [])))
+    league = _by_code(figures.leagues.get(TOTAL, []))
+    rows = tuple(
+        {
+            **member,
+            "rate_ci_low": (league.get(member["force_code"]) or {}).get("rate_ci_low"),
+            "rate_ci_high": (league.get(member["force_code"]) or {}).get("rate_ci_high"),
+        }
+        for member in result["members"]
+    )
+    notes = (
+        group.method,
+        f"Simple mean of the rates: {fmt.rate(result['simple_mean'])}; weighted average (total offences / total "
+        f"residents): {fmt.rate(result['weighted_mean'])}. Reports print the simple mean.",
+    )
+    return ReportTable("peers", "Total recorded crime: the peer group", PEER_COLUMNS, rows, notes)
+
+
+def _force_charts(
+    area: reference.Area,
+    findings: Findings,
+    figures: PeriodFigures,
+    data: ReportData,
+    league: list[dict[str, Any]],
+) -> list[Chart]:
+    label = f"{_rate_title(data.offence)}, {findings.period_label}"
+    rows = [_chart_row(r) for r in league]
+    rated = any(r["rate_per_1000"] is not None for r in rows)
+    focus = area.code if any(r["force_code"] == area.code and r["rate_per_1000"] is not None for r in rows) else None
+    made: list[Chart] = []
+    if rated:
+        made.append(_chart("league", charts.league_chart(rows, focus, label)))
+    trend = data.trends.get(area.code, []) + data.trends.get(NATIONAL, [])
+    if len({r["period"] for r in trend}) > 1:
+        made.append(_chart("trend", charts.trend_chart(trend, f"{area.name} and England and Wales over time")))
+    funnel = _funnel(league)
+    if funnel is not None:
+        made.append(_chart("funnel", charts.funnel_chart(funnel, focus, f"Against the size of each force: {label}")))
+    group = findings.peer_group
+    if group is not None:
+        mix = _offence_mix(group, figures)
+        peer_label = "Peer average" + (" (computed group)" if group.computed else " (most similar group)")
+        made.append(
+            _chart("offence_mix", charts.offence_mix_chart(mix, area.name, peer_label, f"{area.name} and its peers"))
+        )
+    if data.boundaries is not None and rows:
+        chart = charts.choropleth(
+            data.boundaries, rows, "force_code", area.code, f"Crimes per 1,000 residents, {label}"
+        )
+        made.append(_chart("map", chart))
+    return made
+
+
+NATIONAL = reference.area("England and Wales").code
+
+
+def _rate_title(offence: str) -> str:
+    """'Crimes per 1,000 residents' or 'Robbery per 1,000 residents'."""
+    return (
+        "Crimes per 1,000 residents" if offence == TOTAL else f"{reference.offence(offence).name} per 1,000 residents"
+    )
+
+
+def _chart(name: str, chart: Any) -> Chart:
+    spec = chart.to_dict(validate=False)  # the chart functions' specs are validated in their tests
+    title = spec.get("title")
+    text = title.get("text") if isinstance(title, dict) else title
+    return Chart(name, str(text or name), spec, str(spec.get("description") or ""))
+
+
+def _chart_row(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("rate_per_1000", "rate_ci_low", "rate_ci_high", "count", "population", "rank", "ranked_of")
+    return {"force_code": row["area_code"], "force": row["area_name"], **{k: row.get(k) for k in keys}}
+
+
+def _funnel(league: list[dict[str, Any]]) -> dict[str, Any] | None:
+    try:
+        return funnel_rows([_chart_row(r) for r in league])
+    except ValueError:
+        return None
+
+
+def _offence_mix(group: PeerGroup, figures: PeriodFigures) -> list[dict[str, Any]]:
+    rows = []
+    for item in reference.offences():
+        if item.level != "group" or item.slug not in figures.leagues:
+            continue
+        result = group_averages(group, _by_code(figures.leagues[item.slug]))
+        rows.append({"offence": item.name, "force_rate": result["rate_per_1000"], "peer_rate": result["simple_mean"]})
+    return rows
+
+
+def _caveats(findings: Findings, area_code: str | None, figures: PeriodFigures) -> tuple[dict[str, Any], ...]:
+    ids = set(findings.caveat_ids())
+    ids |= {c.id for c in caveats.caveats_for(area_code=area_code, offence=TOTAL, period_end=figures.month, rate=True)}
+    return tuple(_caveat(c) for c in caveats.caveats() if c.id in ids)
+
+
+def _caveat(item: caveats.Caveat) -> dict[str, Any]:
+    return {"id": item.id, "text": item.text, "source": item.source_title, "source_url": item.source_url}
+
+
+def _sources(data: ReportData, rows: Iterable[dict[str, Any]]) -> tuple[SourceFile, ...]:
+    rows = list(rows)
+    names = {row.get("file_name") for row in rows}
+    wanted = {"ons-lookup", "ons-mye"} if any(_uses_mye(r) for r in rows) else set()
+    if data.boundaries is not None:
+        wanted.add("ons-boundaries")
+    latest = {f["source"]: f for f in data.files if f["source"] in wanted}  # files() is in vintage order
+    chosen = [f for f in data.files if f["file_name"] in names] + list(latest.values())
+    return tuple(
+        SourceFile(f["file_name"], f["source"], f["vintage"], f["sha256"], str(f["ingested_at"])[:19])
+        for f in {f["file_id"]: f for f in chosen}.values()
+    )
+
+
+def _uses_mye(row: dict[str, Any]) -> bool:
+    return str(row.get("population_source") or "").startswith("ONS mid-year")
+
+
+def _notes(findings: Findings) -> tuple[str, ...]:
+    group = findings.peer_group
+    if group is None:
+        return ("No peer comparison: rates are not published for this force or period.",)
+    if group.computed:
+        return (
+            "The peer group is computed by crimestats from population, density and offence mix; it is not the Home "
+            "Office most similar group. Pass --msg FILE to use the Home Office groups.",
+        )
+    return ("The peer group is the Home Office most similar group from the file supplied.",)
+
+
+# --- the national report ----------------------------------------------------------------------------------------
+
+
+TOTALS_COLUMNS = (
+    Column("area", "Area"),
+    Column("count", "Offences", "count"),
+    Column("population", "Population", "count"),
+    Column("rate_per_1000", "Rate per 1,000", "rate"),
+    Column("change_pct", "Change %", "percent"),
+)
+NATIONAL_OFFENCE_COLUMNS = (
+    Column("offence_name", "Offence"),
+    Column("count", "Offences", "count"),
+    Column("rate_per_1000", "Rate per 1,000", "rate"),
+    Column("previous_count", "A year earlier", "count"),
+    Column("change_pct", "Change %", "percent"),
+)
+
+
+def national_report(
+    store: Store,
+    period: str,
+    options: Options = Options(),
+    figures: PeriodFigures | None = None,
+    data: ReportData | None = None,
+    offence: str | None = None,
+) -> Report:
+    """The national picture for one period: England and Wales, regions, every force's rate with its interval
+    and funnel position, offences nationally, charts, caveats and sources. ``offence`` (default total
+    recorded crime) is the offence of the regional table, league table, trend, funnel plot and map."""
+    figures = figures or PeriodFigures.read(store, period, options)
+    data = _data_for(store, options, offence, data)
+    national = figures.national.get(TOTAL)
+    league = figures.leagues.get(data.offence, [])
+    if national is None or not league:
+        raise NoDataError(f"no national figures for the period ending {period}; try `crimestats periods`")
+    label = f"{_rate_title(data.offence)}, {period_label(figures.month)}"
+    totals = analytics.totals_table(store, period, data.offence, options).to_pylist()
+    offences = [
+        {"offence": slug, "offence_name": reference.offence(slug).name, **row}
+        for slug, row in figures.national.items()
+        if reference.offence(slug).level in ("total", "category", "group", "subgroup")
+    ]
+    offences.sort(key=lambda r: [o.slug for o in reference.offences()].index(r["offence"]))
+    tables = (
+        ReportTable(
+            "totals", f"{reference.offence(data.offence).name}: countries and regions", TOTALS_COLUMNS, tuple(totals)
+        ),
+        _league_table(league, figures, data.offence),
+        ReportTable("offences", "England and Wales by offence", NATIONAL_OFFENCE_COLUMNS, tuple(offences)),
+    )
+    rows = [_chart_row(r) for r in league]
+    made = [_chart("league", charts.league_chart(rows, None, label))]
+    if len(data.trends.get(NATIONAL, [])) > 1:
+        made.append(_chart("trend", charts.trend_chart(data.trends[NATIONAL], "England and Wales over time")))
+    funnel = _funnel(league)
+    if funnel is not None:
+        made.append(_chart("funnel", charts.funnel_chart(funnel, None, f"Against the size of each force: {label}")))
+    if data.boundaries is not None:
+        made.append(_chart("map", charts.choropleth(data.boundaries, rows, "force_code", None, label)))
+    headline = _national_headline(national, figures.leagues.get(TOTAL, []), figures)
+    found = caveats.caveats_for(area_code=None, offence=TOTAL, period_end=figures.month, comparison=True, rate=True)
+    return Report(
+        kind="national",
+        title=f"Police recorded crime in England and Wales, {period_label(figures.month)}",
+        period=format_period(figures.month),
+        period_label=label,
+        force_code=None,
+        headline=headline,
+        findings=(),
+        tables=tables,
+        charts=tuple(made),
+        caveats=tuple(_caveat(c) for c in found),
+        sources=_sources(data, league),
+        methods=METHODS,
+    )
+
+
+def _national_headline(
+    national: dict[str, Any], league: list[dict[str, Any]], figures: PeriodFigures
+) -> tuple[str, ...]:
+    ranked = sorted((r for r in league if r["rank"] is not None), key=lambda r: r["rank"])
+    positions, _ = figures.funnel_positions(TOTAL)
+    above = sum(1 for p in positions.values() if p == "above")
+    below = sum(1 for p in positions.values() if p == "below")
+    lines = [
+        f"The police in {national['area']} recorded {fmt.count(national['count'])} crimes (excluding fraud) in the "
+        f"{period_label(figures.month)}: {fmt.rate(national['rate_per_1000'])} per 1,000 residents."
+    ]
+    if national.get("change_pct") is not None:
+        word = "up" if national["change_pct"] >= 0 else "down"
+        lines.append(f"That is {word} {fmt.percent(national['change_pct'])} on a year earlier, like for like.")
+    if ranked:
+        low, high = ranked[0], ranked[-1]
+        lines.append(
+            f"Rates ranged from {fmt.rate(low['rate_per_1000'])} per 1,000 in {low['area_name']} to "
+            f"{fmt.rate(high['rate_per_1000'])} in {high['area_name']}, across {len(ranked)} forces with a "
+            "published rate."
+        )
+    compared = len(positions)
+    if above or below:
+        lines.append(
+            f"{above} of the {compared} forces compared were above and {below} below the 99.8% funnel limits "
+            "around the rate of all forces together, allowing for the usual spread between forces."
+        )
+    elif compared:
+        lines.append(
+            f"All {compared} forces compared were within the 99.8% funnel limits around the rate of all forces "
+            "together once the usual spread between forces is allowed for: no force stands out beyond it."
+        )
+    return tuple(lines)

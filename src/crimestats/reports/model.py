@@ -1,0 +1,109 @@
+"""The report model: frozen objects built once from analytics results, then rendered to Markdown, HTML or JSON.
+
+Nothing here computes a statistic or formats a number for a reader; the builders in
+:mod:`crimestats.reports.build` fill the model and the renderers in :mod:`crimestats.reports.render`
+present it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Chart", "Column", "Report", "ReportTable", "SourceFile"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report table: the row key, its heading and how to show it (count, rate, percent …)."""
+
+    key: str
+    heading: str
+    kind: str = "text"  # text | count | rate | interval | percent | rank | p_value | verdict
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table of a report; rows keep full-precision numbers (exports keep them, renderers round them)."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "columns": [dataclasses.asdict(c) for c in self.columns],
+            "rows": [dict(r) for r in self.rows],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart as a Vega-Lite specification, with the text alternative a screen reader gets."""
+
+    name: str
+    title: str
+    spec: dict[str, Any]
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "description": self.description, "vega_lite": self.spec}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """Provenance of an official file the report's figures come from."""
+
+    file_name: str
+    source: str
+    vintage: str
+    sha256: str
+    ingested_at: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """A force or national report for one period."""
+
+    kind: str  # force | national
+    title: str
+    period: str
+    period_label: str
+    force_code: str | None
+    headline: tuple[str, ...]
+    findings: tuple[dict[str, Any], ...]
+    tables: tuple[ReportTable, ...]
+    charts: tuple[Chart, ...]
+    caveats: tuple[dict[str, Any], ...]
+    sources: tuple[SourceFile, ...]
+    methods: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def _replace(self, **changes: Any) -> Report:
+        return dataclasses.replace(self, **changes)
+
+    def table(self, name: str) -> ReportTable:
+        return next(t for t in self.tables if t.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "period": self.period,
+            "period_label": self.period_label,
+            "force_code": self.force_code,
+            "headline": list(self.headline),
+            "findings": [dict(f) for f in self.findings],
+            "tables": [t.to_dict() for t in self.tables],
+            "charts": [c.to_dict() for c in self.charts],
+            "caveats": [dict(c) for c in self.caveats],
+            "sources": [dataclasses.asdict(s) for s in self.sources],
+            "methods": list(self.methods),
+            "notes": list(self.notes),
+        }

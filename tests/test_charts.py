@@ -1,0 +1,395 @@
+"""Charts: the Vega-Lite specs say what they should (highlight, order, dropped rows), and they render with
+vl-convert to self-contained SVG and PNG; the map from the real boundary file is drawn the right way out."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pytest
+
+from crimestats import analytics
+from crimestats.errors import NoDataError, PeriodError, UnknownAreaError
+from crimestats.reports import charts
+from crimestats.store import Store
+
+from browser import decode_png, ink_fraction
+
+BOUNDARIES = Path("boundaries/force_boundaries_ugc.geojson")
+W3_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+LEAGUE = [
+    {"force_code": code, "force": name, "rate_per_1000": rate, "rate_ci_low": low, "rate_ci_high": high}
+    for code, name, rate, low, high in [
+        ("E23000038", "Wiltshire", 61.5, 60.9, 62.1),
+        ("E23000009", "North Yorkshire", 58.1, 57.6, 58.7),
+        ("E23000006", "Cleveland", 122.0, 121.1, 122.9),
+        ("E23000005", "Greater Manchester", None, None, None),
+        ("E23000034", "City of London", float("nan"), None, None),
+        ("E23000039", "Dorset", 70.1, None, None),
+    ]
+]
+
+PERIODS = [
+    ("2018-12", "December 2018"),
+    ("2019-03", "March 2019"),
+    ("2019-06", "June 2019"),
+    ("2019-09", "September 2019"),
+]
+TREND = [
+    {
+        "period": period,
+        "period_label": f"year ending {label}",
+        "series": series,
+        "rate_per_1000": rate,
+        "rate_ci_low": None if rate is None else rate - 0.6,
+        "rate_ci_high": None if rate is None else rate + 0.6,
+    }
+    for series, rates in (("Wiltshire", [61.3, 61.0, 60.2, 62.0]), ("England and Wales", [83.9, 85.0, None, 89.1]))
+    for (period, label), rate in zip(PERIODS, rates, strict=True)
+]
+
+MIX = [
+    {"offence": "Violence against the person", "force_rate": 21.1, "peer_rate": 18.4},
+    {"offence": "Theft offences", "force_rate": 22.2, "peer_rate": 25.0},
+    {"offence": "Fraud offences", "force_rate": None, "peer_rate": None},
+    {"offence": "Drug offences", "force_rate": None, "peer_rate": 2.1},
+]
+
+
+def funnel_data() -> dict[str, Any]:
+    rows = [
+        ("E23000038", "Wiltshire", 61.5, 720_000, "within"),
+        ("E23000009", "North Yorkshire", 58.1, 824_400, "below"),
+        ("E23000006", "Cleveland", 122.0, 567_000, "above"),
+        ("E23000001", "Metropolitan Police", 102.3, 8_900_000, "within"),
+    ]
+    curve = [
+        {"population": p, "lower_95": 87 - 3e4 / p**0.5, "upper_95": 87 + 3e4 / p**0.5,
+         "lower_998": 87 - 5e4 / p**0.5, "upper_998": 87 + 5e4 / p**0.5}
+        for p in (400_000, 1_000_000, 3_000_000, 10_000_000)
+    ]  # fmt: skip
+    return {
+        "target": 87.0,
+        "overdispersion": {"phi": 40.0, "tau2": 0.01, "winsorised": True, "adjusted": True},
+        "method": "Spiegelhalter (2005) funnel plot",
+        "rows": [
+            {
+                "force_code": code,
+                "force": name,
+                "rate_per_1000": rate,
+                "population": population,
+                "position": position,
+                "lower_95": 80.0,
+                "upper_95": 94.0,
+                "lower_998": 75.0,
+                "upper_998": 99.0,
+            }
+            for code, name, rate, population, position in rows
+        ],  # fmt: skip
+        "curve": curve,
+    }
+
+
+@pytest.fixture(scope="module")
+def boundaries(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / BOUNDARIES
+    if not path.is_file():
+        message = f"boundary file not found at {path}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    geojson: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return geojson
+
+
+def map_rows(boundaries: dict[str, Any]) -> list[dict[str, Any]]:
+    """A made-up rate for every force but Greater Manchester, keyed by the file's codes."""
+    rows = []
+    for index, feature in enumerate(sorted(boundaries["features"], key=lambda f: f["properties"]["PFA16CD"])):
+        name = feature["properties"]["PFA16NM"]
+        rate = None if name == "Greater Manchester" else 55.0 + index * 1.7
+        rows.append({"force_code": feature["properties"]["PFA16CD"], "force": name, "rate_per_1000": rate})
+    return rows
+
+
+def layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(spec.get("layer", [spec]))
+
+
+def values(layer: dict[str, Any], spec: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """A layer's inline rows (Altair moves data that all layers share up to the top of the spec)."""
+    data = layer.get("data") or (spec or {}).get("data") or {}
+    if "name" in data:
+        return list((spec or layer)["datasets"][data["name"]])
+    return list(data["values"])
+
+
+def assert_self_contained(svg: str) -> None:
+    """No external references: only the SVG and XLink namespaces, local url(#id)s, no images or font faces."""
+    assert set(re.findall(r"https?://[^\s\"')]+", svg)) <= W3_NAMESPACES
+    assert all(ref.startswith("#") for ref in re.findall(r"url\(([^)]*)\)", svg))
+    assert "<image" not in svg and "@font-face" not in svg and "@import" not in svg
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Specs
+
+
+def test_league_sorts_lowest_first_drops_missing_rates_and_highlights_in_the_accent_colour() -> None:
+    spec = charts.league_chart(LEAGUE, highlight="Wiltshire", title="Crime rates").to_dict()
+    bars, intervals = layers(spec)
+    names = [row["force"] for row in values(bars, spec)]
+    assert names == ["North Yorkshire", "Wiltshire", "Dorset", "Cleveland"]  # None and NaN rates dropped
+    assert bars["encoding"]["y"]["sort"] == names
+    colour = bars["encoding"]["color"]
+    assert colour["condition"][0]["value"] == charts.ACCENT
+    assert "E23000038" in colour["condition"][0]["test"] and "force_code" in colour["condition"][0]["test"]
+    assert colour["value"] == charts.GREY
+    assert bars["encoding"]["x"]["title"] == "Crimes per 1,000 residents"
+    assert {t["field"] for t in bars["encoding"]["tooltip"]} >= {"force", "rate_per_1000", "interval"}
+    assert intervals["mark"]["type"] == "rule" and intervals["encoding"]["x2"]["field"] == "rate_ci_high"
+    assert spec["width"] == charts.WIDTH
+    assert spec["config"]["font"] == charts.FONT
+    assert "Wiltshire is highlighted: 61.5, 2nd lowest of 4" in spec["description"]
+    assert "2 forces with no published rate left out" in spec["description"]
+
+
+def test_league_without_highlight_uses_one_colour_and_refuses_unknown_forces() -> None:
+    spec = charts.league_chart(LEAGUE).to_dict()
+    assert layers(spec)[0]["encoding"]["color"] == {"value": charts.NEUTRAL}
+    assert "title" not in spec
+    # by code, any case; a force with no rate can be highlighted but is said to have none
+    assert (
+        "No rate is published for Greater Manchester"
+        in charts.league_chart(LEAGUE, "e23000005").to_dict()["description"]
+    )
+    with pytest.raises(UnknownAreaError, match="Wiltshre"):
+        charts.league_chart(LEAGUE, highlight="Wiltshre")
+    with pytest.raises(NoDataError):
+        charts.league_chart([row for row in LEAGUE if row["rate_per_1000"] is None])
+
+
+def test_trend_has_a_line_per_series_with_the_first_in_focus_and_gaps_for_missing_rates() -> None:
+    spec = charts.trend_chart(TREND, title="Crime rate over time").to_dict()
+    band, line, points = layers(spec)
+    assert band["mark"]["type"] == "area" and band["encoding"]["y2"]["field"] == "rate_ci_high"
+    assert line["mark"]["type"] == "line" and line["mark"]["invalid"] == "break-paths-show-domains"
+    colour = line["encoding"]["color"]
+    assert colour["scale"]["domain"] == ["Wiltshire", "England and Wales"]
+    assert colour["scale"]["range"][0] == charts.ACCENT
+    assert line["encoding"]["x"]["timeUnit"] == "utcyearmonth"
+    dates = sorted({row["date"] for row in values(line, spec)})
+    assert dates == ["2018-12-01", "2019-03-01", "2019-06-01", "2019-09-01"]
+    assert [row["rate_per_1000"] for row in values(line, spec) if row["series"] == "England and Wales"][2] is None
+    assert "Latest: Wiltshire 62.0; England and Wales 89.1" in spec["description"]
+    # a missing label is written from the period; a period that is not a quarter end is refused
+    unlabelled = charts.trend_chart([{**TREND[0], "period_label": None}]).to_dict()
+    assert values(layers(unlabelled)[0], unlabelled)[0]["period_label"] == "year ending December 2018"
+    with pytest.raises(PeriodError):
+        charts.trend_chart([{**TREND[0], "period": "2019-08"}])
+
+
+def test_funnel_draws_limits_target_positions_and_labels_the_highlighted_force() -> None:
+    spec = charts.funnel_chart(funnel_data(), highlight="Wiltshire", title="Funnel plot").to_dict()
+    limits, target, target_label, points, ring, label = layers(spec)
+    dash = limits["encoding"]["strokeDash"]["scale"]
+    assert dash == {"domain": ["95% limits", "99.8% limits"], "range": [[5, 4], [1, 0]]}
+    assert {row["line"] for row in values(limits, spec)} == {
+        "95% limits lower", "95% limits upper", "99.8% limits lower", "99.8% limits upper"
+    }  # fmt: skip
+    assert values(target, spec)[0]["target"] == 87.0 and target["mark"]["type"] == "rule"
+    assert values(target_label, spec)[0]["label"] == "Average 87.0"
+    colour = points["encoding"]["color"]["scale"]
+    assert colour["domain"] == ["Above the 99.8% limit", "Within the limits", "Below the 99.8% limit"]
+    assert {row["force"]: row["position"] for row in values(points, spec)}["Cleveland"] == "Above the 99.8% limit"
+    assert (
+        points["encoding"]["x"]["field"] == "population" and points["encoding"]["x"]["title"] == "Residents (millions)"
+    )
+    assert ring["mark"]["type"] == "point"
+    assert values(label, spec) == [row for row in values(points, spec) if row["force"] == "Wiltshire"]
+    assert label["encoding"]["text"]["field"] == "force"
+    low, high = points["encoding"]["y"]["scale"]["domain"]
+    assert low <= 58.1 and high >= 122.0  # every point is inside the plot
+    assert "widened for over-dispersion" in spec["title"]["subtitle"][0]
+    assert "Method: Spiegelhalter (2005) funnel plot." in spec["description"]
+
+
+def test_offence_mix_pairs_the_force_with_its_peers_per_offence_group() -> None:
+    spec = charts.offence_mix_chart(MIX, "Wiltshire", "Most similar forces", title="Offence mix").to_dict()
+    encoding = spec["encoding"]
+    assert encoding["color"]["scale"] == {
+        "domain": ["Wiltshire", "Most similar forces"],
+        "range": [charts.ACCENT, charts.GREY],
+    }
+    assert encoding["yOffset"]["field"] == "group"
+    # an offence with neither rate is dropped; one rate alone still gets its bar
+    assert encoding["y"]["sort"] == ["Violence against the person", "Theft offences", "Drug offences"]
+    assert [(row["offence"], row["group"]) for row in spec["data"]["values"]][-1] == (
+        "Drug offences",
+        "Most similar forces",
+    )
+    assert len(spec["data"]["values"]) == 5
+    assert "Largest difference: Violence against the person" in spec["description"]
+    with pytest.raises(NoDataError):
+        charts.offence_mix_chart(MIX[2:3], "Wiltshire", "Most similar forces")
+
+
+def test_choropleth_joins_rates_to_boundaries_greys_missing_ones_and_outlines_the_highlight(
+    boundaries: dict[str, Any],
+) -> None:
+    chart = charts.choropleth(boundaries, map_rows(boundaries), "PFA16CD", highlight="Wiltshire", title="Map")
+    spec = chart.to_dict()
+    assert spec["data"]["format"] == {"type": "json"}  # the geometry travels as one JSON string
+    features = json.loads(spec["datasets"][spec["data"]["name"]])
+    assert len(features) == len(boundaries["features"]) == 43
+    by_name = {f["properties"]["force"]: f["properties"] for f in features}
+    assert by_name["Greater Manchester"]["rate_per_1000"] is None
+    assert by_name["Greater Manchester"]["rate_text"] == "no rate published"
+    assert features[-1]["properties"]["force"] == "Wiltshire" and features[-1]["properties"]["focus"] is True
+    assert sum(f["properties"]["focus"] for f in features) == 1
+    encoding = spec["encoding"]
+    assert encoding["color"]["condition"]["field"] == "properties.rate_per_1000"
+    assert encoding["color"]["value"] == charts.NO_DATA
+    assert encoding["stroke"]["condition"][0]["value"] == charts.INK
+    assert spec["mark"]["invalid"] == "show"  # areas without a rate are drawn, not filtered out
+    assert spec["projection"]["type"] == "transverseMercator"
+    assert spec["title"]["subtitle"] == ["Light grey: no rate published (1 area)"]
+    assert boundaries["features"][0]["properties"]["PFA16CD"]  # the caller's data is not changed
+    with pytest.raises(UnknownAreaError):
+        charts.choropleth(boundaries, [], "PFA16CD", highlight="Atlantis")
+    with pytest.raises(ValueError, match="FeatureCollection"):
+        charts.choropleth({"type": "Feature"}, [], "PFA16CD")
+
+
+def test_rewind_makes_exterior_rings_clockwise_and_holes_anticlockwise() -> None:
+    anticlockwise = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]
+    clockwise = anticlockwise[::-1]
+    hole = [[0.2, 0.2], [0.2, 0.4], [0.4, 0.4], [0.4, 0.2], [0.2, 0.2]]  # clockwise
+    fixed = charts.rewind({"type": "Polygon", "coordinates": [anticlockwise, hole]})
+    assert fixed["coordinates"] == [clockwise, hole[::-1]]
+    assert charts.rewind(fixed) == fixed
+    multi = charts.rewind({"type": "MultiPolygon", "coordinates": [[anticlockwise], [clockwise]]})
+    assert multi["coordinates"] == [[clockwise], [clockwise]]
+    assert charts.rewind({"type": "Point", "coordinates": [0, 1]}) == {"type": "Point", "coordinates": [0, 1]}
+
+
+def test_the_boundary_file_is_already_wound_for_d3(boundaries: dict[str, Any]) -> None:
+    """Its exterior rings are clockwise (the reverse of RFC 7946), so rewinding changes nothing."""
+    for feature in boundaries["features"]:
+        geometry = feature["geometry"]
+        assert charts.rewind(geometry)["coordinates"] == geometry["coordinates"], feature["properties"]["PFA16NM"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rendering
+
+
+def all_charts(boundaries: dict[str, Any]) -> dict[str, tuple[alt.TopLevelMixin, list[str]]]:
+    """name → (chart, texts its SVG must contain)."""
+    return {
+        "league": (
+            charts.league_chart(LEAGUE, highlight="Wiltshire", title="Crime rates by force"),
+            ["Crime rates by force", "North Yorkshire", "Cleveland", "Crimes per 1,000 residents"],
+        ),
+        "trend": (
+            charts.trend_chart(TREND, title="Crime over time"),
+            ["Crime over time", "England and Wales", "Dec 2018"],
+        ),
+        "funnel": (
+            charts.funnel_chart(funnel_data(), highlight="Wiltshire", title="Funnel plot"),
+            ["Funnel plot", "Wiltshire", "99.8% limits", "Residents (millions)", "Average 87.0"],
+        ),
+        "offence mix": (
+            charts.offence_mix_chart(MIX, "Wiltshire", "Most similar forces", title="Offence mix"),
+            ["Offence mix", "Violence against the person", "Most similar forces"],
+        ),
+        "map": (
+            charts.choropleth(boundaries, map_rows(boundaries), "PFA16CD", highlight="Wiltshire", title="Crime map"),
+            ["Crime map", "Light grey: no rate published", "Crimes per 1,000 residents"],
+        ),
+    }
+
+
+def test_every_chart_renders_to_a_self_contained_labelled_svg(boundaries: dict[str, Any]) -> None:
+    ids: set[str] = set()
+    for name, (chart, texts) in all_charts(boundaries).items():
+        svg = charts.to_svg(chart)
+        assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>"), name
+        for text in texts:
+            assert text in svg, (name, text)
+        assert_self_contained(svg)
+        root = svg[: svg.index(">")]
+        assert 'role="img"' in root and "aria-label=" in root, name
+        assert "<desc>" in svg, name
+        assert "font-family=\"Arial, 'Liberation Sans'" in svg, name
+        own = set(re.findall(r'\bid="([^"]+)"', svg))
+        assert not own & ids, f"{name} reuses ids of another chart: {own & ids}"
+        ids |= own
+
+
+def test_svg_marks_carry_readable_labels() -> None:
+    svg = charts.to_svg(charts.league_chart(LEAGUE, highlight="Wiltshire"))
+    assert 'aria-label="Wiltshire: 61.5 (95% interval 60.9 to 62.1), 2nd lowest of 4"' in svg
+
+
+def test_choropleth_of_the_real_boundaries_draws_43_areas_the_right_way_out(boundaries: dict[str, Any]) -> None:
+    chart = charts.choropleth(boundaries, map_rows(boundaries), "PFA16CD", highlight="Wiltshire")
+    svg = charts.to_svg(chart)
+    shapes = re.search(r'<g class="mark-shape role-mark[^"]*"[^>]*>(.*?)</g>', svg, re.S)
+    assert shapes is not None
+    assert shapes.group(1).count('aria-roledescription="geoshape"') == 43
+    assert "Greater Manchester: no rate published" in svg
+    share = ink_fraction(charts.to_png(chart))
+    assert 0.05 < share < 0.8, f"{share:.0%} of the map image is painted: the polygons are inverted or missing"
+
+
+def test_the_inversion_check_catches_rings_wound_the_rfc_7946_way(boundaries: dict[str, Any]) -> None:
+    """Reversed rings draw as the globe minus England and Wales (a filled rectangle) unless rewound."""
+
+    def reverse(geometry: dict[str, Any]) -> dict[str, Any]:
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        flipped = [[ring[::-1] for ring in polygon] for polygon in polygons]
+        return {"type": geometry["type"], "coordinates": flipped[0] if geometry["type"] == "Polygon" else flipped}
+
+    rfc = {**boundaries, "features": [{**f, "geometry": reverse(f["geometry"])} for f in boundaries["features"]]}
+    raw = (
+        alt.Chart(alt.Data(values=rfc["features"]))  # type: ignore[no-untyped-call]
+        .mark_geoshape(fill=charts.NEUTRAL)
+        .project(type="transverseMercator", rotate=[2, 0, 0])
+        .properties(width=520, height=600)
+    )
+    assert ink_fraction(charts.to_png(raw)) > 0.8
+    assert 0.05 < ink_fraction(charts.to_png(charts.choropleth(rfc, map_rows(boundaries), "PFA16CD"))) < 0.8
+
+
+def test_to_png_renders_at_the_requested_scale() -> None:
+    chart = charts.offence_mix_chart(MIX, "Wiltshire", "Most similar forces")
+    width, height, channels, _ = decode_png(charts.to_png(chart))
+    double_width, double_height, _, _ = decode_png(charts.to_png(chart, scale=2))
+    assert channels in (3, 4) and width > charts.WIDTH
+    assert (double_width, double_height) == (2 * width, 2 * height)
+
+
+def test_rendering_takes_a_spec_dict_as_well_as_a_chart() -> None:
+    chart = charts.offence_mix_chart(MIX, "Wiltshire", "Most similar forces", title="Offence mix")
+    assert charts.to_svg(chart.to_dict(validate=False)) == charts.to_svg(chart)
+    assert decode_png(charts.to_png(chart.to_dict()))[:2] == decode_png(charts.to_png(chart))[:2]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# With the analytics that feed the charts
+
+
+def test_charts_take_the_analytics_output_as_it_comes(loaded_store: Store) -> None:
+    league = analytics.league_table(loaded_store, "2019-12").to_pylist()
+    league_svg = charts.to_svg(charts.league_chart(league, highlight="Wiltshire"))
+    assert "Wiltshire" in league_svg and "West Yorkshire" in league_svg
+    funnel = analytics.funnel(loaded_store, "2019-12")
+    spec = charts.funnel_chart(funnel, highlight="Wiltshire").to_dict()
+    assert len(values(layers(spec)[3], spec)) == len(funnel["rows"])
+    assert_self_contained(charts.to_svg(charts.funnel_chart(funnel, highlight="Wiltshire")))

@@ -1,0 +1,191 @@
+"""Findings: for every ONS release in the data folder and several forces, the numbers in the findings agree with
+Tables P1-P3 read independently (tests/official.py); the wording is held by snapshot tests.
+
+Update the snapshots after an intended change of wording with ``CRIMESTATS_UPDATE_SNAPSHOTS=1 pytest``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crimestats import reference
+from crimestats.reports.findings import Findings, PeriodFigures, build_findings
+from crimestats.sources.peer_groups import read_peer_groups
+from crimestats.store import Store
+
+from conftest import VINTAGES
+from official import FORCE_CODE, HEADINGS, Published, ons_round
+
+FORCES = ["Wiltshire", "Merseyside", "Dyfed-Powys", "Metropolitan Police", "Greater Manchester", "Cumbria"]
+TOTAL = "total recorded crime excluding fraud"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@functools.cache
+def _figures(store: Store, vintage: str) -> PeriodFigures:
+    return PeriodFigures.read(store, vintage)
+
+
+def findings_for(store: Store, force: str, vintage: str) -> Findings:
+    return build_findings(store, force, vintage, figures=_figures(store, vintage))
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _p3_ranks(p3: Published) -> dict[str, int]:
+    """Force code → rank of its published total rate among forces with one (1 = lowest, ties share)."""
+    rates = {c: r for (c, h), v in p3.cells.items() if h == TOTAL and FORCE_CODE.match(c) and (r := _number(v))}
+    return {code: 1 + sum(other < rate for other in rates.values()) for code, rate in rates.items()}
+
+
+def _by_kind(found: Findings, kind: str, offence: str = "total-excluding-fraud") -> list[dict[str, Any]]:
+    return [f.to_dict() for f in found.findings if f.kind == kind and f.offence == offence]
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+@pytest.mark.parametrize("force", FORCES)
+def test_league_finding_agrees_with_p1_and_p3(
+    loaded_store: Store, published: dict[str, dict[str, Published]], force: str, vintage: str
+) -> None:
+    code = reference.area(force).code
+    p1, p3 = published[vintage]["P1"], published[vintage]["P3"]
+    found = findings_for(loaded_store, force, vintage)
+    count = p1.cells[(code, TOTAL)]
+    if isinstance(count, str):  # '..': Greater Manchester from the year ending September 2019
+        assert [f.kind for f in found.findings] == ["missing"]
+        assert found.findings[0].text == f"No figures are available for {force} for the {found.period_label}."
+        assert "gmp-missing-2019" in found.findings[0].caveats
+        return
+    (league,) = _by_kind(found, "league")
+    numbers = league["numbers"]
+    assert numbers["count"] == count
+    published_rate = p3.cells[(code, TOTAL)]
+    assert isinstance(published_rate, float | int)
+    population = next(v for (c, h), v in p3.cells.items() if c == code and h.startswith("population figures"))
+    assert isinstance(population, float | int)
+    # P3 prints populations rounded to 100: the exact rate lies within the rates from population ± 50.
+    if ons_round(numbers["rate_per_1000"]) != ons_round(published_rate):
+        assert count / (population + 50) * 1000 <= published_rate + 0.05
+        assert count / (population - 50) * 1000 >= published_rate - 0.05
+    expected_rank = _p3_ranks(p3)[code]
+    assert abs(numbers["rank"] - expected_rank) <= 1, (numbers["rank"], expected_rank)
+    assert numbers["rank_low"] <= numbers["rank"] <= numbers["rank_high"]
+    rate_text = f"{ons_round(numbers['rate_per_1000'])} crimes per 1,000 residents"
+    assert league["text"].startswith(f"{force} recorded {rate_text} in the {found.period_label}")
+    assert f"of {numbers['ranked_of']} forces" in league["text"]
+    assert f"plausible rank {numbers['rank_low']}" in league["text"]
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_national_finding_agrees_with_p1(
+    loaded_store: Store, published: dict[str, dict[str, Published]], vintage: str
+) -> None:
+    found = findings_for(loaded_store, "Wiltshire", vintage)
+    (national,) = _by_kind(found, "national")
+    assert national["numbers"]["count"] == published[vintage]["P1"].cells[("K04000001", TOTAL)]
+    excluded = "(excluding Greater Manchester)" in national["text"]
+    assert excluded == (vintage in ("2019-09", "2019-12"))
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+@pytest.mark.parametrize("force", FORCES)
+def test_change_findings_agree_with_p1_and_p2(
+    loaded_store: Store, published: dict[str, dict[str, Published]], force: str, vintage: str
+) -> None:
+    """Counts equal P1; a significant change goes the way P2 says (P2 compares with a revised earlier year, so
+    the size may differ by a point or two, but a significant rise is not a published fall); a percentage is
+    printed only for a significant change on a base of 50 or more."""
+    code = reference.area(force).code
+    p1, p2 = published[vintage]["P1"], published[vintage]["P2"]
+    slugs = {HEADINGS.get(h.replace("-", " ")): h for h in p1.headings}  # offence slug → this release's heading
+    found = findings_for(loaded_store, force, vintage)
+    changes = [f.to_dict() for f in found.findings if f.kind == "change"]
+    if found.findings[0].kind != "missing":
+        assert changes  # every release prints P2, so every force with figures has at least its total change
+    for change in changes:
+        numbers = change["numbers"]
+        heading = slugs[change["offence"]]
+        assert numbers["count"] == p1.cells[(code, heading)], change["offence"]
+        shown = re.search(r"(rose|fell) (\d+)%", change["text"])
+        if shown:
+            assert change["significant"] and numbers["previous_count"] >= 50
+            assert Decimal(shown.group(2)) == ons_round(abs(numbers["change_pct"]), 0)
+        if change["significant"]:
+            p2_value = _number(p2.cells.get((code, heading)))
+            if p2_value is not None and abs(p2_value) >= 3:
+                assert (p2_value > 0) == ("rose" in change["text"]), (change["text"], p2_value)
+        else:
+            assert "%" not in change["text"]
+
+
+def test_findings_never_use_forbidden_words(loaded_store: Store) -> None:
+    for force in reference.forces():
+        for finding in findings_for(loaded_store, force.name, "2019-06").findings:
+            assert not re.search(r"\b(safest|safe|dangerous|crime-ridden)\b", finding.text, re.IGNORECASE)
+
+
+def test_findings_carry_caveats_from_the_registry(loaded_store: Store) -> None:
+    found = findings_for(loaded_store, "Wiltshire", "2019-09")
+    stalking = [f for f in found.findings if f.offence == "stalking-and-harassment" and f.kind == "change"]
+    assert stalking and "stalking-additional-recording-2018" in stalking[0].caveats
+    assert all("not-accredited" in f.caveats for f in found.findings)
+    city = findings_for(loaded_store, "City of London", "2019-09")
+    assert "city-of-london-rates" in city.findings[0].caveats
+    assert "suppressed" in city.findings[0].text
+
+
+def test_most_similar_group_file_is_named_in_peer_findings(loaded_store: Store, tmp_path: Path) -> None:
+    msg = tmp_path / "msg.csv"
+    peers = ["Dorset", "Gloucestershire", "North Yorkshire", "Suffolk", "West Mercia", "Warwickshire", "Cumbria"]
+    msg.write_text("force,peer\n" + "".join(f"Wiltshire,{p}\n" for p in peers), encoding="utf-8")
+    found = build_findings(
+        loaded_store, "Wiltshire", "2019-09", read_peer_groups(msg), figures=_figures(loaded_store, "2019-09")
+    )
+    (peer,) = _by_kind(found, "peer")
+    assert "the 7 other forces in its most similar group" in peer["text"]
+    assert peer["compared_with"].startswith("simple mean of the rates of 8 forces including Wiltshire")
+
+
+# --- snapshots of the wording --------------------------------------------------------------------------------
+
+
+def _snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("CRIMESTATS_UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path.name}: run with CRIMESTATS_UPDATE_SNAPSHOTS=1 to create it"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("force", "vintage"),
+    [
+        ("Wiltshire", "2019-09"),
+        ("Greater Manchester", "2019-12"),
+        ("City of London", "2018-12"),
+        ("Cumbria", "2019-03"),
+    ],
+)
+def test_findings_text_snapshot(loaded_store: Store, force: str, vintage: str) -> None:
+    found = findings_for(loaded_store, force, vintage)
+    lines = [f"[{f.kind}] {f.text}" for f in found.findings]
+    _snapshot(f"findings-{reference.area(force).slug}-{vintage}.txt", "\n".join(lines) + "\n")
+
+
+def test_findings_json_shape(loaded_store: Store) -> None:
+    result = json.loads(json.dumps(findings_for(loaded_store, "Wiltshire", "2019-09").to_dict()))
+    assert {"force", "period", "findings"} <= set(result)
+    for finding in result["findings"]:
+        assert {"kind", "text", "value", "compared_with", "significant", "caveats"} <= set(finding)
+        assert all({"id", "text", "source_url"} <= set(c) for c in finding["caveats"])
