@@ -112,3 +112,110 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0, name
         assert command.callback.__doc__, f"{name} has no help text"  # type: ignore[union-attr]
+
+
+# --- comparisons and reports -----------------------------------------------------------------------------------
+
+
+def test_table_and_force_json_rows_carry_intervals_rank_ranges_and_change_tests(cli_store: Store) -> None:
+    rows = json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])
+    profile = json.loads(run(cli_store, "force", "Wiltshire", "--period", "2019-09", "--format", "json")[1])
+    for row in [*rows, *profile["rows"]]:
+        assert {"rate_ci_low", "rate_ci_high", "rank_low", "rank_high", "change_p_value", "change_verdict"} <= set(row)
+        if row["rate_per_1000"] is not None:
+            assert row["rate_ci_low"] < row["rate_per_1000"] < row["rate_ci_high"]
+        if row["rank"] is not None:
+            assert row["rank_low"] <= row["rank"] <= row["rank_high"]
+    wiltshire = next(r for r in rows if r["force"] == "Wiltshire")
+    total = next(r for r in profile["rows"] if r["offence_slug"] == "total-excluding-fraud")
+    assert (total["rate_ci_low"], total["rank_low"]) == (wiltshire["rate_ci_low"], wiltshire["rank_low"])
+
+
+def test_peers_json_gives_both_averages_and_says_which_is_printed(cli_store: Store, tmp_path: Path) -> None:
+    msg = tmp_path / "msg.csv"
+    msg.write_text("force,peer\nWiltshire,Dorset\nWiltshire,Gloucestershire\nWiltshire,Suffolk\n", encoding="utf-8")
+    code, out, err = run(cli_store, "peers", "Wiltshire", "--period", "2019-09", "--msg", str(msg), "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert {"members", "simple_mean", "weighted_mean", "rate_per_1000", "method"} <= set(result)
+    league = {r["force"]: r for r in json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])}
+    names = ["Wiltshire", "Dorset", "Gloucestershire", "Suffolk"]
+    assert [m["force"] for m in result["members"]] == names
+    assert result["simple_mean"] == pytest.approx(sum(league[n]["rate_per_1000"] for n in names) / 4)
+    counts, people = sum(league[n]["count"] for n in names), sum(league[n]["population"] for n in names)
+    assert result["weighted_mean"] == pytest.approx(counts / people * 1000)
+    assert result["average_printed"] == "simple_mean" and not result["computed"]
+    computed = json.loads(run(cli_store, "peers", "Wiltshire", "--period", "2019-09", "--format", "json")[1])
+    assert computed["computed"] and "not the Home Office most similar group" in computed["method"]
+
+
+def test_a_bad_most_similar_groups_file_is_a_one_line_error(cli_store: Store, tmp_path: Path) -> None:
+    msg = tmp_path / "msg.csv"
+    msg.write_text("force,peer\nWiltshire,Narnia\n", encoding="utf-8")
+    code, _, err = run(cli_store, "peers", "Wiltshire", "--period", "2019-09", "--msg", str(msg))
+    assert code == 1
+    assert err.strip() == "error: msg.csv, row 2, column B: 'Narnia' is not one of the 43 territorial police forces"
+
+
+@pytest.mark.parametrize("overdispersion", ["--overdispersion", "--no-overdispersion"])
+def test_funnel_json_has_the_contract_shape(cli_store: Store, overdispersion: str) -> None:
+    code, out, err = run(cli_store, "funnel", "--period", "2019-09", overdispersion, "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert {"target", "overdispersion", "method", "rows"} <= set(result)
+    keys = {"force_code", "force", "rate_per_1000", "population", "lower_95", "upper_95", "lower_998", "upper_998"}
+    for row in result["rows"]:
+        assert keys | {"position"} <= set(row)
+        assert row["lower_998"] <= row["lower_95"] <= result["target"] <= row["upper_95"] <= row["upper_998"]
+        expected = "above" if row["rate_per_1000"] > row["upper_998"] else "below"
+        assert row["position"] == (
+            "within" if row["lower_998"] <= row["rate_per_1000"] <= row["upper_998"] else expected
+        )
+    pooled = sum(r["rate_per_1000"] * r["population"] for r in result["rows"]) / sum(
+        r["population"] for r in result["rows"]
+    )
+    assert result["target"] == pytest.approx(pooled)
+    assert len(result["rows"]) == 41  # City of London (suppressed) and Greater Manchester (no data) are not plotted
+    if overdispersion == "--no-overdispersion":
+        assert result["overdispersion"] is None
+        # Poisson limits alone are narrow for forces this size: most forces fall outside them.
+        assert sum(r["position"] != "within" for r in result["rows"]) > 30
+    else:
+        assert result["overdispersion"]["adjusted"] and result["overdispersion"]["phi"] > 1
+
+
+def test_findings_json_has_the_contract_shape(cli_store: Store) -> None:
+    code, out, err = run(cli_store, "findings", "Wiltshire", "--period", "2019-09", "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["force"], result["period"]) == ("Wiltshire", "2019-09")
+    assert result["findings"][0]["kind"] == "league"
+    for finding in result["findings"]:
+        assert {"kind", "text", "value", "compared_with", "significant", "caveats"} <= set(finding)
+    table = run(cli_store, "findings", "Wiltshire", "--period", "2019-09", "--offence", "robbery")[1]
+    assert "robbery" in table.lower() and "stalking" not in table.lower()
+
+
+def test_report_formats_and_files(cli_store: Store, tmp_path: Path) -> None:
+    html = tmp_path / "wiltshire.html"
+    code, _, err = run(cli_store, "report", "Wiltshire", "--period", "2019-09", "--format", "html", "--out", str(html))
+    assert code == 0, err
+    text = html.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 5 and "<script" not in text
+    markdown = tmp_path / "wiltshire.md"
+    assert run(cli_store, "report", "Wiltshire", "-p", "2019-09", "--out", str(markdown))[0] == 0
+    assert "![" in markdown.read_text(encoding="utf-8")
+    assert sorted(p.name for p in (tmp_path / "wiltshire_charts").iterdir()) == [
+        "funnel.svg",
+        "league.svg",
+        "map.svg",
+        "offence_mix.svg",
+        "trend.svg",
+    ]
+    workbook = tmp_path / "national.xlsx"
+    assert run(cli_store, "report", "--national", "-p", "2019-09", "-f", "xlsx", "--out", str(workbook))[0] == 0
+    assert workbook.stat().st_size > 5000
+    code, _, err = run(cli_store, "report", "--national", "-p", "2019-09", "-f", "parquet")
+    assert code == 1 and err.strip() == "error: --format parquet writes files: give --out PATH"
+    code, _, err = run(cli_store, "report", "Wiltshire", "--national", "-p", "2019-09")
+    assert code == 1 and "not both" in err

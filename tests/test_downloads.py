@@ -603,3 +603,28 @@ def test_ensure_data_with_nothing_reachable_is_an_error(tmp_path: Path) -> None:
             policy=FetchPolicy(retries=0, discovery_retries=0),
         )
     assert isinstance(DownloadError("x"), CrimestatsError)
+
+
+def test_report_on_an_empty_store_downloads_ingests_and_reports(
+    mirror: Mirror, tmp_path: Path, loaded_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-command path: `crimestats report ... --yes` from nothing, through the mirror, gives the same national
+    league table as a store built from the shared files."""
+    from crimestats.cli import app
+    from crimestats.reports.build import national_report
+
+    monkeypatch.setenv("CRIMESTATS_CACHE", str(tmp_path / "cache"))
+    db = str(tmp_path / "fresh.duckdb")
+    command = ["--db", db, "report", "--national", "--period", "2019-09", "--format", "json", "--mirror", mirror.base]
+    refused = runner.invoke(app, command)  # not a terminal and no --yes: nothing is fetched
+    assert refused.exit_code == 1
+    assert "crimestats ingest DIR" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert not mirror.log
+    result = runner.invoke(app, [*command, "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert "downloaded and ingested" in result.stderr
+    league = {r["force_code"]: r for r in json.loads(result.stdout)["tables"][1]["rows"]}
+    expected = national_report(loaded_store, "2019-09").table("league").rows
+    assert {r["force_code"]: (r["count"], r["rate_per_1000"]) for r in expected} == {
+        code: (r["count"], r["rate_per_1000"]) for code, r in league.items()
+    }

@@ -25,6 +25,7 @@ from crimestats import __version__, analytics, caveats, reference
 from crimestats import formatting as fmt
 from crimestats.analytics import Options
 from crimestats.analytics.peers import peer_comparison
+from crimestats.downloads import ensure_data
 from crimestats.downloads.cli import data_app
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period, period_label
@@ -547,21 +548,57 @@ def report(
     offence: OffenceOption = None,
     msg: MsgOption = None,
     source: SourceOption = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="On an empty store, download and ingest the official files without asking."),
+    ] = False,
+    mirror: Annotated[
+        str | None,
+        typer.Option(metavar="BASE", help="On an empty store, fetch the official files from this mirror."),
+    ] = None,
 ) -> None:
     """A report for a force (or --national) and period: headline findings, league position, offence table,
-    peer comparison, charts, caveats, methods and the files the figures come from."""
+    peer comparison, charts, caveats, methods and the files the figures come from.
+
+    On an empty store it offers to download the official files and read them in first (--yes for scripts);
+    `crimestats ingest DIR` remains the way to work offline.
+    """
     if not period:
         _fail(CrimestatsError("--period is required, e.g. --period 2019-09"))
     if (name is None) == (not national):
         _fail(CrimestatsError("name a force, or give --national (not both)"))
     if format in (ReportFormat.xlsx, ReportFormat.parquet, ReportFormat.csv) and out_path is None:
         _fail(CrimestatsError(f"--format {format.value} writes files: give --out PATH"))
+    _ensure_data(yes, mirror)
     options = _options(source, None, None, False)
     if national:
         built = _query(national_report, period, options, None, None, offence)
     else:
         built = _query(force_report, name, period, _peer_groups(msg), options, None, None, offence)
     _write_report(built, format, out_path)
+
+
+def _ensure_data(yes: bool, mirror: str | None) -> None:
+    """Offer to download and ingest the official files when the store is missing or empty."""
+    path = State.db or default_path()
+    if path.exists():
+        with _store(read_only=True) as store:
+            if store.files():
+                return
+
+    def confirm(question: str) -> bool:
+        return sys.stdin.isatty() and typer.confirm(question, err=True)
+
+    try:
+        with _store() as store:
+            result = ensure_data(store, yes=yes, mirror=mirror, dest=None, confirm=confirm)
+    except CrimestatsError as error:
+        _fail(error)
+    if result is not None:
+        for failed in result.download.failed:
+            err.print(f"warning: not downloaded: {failed.url}: {failed.error}", highlight=False)
+        stored = result.ingest.with_status("ingested")
+        err.print(f"downloaded and ingested {len(stored)} official files into {path}", highlight=False)
 
 
 def _write_report(built: Any, format: ReportFormat, out_path: Path | None) -> None:
