@@ -123,7 +123,8 @@ class Mirror:
     base: str = ""
     log: list[Logged] = field(default_factory=list)
     faults: dict[Any, list[Fault]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Condition = field(default_factory=threading.Condition)
+    in_flight: int = 0
     _original: dict[Any, Route] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -140,7 +141,10 @@ class Mirror:
         self.routes[key(url)] = _file_route(body, content_type)
 
     def reset(self) -> None:
+        """Forget faults, routes set by a test and the log, once the requests being answered are finished
+        (a response the client gave up on can still be logged after its test has ended)."""
         with self.lock:
+            self.lock.wait_for(lambda: self.in_flight == 0, timeout=5)
             self.log.clear()
             self.faults.clear()
             self.routes.clear()
@@ -173,6 +177,7 @@ class Mirror:
     def serve(self, handler: _Handler) -> None:
         route_key = key(handler.path)
         with self.lock:
+            self.in_flight += 1
             pending = self.faults.get(route_key, [])
             fault = pending[0] if pending else None
             if fault is not None and fault.times is not None:
@@ -181,9 +186,14 @@ class Mirror:
                     pending.pop(0)
             route = self.routes.get(route_key)
         headers = {k.lower(): v for k, v in handler.headers.items()}
-        status, sent = _respond(handler, route, fault, headers)
-        with self.lock:
-            self.log.append(Logged("GET", handler.path, status, headers, sent))
+        try:
+            status, sent = _respond(handler, route, fault, headers)
+            with self.lock:
+                self.log.append(Logged("GET", handler.path, status, headers, sent))
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+                self.lock.notify_all()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -6,7 +6,9 @@
     ├── UnknownAreaError            a force, region or area name or code is not in the reference data
     ├── UnknownOffenceError         an offence name, slug or code is not in the offence classification
     ├── PeriodError                 a period is not a quarter end written like ``2019-09``
-    └── NoDataError                 the store holds no figures for what was asked
+    ├── NoDataError                 the store holds no figures for what was asked
+    └── DownloadError               an official file could not be downloaded, or what arrived is not that file
+        └── DiscoveryFormatError    a publisher's release listing does not have its documented shape
 
 The CLI turns each into one line on stderr and a non-zero exit code.
 """
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 __all__ = [
     "CrimestatsError",
+    "DiscoveryFormatError",
+    "DownloadError",
     "NoDataError",
     "PeriodError",
     "SourceError",
@@ -69,3 +73,11 @@ class PeriodError(CrimestatsError):
 
 class NoDataError(CrimestatsError):
     """The store holds no figures for what was asked."""
+
+
+class DownloadError(CrimestatsError):
+    """A file or discovery response could not be downloaded, or what arrived is not what was expected."""
+
+
+class DiscoveryFormatError(DownloadError):
+    """A discovery response does not have the shape the publisher's API is documented to return."""

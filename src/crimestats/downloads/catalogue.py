@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from crimestats.errors import CrimestatsError
+from crimestats.errors import CrimestatsError, DiscoveryFormatError
 
 __all__ = [
     "Discovery",
@@ -275,10 +275,6 @@ def release_from_edition(slug: str) -> str:
 
 
 # ---- discovery parsers --------------------------------------------------------------------------------------
-
-
-class DiscoveryFormatError(CrimestatsError):
-    """A discovery response does not have the shape the publisher's API is documented to return."""
 
 
 def _require(condition: bool, url: str, what: str) -> None:

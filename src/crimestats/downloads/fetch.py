@@ -47,7 +47,7 @@ from crimestats.downloads.catalogue import (
     release_from_edition,
     release_key,
 )
-from crimestats.errors import CrimestatsError
+from crimestats.errors import CrimestatsError, DownloadError
 
 __all__ = [
     "DownloadError",
@@ -70,10 +70,6 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
 MAX_FREE_ATTEMPTS = 50  # resumed attempts that made progress, on top of the retries
 T = TypeVar("T")
-
-
-class DownloadError(CrimestatsError):
-    """A file or discovery response could not be downloaded, or what arrived is not what was expected."""
 
 
 @dataclass(frozen=True)

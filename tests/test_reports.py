@@ -1,0 +1,584 @@
+"""Reports: the force report for every force and the national report for every ONS release in the data folder
+render to Markdown and JSON, and their numbers agree with Tables P1 and P3 read independently (tests/official.py);
+the HTML is one self-contained file that opens in headless Chromium with its charts drawn; exported tables keep
+full precision; sources, caveats and methods are listed; small rendered fragments are held by snapshots.
+
+Update the snapshots after an intended change of wording with ``CRIMESTATS_UPDATE_SNAPSHOTS=1 pytest``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import functools
+import hashlib
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+
+from crimestats import reference
+from crimestats.periods import format_period, parse_year_ending
+from crimestats.reports import charts
+from crimestats.reports.build import ReportData, force_report, national_report
+from crimestats.reports.findings import PeriodFigures
+from crimestats.reports.model import Report
+from crimestats.reports.render import render_html, render_json, render_markdown, write_tables
+from crimestats.store import Store
+
+from browser import decode_png, open_page, require_chromium
+from conftest import VINTAGES
+from official import FORCE_CODE, HEADINGS, Published, heading_key, ons_round
+
+TOTAL = "total recorded crime excluding fraud"  # the P1/P3 heading
+TOTAL_SLUG = "total-excluding-fraud"
+ROBBERY = "robbery"
+NATIONAL = "K04000001"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+# --- what the reports are checked against --------------------------------------------------------------------
+
+
+@functools.cache
+def _figures(store: Store, vintage: str) -> PeriodFigures:
+    return PeriodFigures.read(store, vintage)
+
+
+@pytest.fixture(scope="module")
+def report_data(loaded_store: Store) -> ReportData:
+    """Shared by every report of the module, as the CLI shares it across forces."""
+    return ReportData.read(loaded_store)
+
+
+@pytest.fixture(scope="module")
+def pfa_files(data_dir: Path) -> dict[str, tuple[Path, dict[str, object]]]:
+    """vintage → (the ONS force table file, British Transport Police's row of its Table P1 by heading).
+
+    BTP's row has no area code, so official.read_table leaves it out; it is read here the same way.
+    """
+    files = {}
+    for path in sorted((data_dir / "ons-pfa-tables").glob("*.xlsx")):
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet = next(book[name] for name in book.sheetnames if name.strip() == "Table P1")
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+        period = parse_year_ending(str(rows[0][0]))
+        assert period is not None
+        header = next(i for i, r in enumerate(rows) if r[0] and str(r[0]).strip() == "Area Code")
+        btp = next(r for r in rows[header + 1 :] if str(r[1] or "").strip() == "British Transport Police")
+        headings = {j: rows[header][j] or rows[header - 1][j] for j in range(2, len(btp))}
+        files[format_period(period)] = (path, {heading_key(h): btp[j] for j, h in headings.items() if h})
+    assert sorted(files) == VINTAGES
+    return files
+
+
+def _label(vintage: str) -> str:
+    """'2019-09' (the period of a release, read from its Table P1 title) → 'year ending September 2019'."""
+    return f"year ending {calendar.month_name[int(vintage[5:])]} {vintage[:4]}"
+
+
+def _number(value: object) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _p1_counts(p1: Published, code: str) -> dict[str, object]:
+    """Offence slug → the published P1 cell (a number or a symbol such as '..') for one area."""
+    return {HEADINGS[h.replace("-", " ")]: p1.cells[(code, h)] for h in p1.headings}
+
+
+def _p3_population(p3: Published, code: str) -> float:
+    value = next(v for (c, h), v in p3.cells.items() if c == code and h.startswith("population figures"))
+    assert isinstance(value, int | float), (code, value)
+    return float(value)
+
+
+def _check_rate(row: dict[str, Any], p3: Published, code: str, heading: str = TOTAL) -> None:
+    """The report's rate is P1's count over P3's printed population, and rounds (half up) to P3's rate, except
+    where P3's exact population moves it across a rounding boundary: P3 prints the population rounded to 100,
+    so the published rate must lie within the rates from the printed population ± 50."""
+    published = _number(p3.cells[(code, heading)])
+    if published is None:  # '+': City of London, no rate published
+        assert row["rate_per_1000"] is None, (code, heading, row["rate_per_1000"])
+        return
+    count, population, rate = row["count"], _p3_population(p3, code), row["rate_per_1000"]
+    assert row["population"] == population, (code, row["population"], population)
+    assert math.isclose(rate, count / population * 1000, rel_tol=1e-12)
+    if ons_round(rate) != ons_round(published):
+        assert count / (population + 50) * 1000 <= published <= count / (population - 50) * 1000, (
+            code,
+            heading,
+            rate,
+            published,
+        )
+
+
+def _strict_json(text: str) -> dict[str, Any]:
+    """Parse JSON, refusing NaN and Infinity (not JSON, and not readable by most other tools)."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} in the JSON")
+
+    parsed: dict[str, Any] = json.loads(text, parse_constant=refuse)
+    return parsed
+
+
+def _check_rendered(report: Report, title_start: str, label: str) -> str:
+    """Markdown and JSON render; the title names the area and period; the headline is there. Returns the Markdown."""
+    assert report.title.startswith(title_start) and report.title.endswith(label), (report.title, label)
+    assert report.headline and all(line.strip() for line in report.headline), report.title
+    markdown = render_markdown(report)
+    assert markdown.startswith(f"# {report.title}\n\n")
+    assert "".join(f"- {line}\n" for line in report.headline) in markdown
+    parsed = _strict_json(render_json(report))
+    assert parsed["title"] == report.title and parsed["kind"] == report.kind
+    assert parsed["headline"] == list(report.headline)
+    assert [t["name"] for t in parsed["tables"]] == [t.name for t in report.tables]
+    assert [len(t["rows"]) for t in parsed["tables"]] == [len(t.rows) for t in report.tables]
+    assert [c["name"] for c in parsed["charts"]] == [c.name for c in report.charts]
+    for chart in parsed["charts"]:
+        assert chart["vega_lite"]["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+    return markdown
+
+
+def _rows(report: Report, table: str, key: str) -> dict[str, dict[str, Any]]:
+    return {row[key]: row for row in report.table(table).rows}
+
+
+# --- 1. every force and national report, every release ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_every_force_report_renders_and_agrees_with_p1_and_p3(
+    loaded_store: Store, published: dict[str, dict[str, Published]], report_data: ReportData, vintage: str
+) -> None:
+    p1, p3 = published[vintage]["P1"], published[vintage]["P3"]
+    label = _label(vintage)
+    figures = _figures(loaded_store, vintage)
+    checked = 0
+    for area in reference.forces():
+        report = force_report(loaded_store, area.name, vintage, figures=figures, data=report_data)
+        markdown = _check_rendered(report, f"{area.name}: ", label)
+        assert report.kind == "force" and report.force_code == area.code and report.period == vintage
+        assert report.period_label == label
+        offences = _rows(report, "offences", "offence")
+        counts = _p1_counts(p1, area.code)
+        if isinstance(counts[TOTAL_SLUG], str):  # '..': Greater Manchester from the year ending September 2019
+            assert counts[TOTAL_SLUG] == ".."
+            assert report.headline == (f"No figures are available for {area.name} for the {label}.",)
+            assert offences[TOTAL_SLUG]["count"] is None
+            assert "gmp-missing-2019" in {c["id"] for c in report.caveats}
+            checked += 1
+            continue
+        for slug, value in counts.items():  # every offence column of P1, not only the total
+            assert offences[slug]["count"] == _number(value), (area.name, slug, offences[slug]["count"], value)
+        total = offences[TOTAL_SLUG]
+        _check_rate(total, p3, area.code)
+        assert f"| Total recorded crime (excluding fraud) | {total['count']:,} | " in markdown
+        assert _rows(report, "league", "force_code")[area.code]["count"] == total["count"]
+        checked += 1
+    assert checked == len(reference.forces()) == 43
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_british_transport_police_report_renders_and_agrees_with_p1(
+    loaded_store: Store,
+    published: dict[str, dict[str, Published]],
+    pfa_files: dict[str, tuple[Path, dict[str, object]]],
+    report_data: ReportData,
+    vintage: str,
+) -> None:
+    """BTP has counts but no rate (no resident population): its report must still render."""
+    label = _label(vintage)
+    btp = reference.area("British Transport Police")
+    report = force_report(loaded_store, btp.name, vintage, figures=_figures(loaded_store, vintage), data=report_data)
+    _check_rendered(report, "British Transport Police: ", label)
+    offences = _rows(report, "offences", "offence")
+    published_row = pfa_files[vintage][1]
+    count = published_row[TOTAL]
+    assert isinstance(count, int)
+    assert offences[TOTAL_SLUG]["count"] == count
+    assert offences[TOTAL_SLUG]["rate_per_1000"] is None
+    assert report.headline[0].startswith(f"British Transport Police recorded {count:,} crimes in the {label}; no rate")
+    assert not any(chart.name == "offence_mix" for chart in report.charts)  # no peer group without a rate
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_national_report_agrees_with_p1_and_p3(
+    loaded_store: Store,
+    published: dict[str, dict[str, Published]],
+    pfa_files: dict[str, tuple[Path, dict[str, object]]],
+    report_data: ReportData,
+    vintage: str,
+) -> None:
+    p1, p3 = published[vintage]["P1"], published[vintage]["P3"]
+    label = _label(vintage)
+    report = national_report(loaded_store, vintage, figures=_figures(loaded_store, vintage), data=report_data)
+    markdown = _check_rendered(report, "Police recorded crime in England and Wales, ", label)
+    assert report.kind == "national" and report.force_code is None and report.period == vintage
+    national_count = p1.cells[(NATIONAL, TOTAL)]
+    assert isinstance(national_count, int)
+
+    # countries and regions: exactly the areas of P1 that are not forces, with P1's counts
+    totals = _rows(report, "totals", "area_code")
+    published_totals = {code: v for (code, h), v in p1.cells.items() if h == TOTAL and not FORCE_CODE.match(code)}
+    assert len(published_totals) == 12  # England and Wales, England, Wales and nine regions
+    assert {code: row["count"] for code, row in totals.items()} == published_totals
+    assert totals[NATIONAL]["count"] == national_count
+    for code, row in totals.items():
+        assert ons_round(row["rate_per_1000"]) == ons_round(p3.cells[(code, TOTAL)]), (code, row["rate_per_1000"])
+    gmp_missing = p1.cells[(reference.area("Greater Manchester").code, TOTAL)] == ".."
+    assert totals[NATIONAL]["area"] == "England and Wales" + (" (excluding Greater Manchester)" if gmp_missing else "")
+
+    # every force in the league table with its P1 count, British Transport Police too
+    league = _rows(report, "league", "force_code")
+    for code in (c for c in p1.names if FORCE_CODE.match(c)):
+        assert league[code]["count"] == _number(p1.cells[(code, TOTAL)]), code
+    assert league["BTP"]["count"] == pfa_files[vintage][1][TOTAL]
+    assert len(league) == 44
+
+    # England and Wales by offence: every P1 column
+    offences = _rows(report, "offences", "offence")
+    for slug, value in _p1_counts(p1, NATIONAL).items():
+        assert offences[slug]["count"] == value, (slug, offences[slug]["count"], value)
+
+    assert report.headline[0].startswith(f"The police in {totals[NATIONAL]['area']} recorded {national_count:,} crimes")
+    assert f"| {totals[NATIONAL]['area']} | {national_count:,} | " in markdown
+    assert ("gmp-missing-2019" in {c["id"] for c in report.caveats}) == gmp_missing
+
+
+def test_national_report_period_label_is_the_period(loaded_store: Store, report_data: ReportData) -> None:
+    """Like the force report's, the national report's period label is 'year ending …': the HTML prints it under
+    the title as 'Police recorded crime, {period_label}'."""
+    report = national_report(loaded_store, "2019-09", figures=_figures(loaded_store, "2019-09"), data=report_data)
+    assert report.period_label == "year ending September 2019"
+
+
+# --- 2. HTML in a real browser ---------------------------------------------------------------------------------
+
+#: force (None: the national report), period, its charts, and the colour of the league chart's bars: grey beside
+#: the force in focus, or all neutral when no force has a rate to focus on.
+HTML_SAMPLES = [
+    ("Wiltshire", "2019-09", ["league", "trend", "funnel", "offence_mix", "map"], charts.GREY),
+    ("Greater Manchester", "2019-12", ["league", "trend", "funnel", "map"], charts.NEUTRAL),  # '..': no peers
+    ("City of London", "2018-06", ["league", "trend", "funnel", "map"], charts.NEUTRAL),  # rate suppressed
+    (None, "2019-09", ["league", "trend", "funnel", "map"], charts.NEUTRAL),  # the national report
+]
+
+
+def _sample_report(store: Store, data: ReportData, force: str | None, vintage: str) -> Report:
+    figures = _figures(store, vintage)
+    if force is None:
+        return national_report(store, vintage, figures=figures, data=data)
+    return force_report(store, force, vintage, figures=figures, data=data)
+
+
+def _check_self_contained(html: str) -> None:
+    """Nothing the browser would fetch: no scripts, stylesheets, images, frames or fonts; web links only on <a>."""
+    lower = html.lower()
+    for forbidden in ("<script", "<link", "<img", "<iframe", "<object", "<embed", "@import", "@font-face", ".woff"):
+        assert forbidden not in lower, forbidden
+    assert not re.search(r"\bsrc\s*=", lower)
+    assert not re.search(r"url\(\s*['\"]?(?!#)", lower), re.findall(r"url\([^)]{0,60}", lower)  # only url(#clip)
+    for match in re.finditer(r"<(\w+)[^>]*?\s(?:xlink:)?href\s*=\s*['\"]?(?=https?:)", lower):
+        assert match.group(1) == "a", match.group(0)[:100]
+
+
+def _colours(png: bytes) -> set[bytes]:
+    _, _, channels, pixels = decode_png(png)
+    return {pixels[i : i + 3] for i in range(0, len(pixels), channels)}
+
+
+def _rgb(fill: str) -> bytes:
+    """'#4f6d8a' or 'rgb(79, 109, 138)' → the three bytes."""
+    if fill.startswith("#"):
+        return bytes.fromhex(fill[1:])
+    return bytes(int(part) for part in re.findall(r"\d+", fill))
+
+
+def _map_fills(html: str) -> dict[str, str]:
+    """Area name → fill of its shape on the map (the SVG's aria-label is 'Name: rate')."""
+    found = re.findall(
+        r'<path aria-label="([^":]+): [^"]*"[^>]*aria-roledescription="geoshape"[^>]*fill="([^"]+)"', html
+    )
+    return dict(found)
+
+
+@pytest.mark.parametrize(("force", "vintage", "names", "bar"), HTML_SAMPLES)
+def test_html_report_is_self_contained_and_draws_its_charts_in_chromium(
+    loaded_store: Store,
+    report_data: ReportData,
+    tmp_path: Path,
+    force: str | None,
+    vintage: str,
+    names: list[str],
+    bar: str,
+) -> None:
+    require_chromium()
+    report = _sample_report(loaded_store, report_data, force, vintage)
+    assert [chart.name for chart in report.charts] == names
+    html = render_html(report)
+    assert html.startswith("<!DOCTYPE html>") and f"<title>{report.title}</title>" in html
+    _check_self_contained(html)
+    assert html.count("<svg") == len(names)
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    screenshot = tmp_path / "report.png"
+
+    check = open_page(page, screenshot_path=screenshot)
+
+    assert check.console_errors == []
+    assert check.failed_requests == []
+    assert check.external_requests == []
+    assert check.svg_count == len(names)
+    assert screenshot.read_bytes() == check.screenshot
+    assert 100_000 < len(check.screenshot) < 30_000_000
+    width, height, _, _ = decode_png(check.screenshot)
+    assert width == 1024 and height > 4000  # the whole report, charts one under another
+    # This report without its charts paints about 1,000 colours (anti-aliased text); the charts add thousands.
+    assert check.distinct_colours > 2000
+    painted = _colours(check.screenshot)
+    fills = _map_fills(html)
+    assert len(fills) == 43  # every police force area on the map
+    rated = sorted(
+        (row for row in report.table("league").rows if row["rate_per_1000"] is not None),
+        key=lambda row: row["rate_per_1000"],
+    )
+    for row in (rated[0], rated[-1]):  # the lightest and darkest areas of the map are painted
+        assert _rgb(fills[row["force"]]) in painted, (row["force"], fills[row["force"]])
+    assert _rgb(bar) in painted
+
+
+def test_map_greys_areas_without_a_rate(loaded_store: Store, report_data: ReportData) -> None:
+    """Greater Manchester ('..') and City of London (rate suppressed) have no rate in the year ending September
+    2019: the map's subtitle says they are light grey, so they must not take a colour of the rate scale."""
+    report = _sample_report(loaded_store, report_data, "Wiltshire", "2019-09")
+    (chart,) = [c for c in report.charts if c.name == "map"]
+    assert chart.spec["title"]["subtitle"] == ["Light grey: no rate published (2 areas)"]
+    fills = _map_fills(charts.to_svg(chart.spec))
+    assert fills["Greater Manchester"] == fills["City of London"] == charts.NO_DATA
+    assert fills["North Yorkshire"] != charts.NO_DATA
+
+
+# --- 3. exports -----------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A cell as exported: lists joined with '; '."""
+    return "; ".join(map(str, value)) if isinstance(value, list) else value
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(_plain(value))
+
+
+def _xlsx_value(value: Any) -> Any:
+    return dt.datetime.combine(value, dt.time()) if isinstance(value, dt.date) else _plain(value)
+
+
+@pytest.mark.parametrize(("force", "vintage"), [("Wiltshire", "2019-09"), (None, "2019-09")])
+def test_exported_tables_keep_every_row_at_full_precision(
+    loaded_store: Store,
+    published: dict[str, dict[str, Published]],
+    report_data: ReportData,
+    tmp_path: Path,
+    force: str | None,
+    vintage: str,
+) -> None:
+    report = _sample_report(loaded_store, report_data, force, vintage)
+    p1 = published[vintage]["P1"]
+
+    # the total row: P1's count, and the rate unrounded (60.87…, not the printed 60.9)
+    code = NATIONAL if force is None else reference.area(force).code
+    table, key = ("totals", "area_code") if force is None else ("offences", "offence")
+    total = _rows(report, table, key)[NATIONAL if force is None else TOTAL_SLUG]
+    assert total["count"] == p1.cells[(code, TOTAL)]
+    assert total["rate_per_1000"] != float(ons_round(total["rate_per_1000"]))
+
+    written = write_tables(report, tmp_path / "csv", "csv")
+    assert written == [tmp_path / "csv" / f"{t.name}.csv" for t in report.tables]
+    for table_ in report.tables:
+        with (tmp_path / "csv" / f"{table_.name}.csv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == len(table_.rows)
+        for got, row in zip(rows, table_.rows, strict=True):
+            assert set(got) >= set(row)
+            for k, value in row.items():
+                if isinstance(value, float):
+                    assert float(got[k]) == value, (table_.name, k)  # repr round-trips every bit
+                else:
+                    assert got[k] == _csv_value(value), (table_.name, k)
+
+    written = write_tables(report, tmp_path / "parquet", "parquet")
+    assert written == [tmp_path / "parquet" / f"{t.name}.parquet" for t in report.tables]
+    for table_ in report.tables:
+        rows = pq.read_table(tmp_path / "parquet" / f"{table_.name}.parquet").to_pylist()
+        assert rows == [{k: _plain(v) for k, v in row.items()} for row in table_.rows], table_.name
+
+    path = tmp_path / "report.xlsx"
+    assert write_tables(report, path, "xlsx") == [path]
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        assert book.sheetnames == [t.name for t in report.tables] + ["notes"]
+        for table_ in report.tables:
+            sheet = [list(r) for r in book[table_.name].iter_rows(values_only=True)]
+            assert sheet[0][0] == table_.title
+            fields = [f for f in sheet[1] if f is not None]
+            body = [dict(zip(fields, r, strict=False)) for r in sheet[2 : 2 + len(table_.rows)]]
+            assert body == [{k: _xlsx_value(row.get(k)) for k in fields} for row in table_.rows], table_.name
+            assert [r[0] for r in sheet[2 + len(table_.rows) :]] == list(table_.notes)
+        notes = [r[0] for r in book["notes"].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    assert notes[0] == report.title
+    assert all(caveat["text"] in notes for caveat in report.caveats)
+    stored = {f["file_name"]: f for f in loaded_store.files()}
+    for source in report.sources:
+        line = next(n for n in notes if n and n.startswith(f"Source: {source.file_name} "))
+        assert f"sha256 {stored[source.file_name]['sha256']}" in line
+
+
+# --- 4. snapshots of rendered fragments --------------------------------------------------------------------------
+
+
+def _snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("CRIMESTATS_UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path.name}: run with CRIMESTATS_UPDATE_SNAPSHOTS=1 to create it"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def _section(markdown: str, heading: str) -> str:
+    """From '## heading' up to the next '## '."""
+    start = markdown.index(f"\n## {heading}\n") + 1
+    end = markdown.find("\n## ", start)
+    return markdown[start : end + 1 if end >= 0 else len(markdown)]
+
+
+def test_markdown_offence_table_and_headline_snapshots(
+    loaded_store: Store, published: dict[str, dict[str, Published]], report_data: ReportData
+) -> None:
+    report = _sample_report(loaded_store, report_data, "Wiltshire", "2019-09")
+    markdown = render_markdown(report)
+    headline = markdown[markdown.index("\n\n- ") + 2 : markdown.index("\n\n", markdown.index("\n\n- ") + 2) + 1]
+    table = _section(markdown, "Offences by group and subgroup")
+    # the rendered numbers are P1's and P3's, rounded as ONS prints them
+    p1, p3 = published["2019-09"]["P1"], published["2019-09"]["P3"]
+    wiltshire = reference.area("Wiltshire").code
+    count, rate = p1.cells[(wiltshire, TOTAL)], p3.cells[(wiltshire, TOTAL)]
+    assert isinstance(count, int) and isinstance(rate, float)
+    assert f"| Total recorded crime (excluding fraud) | {count:,} | {ons_round(rate)} | " in table
+    assert headline.startswith(f"- Wiltshire recorded {ons_round(rate)} crimes per 1,000 residents in the year ending")
+    assert headline.count("\n") == len(report.headline) == 5
+    _snapshot("report-wiltshire-2019-09-headline.md", headline)
+    _snapshot("report-wiltshire-2019-09-offences.md", table)
+
+
+# --- 5. a report about one offence ------------------------------------------------------------------------------
+
+
+def test_offence_focus_puts_robbery_in_the_league_and_totals_tables(
+    loaded_store: Store, published: dict[str, dict[str, Published]], report_data: ReportData
+) -> None:
+    p1, p3 = published["2019-09"]["P1"], published["2019-09"]["P3"]
+    figures = _figures(loaded_store, "2019-09")
+    report = force_report(loaded_store, "Wiltshire", "2019-09", figures=figures, data=report_data, offence=ROBBERY)
+    league = report.table("league")
+    assert league.title == "Robbery: all forces"
+    by_code = {row["force_code"]: row for row in league.rows}
+    for code in (c for c in p1.names if FORCE_CODE.match(c)):
+        assert by_code[code]["count"] == _number(p1.cells[(code, ROBBERY)]), code
+        if by_code[code]["count"] is not None:
+            _check_rate(by_code[code], p3, code, ROBBERY)
+    ranks = [row["rank"] for row in league.rows if row["rank"] is not None]
+    assert ranks == sorted(ranks) and len(ranks) == 41
+    wiltshire = by_code[reference.area("Wiltshire").code]
+    assert wiltshire["count"] == p1.cells[(reference.area("Wiltshire").code, ROBBERY)]
+    # the offence table still covers every offence; the league's robbery row is the offence table's
+    assert _rows(report, "offences", "offence")[ROBBERY]["count"] == wiltshire["count"]
+    assert "## Robbery: all forces\n" in render_markdown(report)
+    (chart,) = [c for c in report.charts if c.name == "league"]
+    assert chart.title == "Robbery per 1,000 residents, year ending September 2019"
+
+    national = national_report(loaded_store, "2019-09", figures=figures, offence=ROBBERY)
+    totals = national.table("totals")
+    assert totals.title == "Robbery: countries and regions"
+    published_totals = {code: v for (code, h), v in p1.cells.items() if h == ROBBERY and not FORCE_CODE.match(code)}
+    assert {row["area_code"]: row["count"] for row in totals.rows} == published_totals
+    assert national.table("league").title == "Robbery: all forces"
+    assert {row["force_code"]: row["count"] for row in national.table("league").rows} == {
+        code: row["count"] for code, row in by_code.items()
+    }
+    assert "## Robbery: countries and regions\n" in render_markdown(national)
+
+
+def test_chart_titles_name_the_rate_once(loaded_store: Store, report_data: ReportData) -> None:
+    """'Robbery per 1,000 residents, year ending September 2019', not 'Crimes per 1,000 residents, Robbery per
+    1,000 residents, …' (the map's title)."""
+    figures = _figures(loaded_store, "2019-09")
+    for offence, rate in ((None, "Crimes"), (ROBBERY, "Robbery")):
+        report = force_report(loaded_store, "Wiltshire", "2019-09", figures=figures, data=report_data, offence=offence)
+        for chart in report.charts:
+            assert chart.title.count("per 1,000 residents") <= 1, chart.title
+        (chart,) = [c for c in report.charts if c.name == "map"]
+        assert chart.title == f"{rate} per 1,000 residents, year ending September 2019"
+
+
+# --- 6. sources, caveats and methods ----------------------------------------------------------------------------
+
+
+def test_reports_list_sources_caveats_and_methods(
+    loaded_store: Store,
+    published: dict[str, dict[str, Published]],
+    pfa_files: dict[str, tuple[Path, dict[str, object]]],
+    report_data: ReportData,
+) -> None:
+    stored = {f["file_name"]: f for f in loaded_store.files()}
+    path = pfa_files["2019-09"][0]
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    boundaries = next(f for f in stored.values() if f["source"] == "ons-boundaries")
+    for force in ("Wiltshire", None):
+        report = _sample_report(loaded_store, report_data, force, "2019-09")
+        sources = {s.file_name: s for s in report.sources}
+        # the release the figures come from, named as on disk, with the sha256 of the file itself
+        assert sources[path.name].sha256 == sha256 == stored[path.name]["sha256"]
+        assert (sources[path.name].source, sources[path.name].vintage) == ("ons-pfa", "2019-09")
+        assert boundaries["file_name"] in sources  # the map
+        for source in report.sources:
+            assert source.sha256 == stored[source.file_name]["sha256"]
+            assert source.ingested_at == str(stored[source.file_name]["ingested_at"])[:19]
+        used = {row["file_name"] for row in report.table("league").rows if row["count"] is not None}
+        assert used <= set(sources)
+        markdown = render_markdown(report)
+        assert f"- `{path.name}` (ons-pfa 2019-09), sha256 `{sha256[:16]}…`" in _section(markdown, "Sources")
+        assert sha256 in render_json(report)
+        # caveats carry their source; methods name the methods' authors
+        assert report.caveats and all(c["text"] and c["source_url"].startswith("https://") for c in report.caveats)
+        assert {"not-accredited", "gmp-missing-2019"} <= {c["id"] for c in report.caveats}
+        methods = " ".join(report.methods)
+        for author in ("Spiegelhalter", "Byar", "Krishnamoorthy"):
+            assert author in methods and author in _section(markdown, "Methods")
+
+    figures = {v: _figures(loaded_store, v) for v in ("2019-06", "2019-09", "2019-12")}
+    for vintage, expected in (("2019-06", False), ("2019-09", True), ("2019-12", True)):
+        report = national_report(loaded_store, vintage, figures=figures[vintage], data=report_data)
+        gmp = [c for c in report.caveats if c["id"] == "gmp-missing-2019"]
+        assert bool(gmp) == expected, vintage
+        if gmp:
+            assert "Greater Manchester" in gmp[0]["text"] and gmp[0]["text"] in render_markdown(report)
+        assert (published[vintage]["P1"].cells[(reference.area("Greater Manchester").code, TOTAL)] == "..") == expected
