@@ -105,9 +105,14 @@ def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True) -> dict
     target, spread, points = uncertainty.funnel(counts, populations, overdispersion_adjust=overdispersion)
     tau2 = spread.tau2 if spread else 0.0
     curve = uncertainty.funnel_curve(target, min(populations) * 0.8, max(populations) * 1.1, tau2=tau2)
-    method = "Spiegelhalter (2005) funnel plot: exact Poisson limits around the pooled rate of the forces compared"
     if spread and spread.adjusted:
-        method += "; limits widened for over-dispersion (additive random effect, 10% winsorised z-scores)"
+        method = (
+            "Spiegelhalter (2005) funnel plot around the pooled rate of the forces compared; the forces vary more "
+            "than chance allows (phi > 1), so the limits include an additive random effect (tau² estimated from "
+            "10% winsorised z-scores)"
+        )
+    else:
+        method = "Spiegelhalter (2005) funnel plot: exact Poisson limits around the pooled rate of the forces compared"
     return {
         "target": target,
         "overdispersion": None
