@@ -29,13 +29,8 @@ def count(value: float | None) -> str:
 
 
 def rate(value: float | None, places: int = 1) -> str:
-    """52.66 → '52.7' (rates per 1,000 to one decimal place; tiny rates keep two significant figures)."""
-    if _missing(value):
-        return NOT_AVAILABLE
-    assert value is not None
-    if 0 < abs(value) < 0.05 and places == 1:
-        return f"{value:.2g}"
-    return f"{half_up(value, places):,}"
+    """52.66 → '52.7': rates per 1,000 to one decimal place, as ONS Table P3 prints them (a homicide rate is 0.0)."""
+    return NOT_AVAILABLE if _missing(value) else f"{half_up(value, places):,}"  # type: ignore[arg-type]
 
 
 def percent(value: float | None) -> str:

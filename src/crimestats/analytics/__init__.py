@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import ibis
 import pyarrow as pa
 from ibis import _
 
@@ -247,9 +248,9 @@ def rate_trends(
     _check_source(options)
     slug = reference.offence(offence or "total-excluding-fraud").slug
     national = area_totals(store.backend, options).filter(_.kind == "national", _.offence == slug)
-    national = national.mutate(source=_.sources.join(", "))
+    national = national.mutate(source=_.sources.join(", "), file_name=ibis.null("string"))
     forces = statistics(store.backend, options).filter(_.offence == slug)
-    columns = ["area_code", "period_end", "area_name", "count", "population", "rate_per_1000", "source"]
+    columns = ["area_code", "period_end", "area_name", "count", "population", "rate_per_1000", "source", "file_name"]
     rows = [*national.select(*columns).to_pyarrow().to_pylist(), *forces.select(*columns).to_pyarrow().to_pylist()]
     trends: dict[str, list[dict[str, Any]]] = {}
     for row in sorted(with_intervals(r for r in rows if r["rate_per_1000"] is not None), key=lambda r: r["period_end"]):
@@ -260,7 +261,7 @@ def rate_trends(
                 "series": row["area_name"],
                 "count": _whole(row["count"]),
                 "population": _whole(row["population"]),
-                **{key: row[key] for key in ("rate_per_1000", "rate_ci_low", "rate_ci_high", "source")},
+                **{key: row[key] for key in ("rate_per_1000", "rate_ci_low", "rate_ci_high", "source", "file_name")},
             }
         )
     return trends

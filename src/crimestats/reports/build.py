@@ -91,6 +91,7 @@ def force_report(
     if findings.peer_group is not None:
         tables.append(_peer_table(findings.peer_group, figures))
     used = [row for _, row in own] + [r for r in league if r["area_code"] in _group_codes(findings.peer_group)]
+    used += [r for r in data.trends.get(area.code, []) if r["period"] <= findings.period]
     return Report(
         kind="force",
         title=f"{area.name}: police recorded crime, {findings.period_label}",
@@ -119,6 +120,12 @@ def _row(rows: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
 
 def _group_codes(group: PeerGroup | None) -> set[str]:
     return set() if group is None else {group.force_code, *group.members}
+
+
+def _offence_columns(national: str) -> tuple[Column, ...]:
+    """The offence table's columns; the last is headed by the national total's name, e.g. 'England and Wales
+    (excluding Greater Manchester)' when a force's figures are missing."""
+    return (*OFFENCE_COLUMNS[:-1], Column("national_rate", national, "rate"))
 
 
 OFFENCE_COLUMNS = (
@@ -153,7 +160,8 @@ def _offence_table(
             }
         )
     notes = ("Rank: 1 = lowest rate; plausible rank range in brackets. '..' = not available.",)
-    return ReportTable("offences", "Offences by group and subgroup", OFFENCE_COLUMNS, tuple(rows), notes)
+    columns = _offence_columns((figures.national.get(TOTAL) or {}).get("area", "England and Wales"))
+    return ReportTable("offences", "Offences by group and subgroup", columns, tuple(rows), notes)
 
 
 _FIGURE_KEYS = analytics.FIGURE_COLUMNS
@@ -240,6 +248,7 @@ def _force_charts(
     if rated:
         made.append(_chart("league", charts.league_chart(rows, focus, label)))
     trend = data.trends.get(area.code, []) + data.trends.get(NATIONAL, [])
+    trend = [r for r in trend if r["period"] <= findings.period]
     if len({r["period"] for r in trend}) > 1:
         made.append(_chart("trend", charts.trend_chart(trend, f"{area.name} and England and Wales over time")))
     funnel = _funnel(league)
@@ -248,15 +257,12 @@ def _force_charts(
     group = findings.peer_group
     if group is not None:
         mix = _offence_mix(group, figures)
-        peer_label = "Peer average" + (" (computed group)" if group.computed else " (most similar group)")
+        peer_label = "Peer average"
         made.append(
             _chart("offence_mix", charts.offence_mix_chart(mix, area.name, peer_label, f"{area.name} and its peers"))
         )
-    if data.boundaries is not None and rows:
-        chart = charts.choropleth(
-            data.boundaries, rows, "force_code", area.code, f"Crimes per 1,000 residents, {label}"
-        )
-        made.append(_chart("map", chart))
+    if data.boundaries is not None and rated:
+        made.append(_chart("map", charts.choropleth(data.boundaries, rows, "force_code", focus, label)))
     return made
 
 
@@ -388,16 +394,17 @@ def national_report(
             "totals", f"{reference.offence(data.offence).name}: countries and regions", TOTALS_COLUMNS, tuple(totals)
         ),
         _league_table(league, figures, data.offence),
-        ReportTable("offences", "England and Wales by offence", NATIONAL_OFFENCE_COLUMNS, tuple(offences)),
+        ReportTable("offences", f"{national['area']} by offence", NATIONAL_OFFENCE_COLUMNS, tuple(offences)),
     )
     rows = [_chart_row(r) for r in league]
-    made = [_chart("league", charts.league_chart(rows, None, label))]
+    rated = any(r["rate_per_1000"] is not None for r in rows)
+    made = [_chart("league", charts.league_chart(rows, None, label))] if rated else []
     if len(data.trends.get(NATIONAL, [])) > 1:
         made.append(_chart("trend", charts.trend_chart(data.trends[NATIONAL], "England and Wales over time")))
     funnel = _funnel(league)
     if funnel is not None:
         made.append(_chart("funnel", charts.funnel_chart(funnel, None, f"Against the size of each force: {label}")))
-    if data.boundaries is not None:
+    if data.boundaries is not None and rated:
         made.append(_chart("map", charts.choropleth(data.boundaries, rows, "force_code", None, label)))
     headline = _national_headline(national, figures.leagues.get(TOTAL, []), figures)
     found = caveats.caveats_for(area_code=None, offence=TOTAL, period_end=figures.month, comparison=True, rate=True)
@@ -405,16 +412,21 @@ def national_report(
         kind="national",
         title=f"Police recorded crime in England and Wales, {period_label(figures.month)}",
         period=format_period(figures.month),
-        period_label=label,
+        period_label=period_label(figures.month),
         force_code=None,
         headline=headline,
         findings=(),
         tables=tables,
         charts=tuple(made),
         caveats=tuple(_caveat(c) for c in found),
-        sources=_sources(data, league),
+        sources=_sources(data, [*league, *_trend_rows(data, format_period(figures.month))]),
         methods=METHODS,
     )
+
+
+def _trend_rows(data: ReportData, period: str) -> list[dict[str, Any]]:
+    """Every force's trend rows up to the period: the files behind the England and Wales trend."""
+    return [row for code, rows in data.trends.items() if code != NATIONAL for row in rows if row["period"] <= period]
 
 
 def _national_headline(
@@ -424,9 +436,11 @@ def _national_headline(
     positions, _ = figures.funnel_positions(TOTAL)
     above = sum(1 for p in positions.values() if p == "above")
     below = sum(1 for p in positions.values() if p == "below")
+    rate = national["rate_per_1000"]
     lines = [
         f"The police in {national['area']} recorded {fmt.count(national['count'])} crimes (excluding fraud) in the "
-        f"{period_label(figures.month)}: {fmt.rate(national['rate_per_1000'])} per 1,000 residents."
+        f"{period_label(figures.month)}"
+        + (f": {fmt.rate(rate)} per 1,000 residents." if rate is not None else "; no population is held for a rate.")
     ]
     if national.get("change_pct") is not None:
         word = "up" if national["change_pct"] >= 0 else "down"

@@ -139,13 +139,9 @@ def _find_force(rows: Sequence[Mapping[str, Any]], highlight: str | None) -> Map
     raise UnknownAreaError(f"cannot highlight {highlight!r}: it is not one of the forces in the chart data")
 
 
-def _inline(values: list[dict[str, Any]]) -> alt.Data:
-    """Data embedded in the spec, so a chart never fetches anything."""
-    return alt.Data(values=values)  # type: ignore[no-untyped-call]
-
-
-def _inline_json(values: list[dict[str, Any]]) -> alt.InlineData:
-    """Large data (map geometry) embedded as one JSON string, which Altair passes through without walking it."""
+def _inline(values: list[dict[str, Any]]) -> alt.InlineData:
+    """Data embedded in the spec as one JSON string, so a chart never fetches anything and Altair passes the
+    rows through without walking (and copying) them — building a report's charts stays fast."""
     text = json.dumps(values, separators=(",", ":"), allow_nan=False)
     return alt.InlineData(values=text, format=alt.DataFormat(type="json"))  # type: ignore[no-untyped-call]
 
@@ -596,7 +592,7 @@ def choropleth(
     for feature in features:
         feature["properties"]["focus"] = feature["properties"]["code"] == focus_code
     chart: alt.Chart = (
-        alt.Chart(_inline_json(features))
+        alt.Chart(_inline(features))
         .mark_geoshape(strokeJoin="round", invalid="show")  # keep areas without a rate: the colour condition greys them
         .encode(
             color=_map_colour(features),
@@ -622,10 +618,12 @@ def _map_colour(features: list[dict[str, Any]]) -> Any:
         return alt.value(NO_DATA)
     scale = alt.Scale(scheme={"name": "blues", "extent": [0.2, 1]}, zero=False)
     legend = alt.Legend(orient="top-left", direction="horizontal", gradientLength=180, format=",~f")
+    # The grey condition must test for the missing rate: with `invalid="show"` a field condition that holds
+    # for valid rates would still colour null rates as the lowest shade.
     return (
-        alt.when("isValid(datum.properties.rate_per_1000)")
-        .then(alt.Color("properties.rate_per_1000:Q", title=RATE_TITLE, scale=scale, legend=legend))
-        .otherwise(alt.value(NO_DATA))
+        alt.when("!isValid(datum.properties.rate_per_1000)")
+        .then(alt.value(NO_DATA))
+        .otherwise(alt.Color("properties.rate_per_1000:Q", title=RATE_TITLE, scale=scale, legend=legend))
     )
 
 

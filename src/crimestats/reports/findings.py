@@ -16,8 +16,9 @@ figures support:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +126,7 @@ class PeriodFigures:
     month: Any
     leagues: dict[str, list[dict[str, Any]]]
     national: dict[str, dict[str, Any]]
-    covariates: dict[str, list[float]]
+    read_covariates: Callable[[], dict[str, list[float]]]
     _funnels: dict[str, tuple[dict[str, str], float | None]] = field(default_factory=dict)
 
     @classmethod
@@ -134,8 +135,13 @@ class PeriodFigures:
             parse_period(period),
             analytics.period_leagues(store, period, options),
             analytics.national_figures(store, period, options),
-            peer_covariates(store, period),
+            lambda: peer_covariates(store, period),
         )
+
+    @functools.cached_property
+    def covariates(self) -> dict[str, list[float]]:
+        """The computed peer groups' covariates, read on first use (a national report never needs them)."""
+        return self.read_covariates()
 
     def funnel_positions(self, slug: str) -> tuple[dict[str, str], float | None]:
         """force code → funnel position for one offence, and the pooled rate (computed once per offence)."""
@@ -213,6 +219,10 @@ class _Context:
             area_code=self.area.code, offence=slug, period_end=self.month, comparison=comparison, rate=rate
         )
         return tuple(item.id for item in found)
+
+    def shares_rank(self, slug: str, rank: int) -> bool:
+        """Whether another force has the same rank for this offence (equal rates at 1 decimal place)."""
+        return sum(1 for row in self.figures.leagues.get(slug, []) if row["rank"] == rank) > 1
 
     def funnel_position(self, slug: str) -> tuple[str | None, float | None]:
         """The force's position on the funnel plot of all forces for this offence, and the pooled rate."""
@@ -451,8 +461,8 @@ def _extremes(c: _Context) -> list[Finding]:
     found = []
     for slug, row in c.offences(DETAIL_LEVELS):
         rank, of = row["rank"], row["ranked_of"]
-        if rank is None or of < MIN_LEAGUE or rank not in (1, of):
-            continue
+        if rank is None or of < MIN_LEAGUE or rank not in (1, of) or c.shares_rank(slug, rank):
+            continue  # a rank shared at the published precision (e.g. every homicide rate is 0.0) is no extreme
         position, target = c.funnel_position(slug)
         word = "lowest" if rank == 1 else "highest"
         text = (

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -152,8 +153,6 @@ def _arrow(table: ReportTable) -> pa.Table:
 
 
 def _write_xlsx(report: Report, path: Path) -> None:
-    import openpyxl
-
     book = openpyxl.Workbook()
     book.remove(book.active)
     for table in report.tables:
