@@ -255,15 +255,17 @@ def _rank_range(row: Mapping[str, Any]) -> str:
     return f"plausible rank {low}" if low == high else f"plausible rank {low}–{high}"
 
 
-def _position(row: Mapping[str, Any]) -> str:
+def _position(row: Mapping[str, Any], shared: bool = False) -> str:
     """'the lowest of 42 forces (plausible rank 1–3)', 'ranked 12th of 41 forces, 1st being the lowest rate
-    (plausible rank 10–14)'; ranks always count from the lowest rate, as in the league table."""
+    (plausible rank 10–14)'; ranks always count from the lowest rate, as in the league table, and a rank
+    shared at the published precision is 'joint'."""
     rank, of = row["rank"], row["ranked_of"]
+    joint = "joint " if shared else ""
     if rank == 1:
-        return f"the lowest of {of} forces ({_rank_range(row)})"
+        return f"the {joint}lowest of {of} forces ({_rank_range(row)})"
     if rank == of:
-        return f"the highest of {of} forces ({_rank_range(row)} of {of})"
-    return f"ranked {fmt.ordinal(rank)} of {of} forces, 1st being the lowest rate ({_rank_range(row)})"
+        return f"the {joint}highest of {of} forces ({_rank_range(row)} of {of})"
+    return f"ranked {joint}{fmt.ordinal(rank)} of {of} forces, 1st being the lowest rate ({_rank_range(row)})"
 
 
 def _funnel_clause(position: str | None, target: float | None) -> str:
@@ -291,7 +293,7 @@ def _league(c: _Context) -> list[Finding]:
     position, target = c.funnel_position(TOTAL)
     text = f"{name} recorded {fmt.rate(row['rate_per_1000'])} crimes per 1,000 residents in the {period_label(c.month)}"
     if row["rank"] is not None:
-        text += f", {_position(row)}"
+        text += f", {_position(row, c.shares_rank(TOTAL, row['rank']))}"
     text += _funnel_clause(position, target) + "."
     return [
         Finding(
