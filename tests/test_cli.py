@@ -106,6 +106,35 @@ def test_named_unreadable_file_is_an_error(cli_store: Store, data_dir: Path) -> 
     assert code == 1 and "README.md: not a file crimestats recognises" in err
 
 
+def test_a_failing_file_does_not_stop_the_files_after_it(data_dir: Path, tmp_path: Path) -> None:
+    lines = (data_dir / "home-office" / "prc-pfa-mar2013-onwards-tables201718.csv").read_text().splitlines()
+    good = tmp_path / "first.csv"
+    good.write_text("\n".join(lines[:30]) + "\n")
+    bad = tmp_path / "second.csv"
+    bad.write_text("\n".join([lines[0], lines[1].rsplit(",", 1)[0] + ",twelve", *lines[2:30]]) + "\n")
+    lookup = (
+        data_dir / "population" / "Local_Authority_District_to_CSPs_to_Police_Force_Areas_(December__2023)_Lookup_.csv"
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        code, out, err = run(store, "ingest", str(good), str(bad), str(lookup))
+        stored = {row["file_name"] for row in store.files()}
+    assert code == 1
+    assert stored == {"first.csv", lookup.name}
+    assert "second.csv, row 2, column H: text 'twelve' in a number cell" in err
+    assert "1 file(s) failed" in err
+
+
+def test_a_folder_without_official_files_is_an_error(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("nothing official here\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        code, out, err = run(store, "ingest", str(folder))
+        assert store.files() == []
+    assert code == 1 and "skipped 1 file(s)" in out
+    assert f"no official files found in {folder}" in err
+
+
 def test_every_command_has_help() -> None:
     for command in app.registered_commands:
         name = command.name or command.callback.__name__  # type: ignore[union-attr]

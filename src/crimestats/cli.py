@@ -179,7 +179,9 @@ def ingest(
 ) -> None:
     """Read official files into the store: one transaction per file, files already stored are left alone.
 
-    In a folder, files crimestats does not recognise are listed as skipped; a named file it cannot read is an error.
+    In a folder, files crimestats does not recognise are listed as skipped. A file that cannot be read is an
+    error naming file, sheet, row and column; the other files are still stored, and the exit status is 1. Finding
+    no official file at all is also an error.
     """
     try:
         with (
@@ -221,7 +223,13 @@ def ingest(
     for result in failed:
         err.print(f"[bold red]error:[/] {result.error}", highlight=False)
     if failed:
+        err.print(
+            f"{len(failed)} file(s) failed; the others were stored, each in its own transaction.", highlight=False
+        )
         raise typer.Exit(1)
+    if not report.stored:
+        names = ", ".join(str(path) for path in paths)
+        _fail(CrimestatsError(f"no official files found in {names}; see `crimestats ingest --help` for what it reads"))
 
 
 @app.command("table")

@@ -80,7 +80,7 @@ def default_path() -> Path:
 
 @dataclass(frozen=True)
 class FileResult:
-    """What happened to one file: ``ingested``, ``unchanged`` (already stored) or ``skipped``."""
+    """What happened to one file: ``ingested``, ``unchanged`` (already stored), ``skipped`` or ``failed``."""
 
     path: Path
     status: str
@@ -99,6 +99,11 @@ class IngestReport:
 
     def with_status(self, status: str) -> list[FileResult]:
         return [r for r in self.results if r.status == status]
+
+    @property
+    def stored(self) -> list[FileResult]:
+        """Files now in the store: ingested by this run or already there."""
+        return [r for r in self.results if r.status in ("ingested", "unchanged")]
 
 
 class Store:
@@ -174,22 +179,20 @@ class Store:
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None
     ) -> IngestReport:
-        """Ingest files and directories (recursively).
+        """Ingest files and directories (recursively); each file is its own transaction, and one that fails
+        does not stop the rest.
 
-        An explicitly named file that cannot be read raises. In a directory, files of no known family are
-        reported as ``skipped``, and a recognised file that fails is reported as ``failed`` while the rest
-        go on — each file is its own transaction.
+        A file that cannot be read is reported as ``failed`` with its one-line error. In a directory, files of
+        no known family are reported as ``skipped``; a file named on its own that crimestats does not recognise
+        is ``failed``, since it was asked for.
         """
         report = IngestReport()
         plan = list(_plan(paths))
         for number, (path, explicit) in enumerate(plan, start=1):
             if progress:
                 progress(path, number, len(plan))
-            if explicit:
-                report.results.append(self.ingest_file(path))
-                continue
             try:
-                if sources.recognise(path) is None:
+                if not explicit and sources.recognise(path) is None:
                     report.results.append(FileResult(path, "skipped", error="not a file crimestats recognises"))
                     continue
                 report.results.append(self.ingest_file(path))
