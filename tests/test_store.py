@@ -74,3 +74,29 @@ def test_store_location_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert default_path() == tmp_path / "elsewhere.duckdb"
     monkeypatch.delenv("CRIMESTATS_DB")
     assert default_path().name == "crimestats.duckdb"
+
+
+def test_the_latest_lookup_is_used_whatever_the_ingest_order(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    """An older lookup ingested after the current one does not move local authorities between force areas."""
+    from crimestats.analytics.figures import force_populations
+
+    current = (
+        data_dir / "population" / "Local_Authority_District_to_CSPs_to_Police_Force_Areas_(December__2023)_Lookup_.csv"
+    )
+    lines = current.read_text(encoding="utf-8-sig").splitlines()
+    hartlepool = next(line for line in lines if line.startswith("E06000001,"))
+    assert ",E23000013,Cleveland," in hartlepool
+    older = [lines[0].replace("23", "21"), *(line for line in lines[1:] if line != hartlepool)]
+    older.append(hartlepool.replace(",E23000013,Cleveland,", ",E23000008,Durham,"))
+    (tmp_path / "lookup2021.csv").write_text("\n".join(older) + "\n", encoding="utf-8")
+
+    store.ingest([data_dir / "population" / "LAD23_Mid_Year_pop_2011_to_2023.xlsx", current])
+    expected = force_populations(store.backend).to_pandas().sort_values(["area_code", "year"], ignore_index=True)
+    assert store.ingest([tmp_path / "lookup2021.csv"]).results[0].vintage == "2021"
+    after = force_populations(store.backend).to_pandas().sort_values(["area_code", "year"], ignore_index=True)
+    assert after.equals(expected)
+    cleveland_2023 = after.query("area_code == 'E23000013' and year == 2023").population.item()
+    mye = read_file(data_dir / "population" / "LAD23_Mid_Year_pop_2011_to_2023.xlsx").populations.to_pandas()
+    cleveland_las = {line.split(",")[0] for line in lines[1:] if ",E23000013,Cleveland," in line}
+    published = mye.query("area_code in @cleveland_las and year == 2023 and denominator == 'residents'").value.sum()
+    assert cleveland_2023 == published

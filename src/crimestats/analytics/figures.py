@@ -165,11 +165,8 @@ def force_populations(backend: ibis.BaseBackend) -> ir.Table:
     files = backend.table("files")
     pops = backend.table("populations").join(files.select("file_id", "source", "vintage"), "file_id")
     mye = pops.filter(_.source == "ons-mye", _.denominator == "residents")
-    latest = files.filter(_.source == "ons-mye")
-    latest = latest.filter(latest.vintage == latest.vintage.max())
-    mye = mye.filter(mye.file_id == latest.file_id.max())  # one file, even if a release is stored twice
-    lookup = backend.table("lookup")
-    lookup = lookup.filter(lookup.file_id == lookup.file_id.max()).select("lad_code", "pfa_code").distinct()
+    mye = mye.filter(mye.file_id == _latest_file(backend, mye))  # one file, even if a release is stored twice
+    lookup = _latest_lookup(backend)
     by_force = (
         mye.join(lookup, mye.area_code == lookup.lad_code)
         .group_by(area_code=_.pfa_code, year=_.year)
@@ -182,16 +179,30 @@ def force_populations(backend: ibis.BaseBackend) -> ir.Table:
     return by_force.union(published)
 
 
+def _latest_file(backend: ibis.BaseBackend, rows: ir.Table) -> ir.IntegerScalar:
+    """The file, among those ``rows`` came from, of the latest release (vintage, then revision, then last stored)."""
+    files = backend.table("files")
+    files = files.filter(files.file_id.isin(rows.file_id))
+    files = files.filter(files.vintage == files.vintage.max())
+    files = files.filter(files.revision == files.revision.max())
+    return files.file_id.max()
+
+
+def _latest_lookup(backend: ibis.BaseBackend) -> ir.Table:
+    """LA → PFA pairs of the latest stored LA → CSP → PFA lookup, whatever order the files were ingested in."""
+    lookup = backend.table("lookup")
+    lookup = lookup.filter(lookup.file_id == _latest_file(backend, lookup))
+    return lookup.select("lad_code", "pfa_code").distinct()
+
+
 def force_land_areas(backend: ibis.BaseBackend) -> ir.Table:
     """Land area in sq km of each force area: local authorities (ONS MYE5) summed through the latest lookup.
 
     Columns: area_code, area_sq_km. Empty when no estimates workbook with sheet MYE5 is stored.
     """
-    files = backend.table("files").filter(_.source == "ons-mye")
     land = backend.table("populations").filter(_.denominator == "area_sq_km")
-    land = land.filter(land.file_id == files.file_id.max())
-    lookup = backend.table("lookup")
-    lookup = lookup.filter(lookup.file_id == lookup.file_id.max()).select("lad_code", "pfa_code").distinct()
+    land = land.filter(land.file_id == _latest_file(backend, land))
+    lookup = _latest_lookup(backend)
     return (
         land.join(lookup, land.area_code == lookup.lad_code)
         .group_by(area_code=_.pfa_code)
