@@ -114,6 +114,17 @@ def test_statistics_is_one_row_per_area_offence_and_period(loaded_store: Store) 
     assert dt.date(2019, 9, 1) in {k[2] for k in keys}
 
 
+def test_a_missing_published_population_says_why_the_rate_is_blank(loaded_store: Store) -> None:
+    """The year ending June 2025 has no ONS force tables, so no Table P3 population to ask for."""
+    rows = league_table(loaded_store, "2025-06", options=Options(population="published")).to_pylist()
+    assert rows and all(
+        r["rate_per_1000"] is None and r["population_source"] == "ONS Table P3, not in store" for r in rows
+    )
+    assert {r["note"] for r in rows if r["force"] != "City of London"} == {  # its rate is suppressed anyway
+        "no ONS Table P3 population for this period in the store (drop --population published)"
+    }
+
+
 def test_home_office_figures_can_use_the_population_ons_published(loaded_store: Store) -> None:
     options = Options(source="home-office", population="published")
     rows = {r["force"]: r for r in league_table(loaded_store, "2018-03", options=options).to_pylist()}

@@ -272,6 +272,10 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
         rate_note=ibis.cases(
             (suppressed, rated.rate_suppressed),
             (
+                rated.population.isnull() & rated.value.notnull() & rated.population_source.startswith("ONS Table P3"),
+                "no ONS Table P3 population for this period in the store (drop --population published)",
+            ),
+            (
                 rated.population.isnull() & rated.value.notnull(),
                 "no population for mid-"
                 + rated.population_year.cast("string")
