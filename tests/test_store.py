@@ -101,3 +101,12 @@ def test_the_latest_lookup_is_used_whatever_the_ingest_order(store: Store, data_
     in_cleveland = mye.area_code.isin(cleveland_las) & (mye.year == 2023) & (mye.denominator == "residents")
     published = mye[in_cleveland].value.sum()
     assert cleveland_2023 == published
+
+
+def test_re_issued_ons_tables_are_recognised_as_revisions(data_dir: Path) -> None:
+    """The publisher's re-issues ("corrected", "v2" in the file name) are revision 1, read from the workbook itself."""
+    folder = data_dir / "ons-pfa-tables"
+    revisions = {path.name: read_file(path).revision for path in sorted(folder.glob("*.xlsx"))}
+    reissued = {name for name in revisions if "corrected" in name or "v2" in name}
+    assert len(revisions) == 8 and len(reissued) == 3
+    assert revisions == {name: int(name in reissued) for name in revisions}

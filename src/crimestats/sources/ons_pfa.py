@@ -68,11 +68,21 @@ def read(path: Path) -> Batch:
     return Batch(
         source=NAME,
         vintage=format_period(period),
-        revision=1 if "Correction" in sheets else 0,
+        revision=_revision(sheets),
         figures=table(figures, FIGURES_SCHEMA),
         populations=table(populations, POPULATIONS_SCHEMA),
         warnings=tuple(warnings),
     )
+
+
+def _revision(sheets: dict[str, Sheet]) -> int:
+    """1 for a re-issue: a "Correction" sheet (June and September 2018), or a Notes sheet opening with a note that
+    figures in the original publication were revised (March 2018 "v2", North Wales); 0 otherwise."""
+    if "Correction" in sheets:
+        return 1
+    notes = sheets.get("Notes")
+    opening = " ".join(" ".join(str(cell) for cell in row) for row in notes.rows[:5]).lower() if notes else ""
+    return 1 if "original publication" in opening and "revised" in opening else 0
 
 
 def _period(sheet: Sheet) -> Any:
