@@ -162,6 +162,60 @@ def test_home_office_offence_mapping_reproduces_p1_for_an_unrevised_force(
     assert not mismatched
 
 
+CATEGORIES = {
+    "victim-based-crime": [
+        "violence-against-the-person", "sexual-offences", "robbery", "theft-offences", "criminal-damage-and-arson"
+    ],
+    "other-crimes-against-society": [
+        "drug-offences", "possession-of-weapons-offences", "public-order-offences",
+        "miscellaneous-crimes-against-society",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_categories_compare_with_the_same_revised_year_as_their_parts(
+    ons: dict, published: dict[str, dict[str, Published]], vintage: str
+) -> None:
+    """ONS prints no change for "Victim-based crime" and "Other crimes against society"; crimestats sums them, and
+    compares them with the earlier year P2 implies: the sum of their groups' (P1 / (1 + P2 / 100)), or, where P2
+    withholds a group's change, the total's less the other category's. So the categories' earlier years add up
+    to the total's, and a total never rises less than both of its parts."""
+    p1, p2 = published[vintage]["P1"].cells, published[vintage]["P2"].cells
+    in_p1 = {HEADINGS[heading]: heading for _, heading in p1 if heading in HEADINGS}
+    in_p2 = {HEADINGS[heading]: heading for _, heading in p2 if heading in HEADINGS}
+
+    def implied(code: str, slug: str) -> float | None:
+        count, change = p1.get((code, in_p1[slug])), p2.get((code, in_p2[slug]))
+        numeric = not isinstance(count, str) and not isinstance(change, str) and None not in (count, change)
+        return count / (1 + change / 100) if numeric else None  # type: ignore[operator]
+
+    codes = {code for code, _, _ in _force_cells(published[vintage]["P1"])}
+    checked = 0
+    for code in sorted(codes):
+        earlier = {slug: [implied(code, part) for part in parts] for slug, parts in CATEGORIES.items()}
+        total = implied(code, "total-excluding-fraud")
+        expected = {slug: sum(v) if None not in v else None for slug, v in earlier.items()}  # type: ignore[arg-type]
+        for slug, other in (
+            ("victim-based-crime", "other-crimes-against-society"),
+            *[("other-crimes-against-society", "victim-based-crime")],
+        ):
+            if expected[slug] is None and expected[other] is not None and total is not None:
+                expected[slug] = total - expected[other]
+        for slug, value in expected.items():
+            row = ons[(code, slug, vintage)]
+            if value is None:
+                assert _missing(row["change_pct"]), (code, slug, row["change_pct"])
+                continue
+            assert row["previous_count"] == pytest.approx(value, abs=len(CATEGORIES[slug])), (code, slug)
+            assert row["change_pct"] == pytest.approx((row["count"] / row["previous_count"] - 1) * 100)
+            checked += 1
+        if None not in expected.values() and total is not None:
+            parts = sum(ons[(code, slug, vintage)]["previous_count"] for slug in CATEGORIES)
+            assert parts == pytest.approx(ons[(code, "total-excluding-fraud", vintage)]["previous_count"], abs=6)
+    assert checked >= 80
+
+
 @pytest.mark.parametrize("vintage", VINTAGES)
 def test_ranks_agree_with_p3(ons: dict, published: dict[str, dict[str, Published]], vintage: str) -> None:
     """Each force's "n of N" for every offence agrees with a ranking of P3's published rates (1 dp, 1 = lowest,

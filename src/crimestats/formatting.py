@@ -39,8 +39,11 @@ def percent(value: float | None) -> str:
 
 
 def signed_percent(value: float | None) -> str:
-    """12.4 → '+12', -0.3 → '+0' (never '-0')."""
-    return NOT_AVAILABLE if _missing(value) else f"{half_up(value, 0) + 0:+}"  # type: ignore[arg-type]
+    """12.4 → '+12', -12.4 → '-12', and anything that rounds to zero (-0.3, 0.4) → '0', as ONS prints it."""
+    if _missing(value):
+        return NOT_AVAILABLE
+    rounded = half_up(value, 0)  # type: ignore[arg-type]
+    return "0" if rounded == 0 else f"{rounded:+}"
 
 
 def p_value(value: float | None) -> str:

@@ -45,6 +45,15 @@ def offence_ancestors() -> ir.Table:
     )
 
 
+def offence_parents() -> ir.Table:
+    """offence → its parent in the classification (offences with no parent are left out)."""
+    pairs = [(o.slug, o.parent) for o in reference.offences() if o.parent is not None]
+    return ibis.memtable(
+        {"offence": [p[0] for p in pairs], "parent": [p[1] for p in pairs]},
+        schema={"offence": "string", "parent": "string"},
+    )
+
+
 @functools.cache
 def offences() -> ir.Table:
     """slug, name, level and position in the classification (for ordering)."""

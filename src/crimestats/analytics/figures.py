@@ -305,9 +305,11 @@ def _with_change(table: ir.Table, backend: ibis.BaseBackend) -> ir.Table:
 
     Where the count comes from an ONS release that also prints the change (Table P2), the published change is
     used and the earlier year's count is the one it implies: ONS revises the earlier year between releases,
-    and P2 compares with the revised figure. Where P2 withholds the change ('-', '..'), so does crimestats.
-    Otherwise the change is against the best count twelve months earlier in the store, not shown on a base
-    under 50.
+    and P2 compares with the revised figure. Where P2 withholds the change ('-', '..'), so does crimestats, and
+    the earlier year's count is left blank (the stored one is the earlier year as first published, not the one
+    P2 withheld). A count crimestats sums gets the sum of its parts' revised earlier years
+    (:func:`_with_revised_sums`). Otherwise the change is against the best count twelve months earlier in the
+    store, not shown on a base under 50.
     """
     earlier = table.select(
         "area_code",
@@ -325,28 +327,91 @@ def _with_change(table: ir.Table, backend: ibis.BaseBackend) -> ir.Table:
     joined = _left_lookup(joined, published, ["file_id", "area_code", "offence", "period_end"])
     revised = joined.published_change.notnull() & joined.value.notnull() & (joined.published_change != -100)
     joined = joined.mutate(
-        previous_count=ibis.ifelse(
-            revised, (joined.value / (1 + joined.published_change / 100)).round(0), joined.stored_previous
+        previous_count=ibis.cases(
+            (revised, (joined.value / (1 + joined.published_change / 100)).round(0)),
+            (joined.withheld.notnull(), ibis.null("float64")),  # P2's earlier year is not the stored one
+            else_=joined.stored_previous,
         ),
         change_source=ibis.ifelse(revised, "ONS Table P2", ibis.null("string")),
     )
+    joined = _with_revised_sums(joined)
     change = joined.value - joined.previous_count
-    published_as = joined.change_source.notnull()
+    published_as = (joined.change_source == "ONS Table P2").fill_null(False)
     small = ~published_as & (joined.previous_count < CHANGE_BASE_MINIMUM)
     return joined.mutate(
         change=change,
         change_pct=ibis.cases(
             (published_as, joined.published_change),
-            (small | joined.withheld.notnull(), ibis.null("float64")),
+            (small | joined.withheld.notnull() | joined.revision_gap, ibis.null("float64")),
             else_=change / joined.previous_count * 100,
         ),
         change_note=ibis.cases(
             (published_as, ibis.null("string")),
             (joined.withheld.notnull(), "not shown in ONS Table P2: " + joined.withheld),
+            (
+                joined.revision_gap,
+                "not shown: ONS revised the earlier year, and Table P2 withholds the change of a part"
+                " (base under 50), so the revised earlier total is not known",
+            ),
             (small, f"not shown: the base number is fewer than {CHANGE_BASE_MINIMUM}"),
             else_=ibis.null("string"),
         ),
-    ).drop("stored_previous", "published_change", "withheld")
+    ).drop("stored_previous", "published_change", "withheld", "revision_gap")
+
+
+def _with_revised_sums(table: ir.Table) -> ir.Table:
+    """Give a count crimestats sums from published offences (ONS "Victim-based crime" and "Other crimes against
+    society", summed from their offence groups) the revised earlier year its parts and its total are compared with.
+
+    That is the sum of its parts' revised earlier years when every part has one; otherwise, when its total and
+    every sibling have one, the total's less the siblings' (P2 withholds a part's change on a base under 50, and
+    the earlier year as first published would not add up). Without this, a total could rise less than both of
+    its parts.
+    """
+    keys = ["file_id", "area_code", "period_end"]
+    revised = _.change_source.notnull()
+    parts = (
+        table.filter(_.derived == 0)
+        .join(_reference.offence_parents(), "offence")
+        .group_by(*keys, offence=_.parent)
+        .agg(parts_previous=_.previous_count.sum(), parts=_.count(), parts_revised=revised.sum())
+    )
+    joined = _left_lookup(table, parts, [*keys, "offence"])
+    from_parts = (joined.derived == 1) & (joined.parts == joined.parts_revised) & joined.parts_previous.notnull()
+    table = joined.mutate(
+        previous_count=ibis.ifelse(from_parts, joined.parts_previous, joined.previous_count),
+        change_source=ibis.ifelse(from_parts, "ONS Table P2, summed", joined.change_source),
+        partly_revised=(joined.derived == 1) & (joined.parts_revised > 0),
+    ).drop("parts_previous", "parts", "parts_revised")
+
+    children = table.join(_reference.offence_parents(), "offence")
+    family = children.group_by(*keys, "parent").agg(
+        children=_.count(), children_revised=revised.sum(), revised_previous=_.previous_count.sum(where=revised)
+    )
+    totals = table.filter(revised).select(*keys, parent="offence", parent_previous="previous_count")
+    family = family.join(totals, [*keys, "parent"])
+    joined = _left_lookup(
+        table.join(_reference.offence_parents(), "offence", how="left").drop("offence_right"),
+        family,
+        [*keys, "parent"],
+    )
+    by_difference = (
+        (joined.derived == 1)
+        & joined.change_source.isnull()
+        & (joined.children - joined.children_revised == 1)
+        & joined.parent_previous.notnull()
+    )
+    joined = joined.mutate(
+        previous_count=ibis.ifelse(
+            by_difference, joined.parent_previous - joined.revised_previous.fill_null(0), joined.previous_count
+        ),
+        change_source=ibis.ifelse(by_difference, "ONS Table P2, by difference", joined.change_source),
+    ).drop("parent", "children", "children_revised", "revised_previous", "parent_previous")
+    unknown = joined.partly_revised & joined.change_source.isnull()
+    return joined.mutate(
+        previous_count=ibis.ifelse(unknown, ibis.null("float64"), joined.previous_count),
+        revision_gap=unknown.fill_null(False),
+    ).drop("partly_revised")
 
 
 def area_totals(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Table:
