@@ -16,8 +16,12 @@ def test_signed_percent_never_prints_a_signed_zero(value: float | None, text: st
     assert fmt.signed_percent(value) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [(52.65, "52.7"), (52.75, "52.8"), (0.04, "0.0"), (None, "..")])
-def test_rate_is_one_decimal_half_up(value: float | None, text: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(52.65, "52.7"), (52.75, "52.8"), (1.04, "1.0"), (0.0, "0.0"), (0.5, "0.50"), (0.04, "0.040"), (0.01234, "0.012"),
+     (0.00155, "0.0016"), (None, "..")],
+)  # fmt: skip
+def test_rate_is_one_decimal_half_up_with_two_significant_figures_below_one(value: float | None, text: str) -> None:
     assert fmt.rate(value) == text
 
 

@@ -1,6 +1,6 @@
-"""Numbers as the ONS prints them: counts with thousands separators, rates to one decimal place, changes to a
-whole per cent, rounded half away from zero (Excel's display, not Python's round-half-to-even), and ``..``
-where a figure is not available.
+"""Numbers as the ONS prints them: counts with thousands separators, rates to one decimal place (two
+significant figures below 1 per 1,000), changes to a whole per cent, rounded half away from zero (Excel's display,
+not Python's round-half-to-even), and ``..`` where a figure is not available.
 """
 
 from __future__ import annotations
@@ -8,7 +8,17 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["NOT_AVAILABLE", "count", "half_up", "ordinal", "p_value", "percent", "rate", "signed_percent"]
+__all__ = [
+    "NOT_AVAILABLE",
+    "count",
+    "half_up",
+    "ordinal",
+    "p_value",
+    "percent",
+    "rate",
+    "rate_places",
+    "signed_percent",
+]
 
 #: ONS symbol for a figure that is not available.
 NOT_AVAILABLE = ".."
@@ -28,9 +38,20 @@ def count(value: float | None) -> str:
     return NOT_AVAILABLE if _missing(value) else f"{value:,.0f}"
 
 
-def rate(value: float | None, places: int = 1) -> str:
-    """52.66 → '52.7': rates per 1,000 to one decimal place, as ONS Table P3 prints them (a homicide rate is 0.0)."""
-    return NOT_AVAILABLE if _missing(value) else f"{half_up(value, places):,}"  # type: ignore[arg-type]
+def rate_places(value: float) -> int:
+    """Decimal places of a rate per 1,000: one, as ONS Table P3 prints them, but at least two significant figures
+    below 1, where one decimal place would print most homicide rates as 0.0 and rank every force equal."""
+    if value >= 1 or value <= 0:
+        return 1
+    return max(1, 1 - math.floor(math.log10(value)))
+
+
+def rate(value: float | None, places: int | None = None) -> str:
+    """52.66 → '52.7', 0.01234 → '0.012': see :func:`rate_places`; ``places`` fixes the decimal places."""
+    if _missing(value):
+        return NOT_AVAILABLE
+    assert value is not None
+    return f"{half_up(value, rate_places(value) if places is None else places):,}"
 
 
 def percent(value: float | None) -> str:

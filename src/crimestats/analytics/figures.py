@@ -33,7 +33,6 @@ SOURCE_PRIORITY = ("ons-pfa", "ons-csp", "home-office")
 #: ONS does not show a percentage change when the earlier year's count is below this (Table P2 notes).
 CHANGE_BASE_MINIMUM = 50
 #: Rates are ranked on their published precision (1 decimal place), so equal published rates share a rank.
-RANK_DECIMALS = 1
 
 
 @dataclass(frozen=True)
@@ -287,10 +286,17 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
     return _with_change(_with_rank(rated), backend).rename(count="value")
 
 
+def rate_as_printed(rate: ir.FloatingValue) -> ir.FloatingValue:
+    """A rate rounded as crimestats prints and ranks it (:func:`crimestats.formatting.rate_places`): one decimal
+    place, as ONS Table P3 prints rates per 1,000, but two significant figures below 1 (homicide 0.012, not 0.0)."""
+    places = ibis.ifelse((rate >= 1) | (rate <= 0), 1, ibis.greatest(1, 1 - rate.log10().floor()))
+    return rate.round(places.cast("int32"))
+
+
 def _with_rank(table: ir.Table) -> ir.Table:
     """Rank forces by rate within each offence and period: 1 = lowest rate, equal published rates share a rank."""
     rankable = (table.kind == "force") & table.rate_per_1000.notnull()
-    key = ibis.ifelse(rankable, table.rate_per_1000.round(RANK_DECIMALS), ibis.null("float64"))
+    key = ibis.ifelse(rankable, rate_as_printed(table.rate_per_1000), ibis.null("float64"))
     window = ibis.window(group_by=[table.offence, table.period_end, rankable], order_by=key)
     return table.mutate(
         rank=ibis.ifelse(rankable, ibis.rank().over(window) + 1, ibis.null("int64")),
