@@ -77,6 +77,9 @@ def test_city_of_london_can_be_ranked_on_request(loaded_store: Store) -> None:
     rows = league_table(loaded_store, "2019-03", options=Options(suppress=False)).to_pylist()
     city = next(r for r in rows if r["force"] == "City of London")
     assert city["rank"] == city["ranked_of"] == 43  # 8,700 residents: by far the highest rate
+    assert city["note"].startswith(
+        "shown on request (--no-suppress), though rate per 1,000 residents suppressed by ONS"
+    )
     suppressed = next(r for r in league_table(loaded_store, "2019-03").to_pylist() if r["force"] == "City of London")
     assert suppressed["rate_per_1000"] is None and "suppressed" in suppressed["note"]
 

@@ -271,6 +271,10 @@ def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Ta
         rate_note=ibis.cases(
             (suppressed, rated.rate_suppressed),
             (
+                rated.rate_suppressed.notnull() & rated.value.notnull(),
+                "shown on request (--no-suppress), though " + rated.rate_suppressed,
+            ),
+            (
                 rated.population.isnull() & rated.value.notnull() & rated.population_source.startswith("ONS Table P3"),
                 "no ONS Table P3 population for this period in the store (drop --population published)",
             ),
