@@ -502,6 +502,8 @@ def test_status_compares_the_store_with_the_latest_release(
     rows = {r["source"]: r for r in status(loaded_store, dest=tmp_path, mirror=mirror.base, policy=FAST).rows}
     assert rows["ons-pfa-tables"]["in_store"] == "2025-06" and rows["ons-pfa-tables"]["latest"] == "2025-06"
     assert rows["ons-pfa-tables"]["update_available"] is False
+    # the year ending June 2025 force tables share a reader with the discontinued partnership tables, not a source
+    assert rows["ons-csp-tables"]["in_store"] is None and rows["ons-csp-tables"]["note"] == "not in the store"
     assert rows["ons-mye"]["update_available"] is False and rows["ons-lookup"]["update_available"] is False
     assert rows["ons-mye"]["note"] == "up to date"
     assert rows["home-office-pfa"]["update_available"] is True  # nothing downloaded: cannot tell, offer it

@@ -10,7 +10,7 @@ publisher lists. :func:`ensure_data` is the one-step path for an empty store: as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ def status(
             releases = resolve_releases(source, fetcher, latest_only=True, warnings=warnings)
             latest = releases[-1] if releases else None
             report.warnings.extend(warnings)
-            vintages = [str(f["vintage"]) for f in stored if f["source"] in source.store_sources]
+            vintages = [str(f["vintage"]) for f in stored if _stored_from(f, source, catalogue)]
             in_store = max(vintages, key=release_key) if vintages else None
             entries = [e for e in fetcher.manifest.files.values() if e.get("source") == source.name]
             downloaded = max((str(e["release"]) for e in entries), key=release_key, default=None)
@@ -106,6 +106,21 @@ def status(
                 }
             )
     return report
+
+
+def _stored_from(file: Mapping[str, Any], source: Source, catalogue: Mapping[str, Source]) -> bool:
+    """Whether a stored file came from ``source``: its reader is one the source's files are read by, and, when
+    the file's name is in the catalogue (whatever its extension), the catalogue lists it under this source. ONS
+    force tables from 2020 are read by the same reader as the discontinued partnership tables."""
+    if file["source"] not in source.store_sources:
+        return False
+    stem = Path(str(file["file_name"])).stem
+    listed = {
+        other.name
+        for other in catalogue.values()
+        if any(Path(remote.name).stem == stem for release in other.releases for remote in release.files)
+    }
+    return not listed or source.name in listed
 
 
 def _update_available(
