@@ -134,3 +134,15 @@ def test_home_office_figures_can_use_the_population_ons_published(loaded_store: 
     ons = {r["force"]: r for r in league_table(loaded_store, "2018-03", options=Options(source="ons-pfa")).to_pylist()}
     assert rows["Wiltshire"]["population"] == ons["Wiltshire"]["population"]
     assert rows["Wiltshire"]["population_source"] == "ONS Table P3, 2018-03"
+
+
+def test_a_suppressed_rate_has_its_change_tested_on_the_counts(loaded_store: Store) -> None:
+    """City of London's rate is suppressed, so its change is the E-test of the two counts (equal exposure)."""
+    from scipy.stats import poisson_means_test
+
+    rows = league_table(loaded_store, "2019-09", "shoplifting").to_pylist()
+    city = next(r for r in rows if r["force"] == "City of London")
+    assert city["rate_per_1000"] is None and city["previous_count"] is not None
+    assert city["change_verdict"].endswith("(counts compared: the rate is not published)")
+    expected = poisson_means_test(int(city["count"]), 1.0, int(city["previous_count"]), 1.0).pvalue
+    assert city["change_p_value"] == pytest.approx(expected, rel=1e-6)

@@ -56,7 +56,8 @@ def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add ``change_p_value``, ``change_significant`` and ``change_verdict``: the E-test of the change.
 
     The test compares rates; where a year has no population (British Transport Police, or an earlier year
-    the store holds no population for) it compares the counts, and the verdict says so.
+    the store holds no population for) or the rate is suppressed (City of London), it compares the counts,
+    and the verdict says so.
     """
     result = []
     for row in rows:
@@ -64,6 +65,8 @@ def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         verdict = test.verdict if test else None
         if test and not _both_populations(row):
             verdict = f"{verdict} (counts compared: no population for both years)"
+        elif test and not _rates_compared(row):
+            verdict = f"{verdict} (counts compared: the rate is not published)"
         result.append(
             {
                 **row,
@@ -79,12 +82,16 @@ def _both_populations(row: dict[str, Any]) -> bool:
     return bool(row.get("population")) and bool(row.get("previous_population"))
 
 
+def _rates_compared(row: dict[str, Any]) -> bool:
+    return _both_populations(row) and row.get("rate_per_1000") is not None
+
+
 def _change_test(row: dict[str, Any]) -> uncertainty.ChangeTest | None:
     count, previous = row.get("count"), row.get("previous_count")
     if count is None or previous is None or count < 0 or previous < 0:
         return None
     population, previous_population = (
-        (row["population"], row["previous_population"]) if _both_populations(row) else (1.0, 1.0)
+        (row["population"], row["previous_population"]) if _rates_compared(row) else (1.0, 1.0)
     )
     return uncertainty.change_test(int(count), population, int(previous), previous_population)
 
