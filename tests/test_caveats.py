@@ -129,6 +129,45 @@ def test_lancashire_estimate() -> None:
     assert "lancashire-missing-2018" not in ids(area_code=LANCASHIRE, period_end=month("2018-09"))
 
 
+@pytest.mark.parametrize("area", [LANCASHIRE, NORTH_WEST, ENGLAND, None])
+def test_lancashire_estimate_is_only_in_the_year_ending_december_2018(area: str | None) -> None:
+    """Only the year ending December 2018 release estimated November-December 2018 (its Tables P1-P3 note 8); the
+    March, June and September 2019 releases carry no such note, and the December 2019 release compares with a
+    revised year ending December 2018 (161,375 offences against the 162,819 first published)."""
+    item = caveat("lancashire-missing-2018")
+    assert item.kind == "estimated" and "year ending December 2018" in item.text and "revised" in item.text
+    assert "lancashire-missing-2018" in ids(area_code=area, period_end=month("2018-12"))
+    assert "lancashire-missing-2018" in ids(area_code=area, period_end=month("2018-12"), comparison=True)
+    assert "lancashire-missing-2018" in ids(area_code=area, period_end=month("2019-09"), since=month("2018-06"))
+    for later in ("2019-03", "2019-06", "2019-09"):
+        assert "lancashire-missing-2018" not in ids(area_code=area, period_end=month(later)), later
+        assert "lancashire-missing-2018" not in ids(area_code=area, period_end=month(later), comparison=True), later
+    assert "lancashire-missing-2018" not in ids(area_code=area, period_end=month("2019-12"), comparison=True)
+    assert "lancashire-missing-2018" not in ids(area_code=area, period_end=month("2019-09"), since=month("2019-03"))
+
+
+def test_lancashire_estimate_does_not_apply_to_other_forces_or_regions() -> None:
+    for other in ("Cumbria", "Wiltshire", SOUTH_WEST, LONDON):
+        assert "lancashire-missing-2018" not in ids(area_code=other, period_end=month("2018-12")), other
+
+
+def test_the_multiple_comparisons_caveat_goes_with_significance_tests_only() -> None:
+    item = caveat("multiple-comparisons")
+    assert item.measure == "test" and "5% level" in item.text and "borderline" in item.text
+    assert "multiple-comparisons" in ids(area_code="Wiltshire", period_end=month("2019-09"), test=True)
+    assert "multiple-comparisons" in ids(area_code=None, offence="robbery", comparison=True, test=True)
+    assert "multiple-comparisons" not in ids(area_code="Wiltshire", period_end=month("2019-09"))
+    assert "multiple-comparisons" not in ids(area_code="Wiltshire", period_end=month("2019-09"), rate=True)
+
+
+def test_the_city_of_london_caveat_names_no_single_estimate() -> None:
+    """It is attached to every period's City of London rate, so it must not quote one year's population (the
+    year ending March 2018 used mid-2016's 7,200, the year ending June 2025 would use mid-2024)."""
+    text = caveat("city-of-london-rates").text
+    assert "mid-2018" not in text and "8,700" not in text
+    assert "fewer than 15,000 people in every mid-year estimate since 2011" in text
+
+
 # --- breaks and renames -----------------------------------------------------------------------------------
 
 
@@ -323,6 +362,8 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
         ({"start": ""}, "start", "needs a start month"),
         ({"end": "2019-01"}, "end", "before start"),
         ({"kind": "missing", "area": ""}, "area", "needs the area"),
+        ({"kind": "estimated", "area": ""}, "area", "needs the area"),
+        ({"kind": "estimated", "end": ""}, "end", "needs the last estimated month"),
         ({"source_url": "http://www.ons.gov.uk/"}, "source_url", "not an https:// address"),
         ({"source_url": ""}, "source_url", "not an https:// address"),
         ({"source_title": ""}, "source_title", "title of its source"),

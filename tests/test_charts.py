@@ -396,3 +396,56 @@ def test_charts_take_the_analytics_output_as_it_comes(loaded_store: Store) -> No
     spec = charts.funnel_chart(funnel, highlight="Wiltshire").to_dict()
     assert len(values(layers(spec)[3], spec)) == len(funnel["rows"])
     assert_self_contained(charts.to_svg(charts.funnel_chart(funnel, highlight="Wiltshire")))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Charts of one offence, and notes
+
+
+def test_charts_name_the_offence_they_measure_on_every_axis_and_in_the_description(
+    boundaries: dict[str, Any],
+) -> None:
+    """A burglary chart says 'Burglary per 1,000 residents' everywhere, never 'Crimes per 1,000 residents' (a
+    layer left with the default title would make the axis read 'Burglary …, Crimes …')."""
+    measure = "Burglary per 1,000 residents"
+    made = {
+        "league": charts.league_chart(LEAGUE, "Wiltshire", measure=measure),
+        "trend": charts.trend_chart(TREND, measure=measure),
+        "funnel": charts.funnel_chart(funnel_data(), "Wiltshire", measure=measure),
+        "map": charts.choropleth(boundaries, map_rows(boundaries), "PFA16CD", "Wiltshire", measure=measure),
+    }
+    for name, chart in made.items():
+        spec = chart.to_dict()
+        assert spec["description"].startswith(
+            {"league": "Bar chart of", "trend": "Line chart of", "funnel": "Funnel plot of", "map": "Map of"}[name]
+        )
+        assert "burglary per 1,000 residents" in spec["description"], name
+        svg = charts.to_svg(chart)
+        assert measure in svg and "Crimes per 1,000" not in svg and "crimes per 1,000" not in svg, name
+
+
+def test_trend_notes_go_in_the_subtitle_wrapped_to_the_chart_and_in_the_description() -> None:
+    note = (
+        "From the year ending September 2019, Greater Manchester had no figures: England and Wales (excluding "
+        "Greater Manchester) is drawn as a separate line."
+    )
+    spec = charts.trend_chart(TREND, "Crime over time", notes=[note, "Second note."]).to_dict()
+    subtitle = spec["title"]["subtitle"]
+    assert len(subtitle) == 3 and all(len(line) <= 96 for line in subtitle)
+    assert " ".join(subtitle) == f"{note} Second note."
+    assert spec["description"].endswith(f"Latest: Wiltshire 62.0; England and Wales 89.1. {note} Second note.")
+    svg = charts.to_svg(spec)
+    assert all(f">{line}</tspan>" in svg for line in subtitle)  # one line of the subtitle each
+    assert "subtitle" not in charts.trend_chart(TREND, "Crime over time").to_dict()["title"]
+
+
+def test_offence_mix_says_what_its_rows_are() -> None:
+    rows = [
+        {"offence": "Residential burglary", "force_rate": 2.7, "peer_rate": 3.7},
+        {"offence": "Non-residential burglary", "force_rate": 1.5, "peer_rate": 2.0},
+    ]
+    spec = charts.offence_mix_chart(rows, "Wiltshire", "Peer average", what="types of burglary").to_dict()
+    assert spec["description"].startswith(
+        "Paired bar chart of crimes per 1,000 residents in 2 types of burglary, comparing Wiltshire with Peer average."
+    )
+    assert "Largest difference: Residential burglary, 2.70 against 3.70." in spec["description"]

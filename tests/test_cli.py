@@ -248,3 +248,146 @@ def test_report_formats_and_files(cli_store: Store, tmp_path: Path) -> None:
     assert code == 1 and err.strip() == "error: --format parquet writes files: give --out PATH"
     code, _, err = run(cli_store, "report", "Wiltshire", "--national", "-p", "2019-09")
     assert code == 1 and "not both" in err
+
+
+# --- defects fixed: population options, messages and formats ----------------------------------------------------
+
+
+def test_findings_peers_and_funnel_take_the_population_options(cli_store: Store) -> None:
+    """The year ending June 2025 would use mid-2024, which the store does not hold; --population-year 2023 gives
+    Wiltshire 41,090 offences / 756,396 residents."""
+    rate = 41090 / 756396 * 1000
+    code, out, err = run(cli_store, "findings", "Wiltshire", "-p", "2025-06", "--population-year", "2023", "-f", "json")
+    assert code == 0, err
+    league = json.loads(out)["findings"][0]
+    assert league["kind"] == "league" and league["numbers"]["rate_per_1000"] == pytest.approx(rate)
+    code, out, err = run(cli_store, "peers", "Wiltshire", "-p", "2025-06", "--population-year", "2023", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["rate_per_1000"] == pytest.approx(rate)
+    code, out, err = run(cli_store, "funnel", "-p", "2025-06", "--population-year", "2023", "-f", "json")
+    assert code == 0, err
+    wiltshire = next(r for r in json.loads(out)["rows"] if r["force"] == "Wiltshire")
+    assert wiltshire["population"] == 756396 and wiltshire["rate_per_1000"] == pytest.approx(rate)
+    code, out, err = run(cli_store, "findings", "Wiltshire", "-p", "2019-09", "--population", "ons-mye", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["findings"][0]["numbers"]["population_source"].startswith("ONS mid-year estimates, mid-2018")
+    code, out, err = run(cli_store, "report", "Wiltshire", "-p", "2025-06", "--population-year", "2023")
+    assert code == 0, err
+    assert f"Wiltshire recorded {rate:.1f} crimes per 1,000 residents in the year ending June 2025" in out
+
+
+def test_peers_without_a_population_say_so_and_suggest_a_year(cli_store: Store) -> None:
+    code, _, err = run(cli_store, "peers", "Wiltshire", "--period", "2025-06")
+    assert code == 1
+    assert err.strip() == (
+        "error: Wiltshire has no rate for the year ending June 2025 to compare: 41,090 offences are stored, but the "
+        "store has no mid-2024 population estimate; try --population-year 2023"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["table", "-p", "2019-09", "--population-year", "1900"],
+            "error: no population estimates for mid-1900; the store holds mid-2011 to mid-2023",
+        ),
+        (
+            ["findings", "Wiltshire", "-p", "2019-09", "--population-year", "2030"],
+            "error: no population estimates for mid-2030; the store holds mid-2011 to mid-2023",
+        ),
+        (
+            ["table", "-p", "2019-09", "--population", "published", "--population-year", "2017"],
+            "error: --population-year applies to mid-year estimates; published P3 populations are those of the release",
+        ),
+    ],
+)
+def test_population_year_is_checked(cli_store: Store, args: list[str], message: str) -> None:
+    code, out, err = run(cli_store, *args)
+    assert (code, out, err.strip()) == (1, "", message)
+
+
+def test_findings_csv_writes_caveats_and_numbers_as_json(cli_store: Store) -> None:
+    code, out, err = run(cli_store, "findings", "Wiltshire", "--period", "2019-09", "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(out.splitlines()))
+    league = rows[0]
+    assert league["kind"] == "league"
+    assert json.loads(league["numbers"])["count"] == 43831
+    caveat_ids = [c["id"] for c in json.loads(league["caveats"])]
+    assert "not-accredited" in caveat_ids
+    assert all(json.loads(row["caveats"]) is not None and json.loads(row["numbers"]) is not None for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("offence", "message"),
+    [
+        (
+            "rape-offences",
+            "error: no rape-offences figures for the year ending September 2019; "
+            "rape-offences figures: 2018-03 (home-office 2018-03)",
+        ),
+        ("arson", "error: no arson figures for the year ending September 2019; arson figures: 2018-03 (home-office"),
+        ("fraud-offences", "error: no fraud-offences figures by police force: fraud is recorded centrally by Action"),
+    ],
+)
+def test_a_missing_offence_names_the_periods_that_have_it(cli_store: Store, offence: str, message: str) -> None:
+    code, _, err = run(cli_store, "table", "--period", "2019-09", "--offence", offence)
+    assert code == 1 and err.startswith(message)
+    assert "2019-09" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["force", "England and Wales", "-p", "2019-09"],
+            "England and Wales is the national total, not a police force",
+        ),
+        (["findings", "England and Wales", "-p", "2019-09"], "England and Wales is the national total, not a police"),
+        (["findings", "South West", "-p", "2019-09"], "South West is a region, not a police force"),
+        (
+            ["force", "Manchester", "-p", "2019-09"],
+            "unknown force or area 'Manchester' (did you mean Greater Manchester?)",
+        ),
+        (["findings", "Devon", "-p", "2019-09"], "unknown force or area 'Devon' (did you mean Devon and Cornwall?)"),
+        (["peers", "Thames", "-p", "2019-09"], "unknown force or area 'Thames' (did you mean Thames Valley?)"),
+        (["peers", "West Y", "-p", "2019-09"], "(did you mean West Yorkshire?)"),
+        (["force", "Atlantis", "-p", "2019-09"], "unknown force or area 'Atlantis' (try a name like 'Wiltshire'"),
+    ],
+)
+def test_names_that_are_not_forces_get_a_clear_message(cli_store: Store, args: list[str], message: str) -> None:
+    code, _, err = run(cli_store, *args)
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_given_as_msg_is_named_as_a_folder(cli_store: Store, tmp_path: Path) -> None:
+    code, _, err = run(cli_store, "peers", "Wiltshire", "--period", "2019-09", "--msg", str(tmp_path))
+    assert code == 1
+    assert err.strip() == f"error: {tmp_path} is a folder: --msg takes a CSV file with the header 'force,peer'"
+
+
+def test_the_peers_verdict_has_its_p_value_in_brackets(cli_store: Store, tmp_path: Path) -> None:
+    code, out, err = run(cli_store, "peers", "Wiltshire", "--period", "2019-09")
+    assert code == 0, err
+    assert (
+        "Wiltshire against the rest of the group: statistically significantly lower than the rest of the group "
+        "(p < 0.001)." in out
+    )
+    msg = tmp_path / "msg.csv"
+    msg.write_text("force,peer\nCity of London,Metropolitan Police\n", encoding="utf-8")
+    code, out, err = run(cli_store, "peers", "City of London", "--period", "2019-09", "--msg", str(msg))
+    assert code == 0, err
+    assert "City of London against the rest of the group: no rate for City of London to compare.\n" in out
+    assert "the 1 force in the group with a rate" in out and "1 forces" not in out
+
+
+def test_findings_with_nothing_notable_say_so(cli_store: Store) -> None:
+    args = ["findings", "Metropolitan Police", "--period", "2019-09", "--offence", "homicide"]
+    code, out, err = run(cli_store, *args)
+    assert code == 0, err
+    assert out.startswith(
+        "Metropolitan Police, year ending September 2019: no notable findings for homicide (no statistically "
+        "significant change or gap to the peer group, and neither the highest nor the lowest rate)"
+    )
+    assert json.loads(run(cli_store, *args, "--format", "json")[1])["findings"] == []

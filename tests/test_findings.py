@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from crimestats import reference
+from crimestats.analytics import Options, uncertainty
+from crimestats.errors import UnknownAreaError
 from crimestats.reports.findings import Findings, PeriodFigures, build_findings
 from crimestats.sources.peer_groups import read_peer_groups
 from crimestats.store import Store
@@ -189,3 +191,80 @@ def test_findings_json_shape(loaded_store: Store) -> None:
     for finding in result["findings"]:
         assert {"kind", "text", "value", "compared_with", "significant", "caveats"} <= set(finding)
         assert all({"id", "text", "source_url"} <= set(c) for c in finding["caveats"])
+
+
+# --- defects fixed: wording and what a finding may claim ---------------------------------------------------------
+
+
+def test_a_change_for_a_force_without_a_rate_speaks_of_the_number_of_offences(loaded_store: Store) -> None:
+    """City of London's rate is suppressed ('..'), so its changes are tested and described as counts: its P3
+    population rose from 7,700 (mid-2017) to 8,700 (mid-2018), so a test of the rates would be a different test."""
+    found = findings_for(loaded_store, "City of London", "2019-09")
+    changes = [f for f in found.findings if f.kind == "change"]
+    assert changes
+    for finding in changes:
+        assert "rate" not in finding.text, finding.text
+        assert "the change in the number of offences is statistically significant" in finding.text
+        numbers = finding.numbers
+        counts_only = uncertainty.change_test(numbers["count"], 1.0, numbers["previous_count"], 1.0)
+        assert finding.p_value == counts_only.p_value and finding.significant == counts_only.significant
+        assert numbers["change_verdict"].endswith("(counts compared: the rate is not published)")
+    (total,) = [f for f in changes if f.offence == "total-excluding-fraud"]
+    assert (total.numbers["previous_count"], total.numbers["count"]) == (6485, 8278)
+    assert total.text.startswith("Total recorded crime (excluding fraud) rose 28% on a year earlier (6,485 to 8,278")
+
+
+def test_borderline_results_say_how_many_comparisons_were_made(loaded_store: Store) -> None:
+    found = findings_for(loaded_store, "Wiltshire", "2019-09")
+    note = "borderline among 42 tests"
+    (total,) = _by_kind(found, "change")
+    assert total["p_value"] == pytest.approx(0.0467, abs=5e-5)
+    assert f"(p = 0.0467, {note})." in total["text"]
+    tested = [f for f in found.findings if f.p_value is not None]
+    assert len(tested) > 20
+    for finding in tested:
+        assert (note in finding.text) == (0.01 <= finding.p_value < 0.05), finding.text
+        assert "multiple-comparisons" in finding.caveats
+    assert not any("multiple-comparisons" in f.caveats for f in found.findings if f.p_value is None)
+    assert "multiple-comparisons" in found.caveat_ids()
+
+
+def test_the_peer_finding_speaks_of_the_rate_of_recorded_crime(loaded_store: Store) -> None:
+    (peer,) = _by_kind(findings_for(loaded_store, "Wiltshire", "2019-09"), "peer")
+    assert peer["text"].startswith("At 60.9 per 1,000 residents, Wiltshire's rate of recorded crime is below the 69.5")
+    assert "rate of crimes" not in peer["text"]
+
+
+def test_the_lancashire_estimate_is_attached_to_the_year_ending_december_2018_only(loaded_store: Store) -> None:
+    december = findings_for(loaded_store, "Lancashire", "2018-12")
+    assert "lancashire-missing-2018" in december.caveat_ids()
+    for vintage in ("2019-03", "2019-09"):
+        assert "lancashire-missing-2018" not in findings_for(loaded_store, "Lancashire", vintage).caveat_ids()
+        assert "lancashire-missing-2018" not in findings_for(loaded_store, "Wiltshire", vintage).caveat_ids()
+
+
+@pytest.mark.parametrize(
+    ("area", "message"),
+    [
+        ("England and Wales", "England and Wales is the national total, not a police force"),
+        ("South West", "South West is a region, not a police force"),
+        ("Wales", "Wales is a country, not a police force"),
+    ],
+)
+def test_findings_are_for_police_forces(loaded_store: Store, area: str, message: str) -> None:
+    with pytest.raises(UnknownAreaError, match=message):
+        build_findings(loaded_store, area, "2019-09")
+
+
+def test_a_chosen_population_year_reaches_the_rates_and_the_computed_peer_group(loaded_store: Store) -> None:
+    """The year ending June 2025 would use mid-2024, which the store does not hold; mid-2023 gives rates."""
+    default = build_findings(loaded_store, "Wiltshire", "2025-06")
+    assert "no population for mid-2024 in the store" in default.findings[0].text
+    assert default.peer_group is None
+    found = build_findings(loaded_store, "Wiltshire", "2025-06", options=Options(population_year=2023))
+    (league,) = _by_kind(found, "league")
+    assert league["numbers"]["count"] == 41090 and league["numbers"]["population"] == 756396
+    assert league["numbers"]["rate_per_1000"] == pytest.approx(41090 / 756396 * 1000)
+    assert league["text"].startswith("Wiltshire recorded 54.3 crimes per 1,000 residents in the year ending June 2025")
+    assert found.peer_group is not None and len(found.peer_group.members) == 7
+    assert _by_kind(found, "peer")

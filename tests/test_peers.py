@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crimestats import reference
+from crimestats.analytics import Options
 from crimestats.analytics.peers import computed_peer_group, peer_comparison
 from crimestats.errors import NoDataError, SourceError, UnknownAreaError
 from crimestats.sources.peer_groups import read_peer_groups
@@ -124,3 +125,60 @@ def test_computed_groups_are_labelled_and_exclude_the_force_and_forces_without_f
 def test_computed_group_for_a_force_with_no_figures_is_an_error(loaded_store: Store) -> None:
     with pytest.raises(NoDataError, match="Greater Manchester has no figures"):
         computed_peer_group(loaded_store, "Greater Manchester", "2019-09")
+
+
+def test_a_force_without_a_rate_is_plainly_left_out_of_its_group_average(loaded_store: Store, tmp_path: Path) -> None:
+    """City of London's rate is suppressed: the 'average' is the Met's rate alone, and the note says so."""
+    groups = read_peer_groups(write_msg(tmp_path, [("City of London", "Metropolitan Police")]))
+    result = peer_comparison(loaded_store, "City of London", "2019-09", groups=groups)
+    city, met = result["members"]
+    assert city["rate_per_1000"] is None and city["count"] == 8278
+    assert result["simple_mean"] == met["rate_per_1000"] == pytest.approx(903466 / 8899400 * 1000)
+    assert result["rate_per_1000"] is None and result["difference"] is None and result["p_value"] is None
+    note = result["average_note"]
+    assert note.startswith("simple mean of the rates of the 1 force in the group with a rate (as the HMIC")
+    assert "City of London's own rate is not available (rate per 1,000 residents suppressed by ONS" in note
+    assert "so it is not included" in note
+    assert "1 forces" not in note and "including City of London" not in note
+    assert result["verdict"] == "no rate for City of London to compare"
+
+
+def test_plural_forces_in_the_average_note(loaded_store: Store, tmp_path: Path) -> None:
+    groups = read_peer_groups(write_msg(tmp_path, [("Wiltshire", "Dorset"), ("Wiltshire", "Suffolk")]))
+    result = peer_comparison(loaded_store, "Wiltshire", "2019-09", groups=groups)
+    assert result["average_note"].startswith(
+        "simple mean of the rates of the 3 forces in the group with a rate, including Wiltshire (as the HMIC"
+    )
+
+
+def test_no_population_is_named_as_the_reason_and_a_year_is_suggested(loaded_store: Store) -> None:
+    """The year ending June 2025 would use mid-2024, which the store does not hold; 41,090 offences are stored."""
+    with pytest.raises(NoDataError) as raised:
+        peer_comparison(loaded_store, "Wiltshire", "2025-06")
+    assert str(raised.value) == (
+        "Wiltshire has no rate for the year ending June 2025 to compare: 41,090 offences are stored, but the store "
+        "has no mid-2024 population estimate; try --population-year 2023"
+    )
+    result = peer_comparison(loaded_store, "Wiltshire", "2025-06", options=Options(population_year=2023))
+    wiltshire = result["members"][0]
+    assert (wiltshire["count"], wiltshire["population"]) == (41090, 756396)
+    assert result["rate_per_1000"] == pytest.approx(41090 / 756396 * 1000)
+    assert result["computed"] and len(result["members"]) == 8
+
+
+def test_a_suppressed_rate_has_no_computed_group(loaded_store: Store) -> None:
+    with pytest.raises(NoDataError, match=r"^City of London has no rate to compare with a peer group \(rate per"):
+        peer_comparison(loaded_store, "City of London", "2019-09")
+
+
+@pytest.mark.parametrize(
+    ("area", "message"),
+    [
+        ("England and Wales", "England and Wales is the national total, not a police force"),
+        ("North West", "North West is a region, not a police force"),
+        ("BTP", "British Transport Police is not one of the 43 territorial police forces, so it has no peers"),
+    ],
+)
+def test_peers_are_for_territorial_forces(loaded_store: Store, area: str, message: str) -> None:
+    with pytest.raises(UnknownAreaError, match=message):
+        peer_comparison(loaded_store, area, "2019-09")

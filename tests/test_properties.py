@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from crimestats import reference
 from crimestats.analytics import Options, statistics
+from crimestats.formatting import rate_places
 from crimestats.periods import shift_months
 from crimestats.sources._base import FIGURES_SCHEMA, LOOKUP_SCHEMA, POPULATIONS_SCHEMA, Batch
 from crimestats.store import Store
@@ -106,13 +107,13 @@ def test_invariants(data: dict) -> None:
             if row["change_pct"] is not None:
                 assert row["previous_count"] >= 50
                 assert math.isclose(row["change_pct"], row["change"] / row["previous_count"] * 100)
-    # ranks: 1 = lowest rate, ties shared, and "n of N" counts every ranked force.
+    # ranks: 1 = lowest rate as printed, ties shared, and "n of N" counts every ranked force.
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         if row["rank"] is not None:
             groups.setdefault((row["offence"], row["period_end"]), []).append(row)
     for group in groups.values():
-        rounded = [round(r["rate_per_1000"], 1) for r in group]
+        rounded = [round(r["rate_per_1000"], rate_places(r["rate_per_1000"])) for r in group]  # as printed
         for row, rate in zip(group, rounded, strict=True):
             assert row["ranked_of"] == len(group)
             assert row["rank"] == 1 + sum(other < rate for other in rounded)

@@ -19,19 +19,23 @@ import os
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from html import unescape as html_unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
+import vl_convert as vlc
+from typer.testing import CliRunner
 
-from crimestats import reference
+from crimestats import cli, reference
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.reports import charts
 from crimestats.reports.build import ReportData, force_report, national_report
 from crimestats.reports.findings import PeriodFigures
-from crimestats.reports.model import Report
+from crimestats.reports.model import Chart, Report
 from crimestats.reports.render import render_html, render_json, render_markdown, write_tables
 from crimestats.store import Store
 
@@ -92,12 +96,12 @@ def sample(loaded_store: Store, report_data: ReportData) -> Sample:
     """``sample(force, vintage, offence=None)``: a report (national when force is None), built once per module;
     reports are frozen, so tests can share them."""
     made: dict[tuple[str | None, str, str | None], Report] = {}
-    robbery = functools.cache(lambda: ReportData.read(loaded_store, offence=ROBBERY))
+    data_for = functools.cache(lambda offence: ReportData.read(loaded_store, offence=offence))
 
     def get(force: str | None, vintage: str, offence: str | None = None) -> Report:
         key = (force, vintage, offence)
         if key not in made:
-            data = report_data if offence is None else robbery() if offence == ROBBERY else None
+            data = report_data if offence is None else data_for(offence)
             figures = _figures(loaded_store, vintage)
             made[key] = (
                 national_report(loaded_store, vintage, figures=figures, data=data, offence=offence)
@@ -667,3 +671,318 @@ def test_reports_list_sources_caveats_and_methods(
         if gmp:
             assert "Greater Manchester" in gmp[0]["text"] and gmp[0]["text"] in render_markdown(report)
         assert (published[vintage]["P1"].cells[(reference.area("Greater Manchester").code, TOTAL)] == "..") == expected
+
+
+# --- 7. a report about one offence is about it throughout -------------------------------------------------------
+
+BURGLARY = "burglary"
+
+
+def _chart(report: Report, name: str) -> Chart:
+    (chart,) = [c for c in report.charts if c.name == name]
+    return chart
+
+
+def _data_values(node: Any) -> list[list[Any]]:
+    """Every ``data.values`` of a Vega-Lite spec (top level and layers)."""
+    if isinstance(node, list):
+        return [values for item in node for values in _data_values(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["data"]["values"]] if isinstance(node.get("data"), dict) and "values" in node["data"] else []
+    return found + [values for key, value in node.items() if key != "data" for values in _data_values(value)]
+
+
+def _chart_rows(chart: Chart) -> list[dict[str, Any]]:
+    """The rows a chart draws: its data sets, each a list of rows or (as the chart functions embed them) one
+    JSON string."""
+    found = [*_data_values(chart.spec), *(chart.spec.get("datasets") or {}).values()]
+    return [row for values in found for row in (json.loads(values) if isinstance(values, str) else values)]
+
+
+def _axis_titles(spec: dict[str, Any], channel: str) -> set[str]:
+    layers = spec.get("layer", [spec])
+    return {layer["encoding"][channel]["title"] for layer in layers if channel in layer.get("encoding", {})}
+
+
+def test_offence_report_is_about_the_offence_throughout(
+    published: dict[str, dict[str, Published]], sample: Sample
+) -> None:
+    """`report Wiltshire --offence burglary`: title, headline, findings, peer table, trend and offence mix are
+    about burglary, with P1's counts and P3's rates, not total recorded crime."""
+    p1, p3 = published["2019-09"]["P1"], published["2019-09"]["P3"]
+    wiltshire = reference.area("Wiltshire").code
+    report = sample("Wiltshire", "2019-09", BURGLARY)
+    assert report.title == "Wiltshire: police recorded burglary, year ending September 2019"
+    assert report.offence == BURGLARY and render_json(report).count('"offence": "burglary"') >= 1
+
+    # the headline opens with Wiltshire's burglary rate and position, then England and Wales' burglary rate
+    count, rate = p1.cells[(wiltshire, BURGLARY)], p3.cells[(wiltshire, BURGLARY)]
+    assert isinstance(count, int) and isinstance(rate, float)
+    rated = {c: _number(p1.cells[(c, BURGLARY)]) for c in p1.names if _number(p3.cells.get((c, TOTAL))) is not None}
+    rates = {c: n / _p3_population(p3, c) * 1000 for c, n in rated.items() if n is not None and FORCE_CODE.match(c)}
+    rank = 1 + sum(r < rates[wiltshire] for r in rates.values())
+    assert (rank, len(rates)) == (5, 41)
+    assert report.headline[0].startswith(
+        f"Wiltshire's rate of burglary was {ons_round(rate)} per 1,000 residents in the year ending September 2019 "
+        f"({count:,} offences), ranked 5th of 41 forces, 1st being the lowest rate (plausible rank "
+    )
+    national_count = p1.cells[(NATIONAL, BURGLARY)]
+    assert isinstance(national_count, int)
+    national_rate = _rows(report, "offences", "offence")[BURGLARY]["national_rate"]
+    with_figures = [c for c in _forces_in(NATIONAL) if _number(p1.cells[(c, BURGLARY)]) is not None]
+    population = sum(_p3_population(p3, c) for c in with_figures)
+    assert math.isclose(national_rate, national_count / population * 1000, rel_tol=1e-12)
+    assert report.headline[1] == (
+        f"Across England and Wales (excluding Greater Manchester) the rate of burglary was {ons_round(national_rate)} "
+        f"per 1,000 residents ({national_count:,} offences), against {ons_round(rate)} in Wiltshire."
+    )
+    assert not any("crimes per 1,000" in line or "Total recorded crime" in line for line in report.headline)
+
+    # every finding is about burglary or what it is made of; no caveat comes from other offences' findings
+    assert {f["offence"] for f in report.findings} <= reference.offence_descendants(BURGLARY)
+    assert [f["kind"] for f in report.findings][:2] == ["league", "national"]
+    assert "stalking-additional-recording-2018" not in {c["id"] for c in report.caveats}
+
+    # the peer group's burglary counts are P1's
+    peers = report.table("peers")
+    assert peers.title == "Burglary: the peer group"
+    assert len(peers.rows) == 8
+    for row in peers.rows:
+        assert row["count"] == p1.cells[(row["force_code"], BURGLARY)], row["force"]
+
+    # the trend is Wiltshire's and England and Wales' burglary rate, and says so
+    trend = _chart(report, "trend")
+    assert trend.title == "Burglary per 1,000 residents: Wiltshire and England and Wales over time"
+    assert _axis_titles(trend.spec, "y") == {"Burglary per 1,000 residents"}
+    latest = {r["series"]: r["rate_per_1000"] for r in _chart_rows(trend) if r["date"] == "2019-09-01"}
+    assert latest["Wiltshire"] == _rows(report, "league", "force_code")[wiltshire]["rate_per_1000"]
+    assert math.isclose(latest["England and Wales (excluding Greater Manchester)"], national_rate, rel_tol=1e-12)
+
+    # the offence mix shows the two types of burglary, Wiltshire's bars at its own rates
+    mix = _chart(report, "offence_mix")
+    assert mix.title == "Types of burglary: Wiltshire and its peers"
+    bars = {r["offence"]: r["rate"] for r in _chart_rows(mix) if r["group"] == "Wiltshire"}
+    offences = _rows(report, "offences", "offence")
+    assert bars == {
+        "Residential burglary": offences["residential-burglary"]["rate_per_1000"],
+        "Non-residential burglary": offences["non-residential-burglary"]["rate_per_1000"],
+    }
+    for name in ("league", "funnel", "map"):
+        assert _chart(report, name).title.startswith(("Burglary per 1,000", "Against the size of each force: Burg"))
+
+
+def test_offence_mix_of_an_offence_not_broken_down_says_it_shows_the_offence_groups(sample: Sample) -> None:
+    """Robbery's subgroups are not in the force tables: the chart shows every offence group, and says so."""
+    report = sample("Wiltshire", "2019-09", ROBBERY)
+    assert report.title == "Wiltshire: police recorded robbery, year ending September 2019"
+    mix = _chart(report, "offence_mix")
+    assert mix.title == "Offence groups: Wiltshire and its peers"
+    groups = [o.name for o in reference.offences() if o.level == "group"]
+    assert list(dict.fromkeys(r["offence"] for r in _chart_rows(mix))) == groups
+    assert mix.description.startswith(f"Paired bar chart of crimes per 1,000 residents in {len(groups)} offence groups")
+    assert _chart(sample("Wiltshire", "2019-09"), "offence_mix").title == "Offence groups: Wiltshire and its peers"
+
+
+def test_national_offence_report_headline_is_about_the_offence(
+    published: dict[str, dict[str, Published]], sample: Sample
+) -> None:
+    p1 = published["2019-09"]["P1"]
+    report = sample(None, "2019-09", BURGLARY)
+    assert report.title == "Police recorded burglary in England and Wales, year ending September 2019"
+    total = _rows(report, "totals", "area_code")[NATIONAL]
+    assert total["count"] == p1.cells[(NATIONAL, BURGLARY)]
+    assert report.headline[0] == (
+        f"The police in England and Wales (excluding Greater Manchester) recorded {total['count']:,} offences of "
+        f"burglary in the year ending September 2019: {ons_round(total['rate_per_1000'])} per 1,000 residents."
+    )
+    league = [r for r in report.table("league").rows if r["rate_per_1000"] is not None]
+    low, high = min(r["rate_per_1000"] for r in league), max(r["rate_per_1000"] for r in league)
+    assert f"Rates ranged from {ons_round(low)} per 1,000 in " in report.headline[2]
+    assert f" to {ons_round(high)} in South Yorkshire, across 41 forces" in report.headline[2]
+    assert _chart(report, "trend").title == "Burglary per 1,000 residents: England and Wales over time"
+
+
+# --- 8. the trend chart ---------------------------------------------------------------------------------------
+
+EXCLUDING_GMP = "England and Wales (excluding Greater Manchester)"
+
+
+def test_trend_never_joins_england_and_wales_to_the_total_without_greater_manchester(sample: Sample) -> None:
+    """From the year ending September 2019 Greater Manchester has no figures and the England and Wales total
+    leaves it out: that total is a series of its own (never joined to the full total by a line), each series'
+    rates are the national reports' own, and a note says why."""
+    national = {v: _rows(sample(None, v), "totals", "area_code")[NATIONAL] for v in ("2019-06", "2019-09", "2019-12")}
+    assert national["2019-06"]["area"] == "England and Wales" and national["2019-09"]["area"] == EXCLUDING_GMP
+    for report in (sample("Wiltshire", "2019-12"), sample(None, "2019-12")):
+        chart = _chart(report, "trend")
+        rows = [r for r in _chart_rows(chart) if r["rate_per_1000"] is not None]
+        full = {r["date"][:7]: r["rate_per_1000"] for r in rows if r["series"] == "England and Wales"}
+        without = {r["date"][:7]: r["rate_per_1000"] for r in rows if r["series"] == EXCLUDING_GMP}
+        assert max(full) == "2019-06" and sorted(without) == ["2019-09", "2019-12"]
+        assert full["2019-06"] == national["2019-06"]["rate_per_1000"]
+        for vintage in ("2019-09", "2019-12"):
+            assert without[vintage] == national[vintage]["rate_per_1000"]
+        # the colour scale keeps them apart: one line per series
+        (line,) = [layer for layer in chart.spec["layer"] if layer["mark"]["type"] == "line"]
+        assert line["encoding"]["color"]["field"] == "series"
+        assert EXCLUDING_GMP in line["encoding"]["color"]["scale"]["domain"]
+        note = f"From the year ending September 2019, Greater Manchester had no figures: {EXCLUDING_GMP} is drawn"
+        assert note in chart.description
+        assert " ".join(chart.spec["title"]["subtitle"]).startswith(note)
+    svg = charts.to_svg(_chart(sample(None, "2019-12"), "trend").spec)
+    assert EXCLUDING_GMP in svg  # in the legend
+    # before Greater Manchester dropped out there is nothing to say
+    assert "subtitle" not in _chart(sample(None, "2019-06"), "trend").spec["title"]
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_national_trend_stops_at_the_report_period(sample: Sample, vintage: str) -> None:
+    report = sample(None, vintage)
+    if vintage == VINTAGES[0]:  # the first period in the store: nothing to draw a line through
+        assert "trend" not in [c.name for c in report.charts]
+        return
+    chart = _chart(report, "trend")
+    dates = sorted({r["date"][:7] for r in _chart_rows(chart)})
+    assert dates[-1] == vintage
+    assert f"to the {_label(vintage)} for " in chart.description
+    national = _rows(report, "totals", "area_code")[NATIONAL]
+    assert f"{national['area']} {ons_round(national['rate_per_1000'])}." in chart.description  # 'Latest: …'
+
+
+@pytest.mark.parametrize(
+    ("force", "vintage", "why"),
+    [
+        ("City of London", "2018-06", "rate per 1,000 residents suppressed by ONS"),
+        ("British Transport Police", "2019-09", "no rate: British Transport Police figures are not for a geographical"),
+    ],
+)
+def test_trend_of_a_force_without_a_rate_names_only_what_it_plots(
+    sample: Sample, force: str, vintage: str, why: str
+) -> None:
+    chart = _chart(sample(force, vintage), "trend")
+    assert chart.title == "Crimes per 1,000 residents: England and Wales over time"
+    series = {r["series"] for r in _chart_rows(chart)}
+    assert series and series <= {"England and Wales", EXCLUDING_GMP}
+    note = f"{force} is not plotted; {why}"
+    assert note in chart.description and note in " ".join(chart.spec["title"]["subtitle"])
+    assert f"for {force}" not in chart.description
+
+
+# --- 9. JSON and HTML output ------------------------------------------------------------------------------------
+
+
+def test_json_report_holds_vega_lite_specs_with_rows_that_vega_lite_draws(sample: Sample) -> None:
+    report = sample("Wiltshire", "2019-09")
+    parsed = _strict_json(render_json(report))
+    assert [c["name"] for c in parsed["charts"]] == ["league", "trend", "funnel", "offence_mix", "map"]
+    for chart, model in zip(parsed["charts"], report.charts, strict=True):
+        spec = chart["vega_lite"]
+        assert "datasets" not in spec, chart["name"]
+        found = _data_values(spec)
+        assert found, chart["name"]
+        for values in found:
+            assert isinstance(values, list) and values and all(isinstance(row, dict) for row in values)
+        assert "json" not in json.dumps([n.get("format") for n in _data_nodes(spec)])
+        # the same picture as the report draws from its own (string) data, but for vl-convert's running ids
+        assert _svg(spec) == _svg(model.spec), chart["name"]
+    league = _data_values(parsed["charts"][0]["vega_lite"])[0]
+    assert len(league) == 41 and {row["force"] for row in league} >= {"Wiltshire", "North Yorkshire"}
+
+
+def _svg(spec: dict[str, Any]) -> str:
+    """The SVG vl-convert draws, with the ids it numbers across calls (clip1, gradient_0) made alike."""
+    return re.sub(r"\b(clip|gradient_)\d+", r"\1N", vlc.vegalite_to_svg(spec, allowed_base_urls=[]))
+
+
+def _data_nodes(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [found for item in node for found in _data_nodes(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["data"]] if isinstance(node.get("data"), dict) else []
+    return own + [found for value in node.values() for found in _data_nodes(value)]
+
+
+class _Text(HTMLParser):
+    """The text of an HTML page as the parser reads it, with character references left as they are."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.data: list[str] = []
+        self.references = 0
+
+    def handle_data(self, data: str) -> None:
+        self.data.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.references += name == "lt"
+
+
+def test_html_escapes_text_so_p_below_0001_is_not_a_tag(sample: Sample) -> None:
+    report = sample("Wiltshire", "2019-09")
+    page = render_html(report)
+    parser = _Text()
+    parser.feed(page)
+    parser.close()
+    assert [d for d in parser.data if "<" in d] == []  # every '<' of the text is written '&lt;'
+    assert not re.search(r"<[\s\d=]", page)
+    # the same texts as the Markdown report (headline, findings, tables), escaped once
+    expected = render_markdown(report).count("p < 0.001")
+    assert expected >= 10 and page.count("p &lt; 0.001") == expected and parser.references >= expected
+    assert "&amp;lt;" not in page and html_unescape(page).count("p < 0.001") == expected
+
+
+# --- 10. where the report command writes ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_report(sample: Sample, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str]]:
+    """``crimestats report …`` in-process, on the Wiltshire (or national) report of 2019-09 built once."""
+    monkeypatch.setattr(cli, "_ensure_data", lambda yes, mirror: None)
+    monkeypatch.setattr(
+        cli, "_query", lambda function, *args: sample(None if function is cli.national_report else args[0], "2019-09")
+    )
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli.app, ["report", *args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        return result.exit_code, result.stderr
+
+    return run
+
+
+def test_report_out_into_files_and_folders(cli_report: Callable[..., tuple[int, str]], tmp_path: Path) -> None:
+    existing_file, folder = tmp_path / "existing.xlsx", tmp_path / "folder"
+    existing_file.write_text("x")
+    folder.mkdir()
+    # a folder of tables cannot be an existing file: one line, exit 1
+    for format in ("csv", "parquet"):
+        code, err = cli_report("Wiltshire", "-p", "2019-09", "-f", format, "--out", str(existing_file))
+        assert code == 1
+        assert err == f"error: --out {existing_file} is a file: --format {format} writes a folder, a file per table\n"
+    # into an existing folder: a file named after the report
+    for format in ("md", "html", "json", "xlsx"):
+        code, err = cli_report("Wiltshire", "-p", "2019-09", "-f", format, "--out", str(folder))
+        assert code == 0, err
+        assert f"wrote {folder / f'wiltshire-2019-09.{format}'}\n" in err
+    assert json.loads((folder / "wiltshire-2019-09.json").read_text())["title"].startswith("Wiltshire: ")
+    assert (folder / "wiltshire-2019-09.md").read_text().count("](wiltshire-2019-09_charts/") == 5
+    assert openpyxl.load_workbook(folder / "wiltshire-2019-09.xlsx").sheetnames[0] == "offences"
+    code, err = cli_report("--national", "-p", "2019-09", "-f", "html", "--out", str(folder))
+    assert code == 0 and (folder / "england-and-wales-2019-09.html").read_text().startswith("<!DOCTYPE html>")
+    # an existing file is replaced
+    code, err = cli_report("Wiltshire", "-p", "2019-09", "-f", "xlsx", "--out", str(existing_file))
+    assert code == 0 and openpyxl.load_workbook(existing_file).sheetnames[-1] == "notes"
+    # missing folders are created, and said so
+    deep = tmp_path / "new" / "deeper" / "report.md"
+    code, err = cli_report("Wiltshire", "-p", "2019-09", "--out", str(deep))
+    assert code == 0 and deep.is_file() and len(list((deep.parent / "report_charts").glob("*.svg"))) == 5
+    assert err.startswith(f"created folder {deep.parent}\ncreated folder {deep.parent / 'report_charts'}\n")
+    tables = tmp_path / "tables" / "csv"
+    code, err = cli_report("Wiltshire", "-p", "2019-09", "-f", "csv", "--out", str(tables))
+    assert code == 0 and sorted(p.name for p in tables.iterdir()) == ["league.csv", "offences.csv", "peers.csv"]
+    # a path through a file: one line, not a traceback
+    code, err = cli_report("Wiltshire", "-p", "2019-09", "-f", "html", "--out", str(existing_file / "x.html"))
+    assert code == 1
+    assert err == f"error: cannot write into {existing_file}: {existing_file} is a file, not a folder\n"

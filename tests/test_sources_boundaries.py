@@ -86,8 +86,10 @@ def test_damaged_boundaries_are_refused_and_the_store_is_unchanged(
     path = _write(tmp_path, collection)
     before = table_counts(store)
     with pytest.raises(SourceError) as raised:
-        store.ingest([path])
+        store.ingest_file(path)
     assert str(raised.value) == message
+    [outcome] = store.ingest([path]).results  # reported, not raised, so the other files named still go in
+    assert (outcome.status, outcome.error) == ("failed", message)
     assert table_counts(store) == before
 
 
@@ -96,5 +98,5 @@ def test_truncated_geojson_is_refused(data_dir: Path, tmp_path: Path, store: Sto
     path = tmp_path / "cut.geojson"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(SourceError, match=r"^cut\.geojson: is not valid GeoJSON"):
-        store.ingest([path])
+        store.ingest_file(path)
     assert table_counts(store)["boundaries"] == 0

@@ -10,6 +10,12 @@ The registry is data, ``crimestats/data/caveats.csv``, one row per caveat, each 
     overlap them, for that area and for any area that contains it (its region, England, England and Wales),
     because those totals lack it.
 
+    ``estimated``: ONS published an estimate for an area's months ``start`` to ``end`` in the release for the
+    12 months ending ``end`` only (later releases revised them with the force's own figures). It applies to
+    figures for the period ending ``end`` (a count, a rate, its change on the year before) and to trends that
+    include that period, for that area and for any area that contains it; not to later periods whose months
+    overlap, which come from later releases.
+
     ``break``: a counting-rule or classification change in month ``start`` (or phased in over ``start`` to
     ``end``). It applies when the months a figure covers straddle the change: a 12-month count whose year
     contains it after its first month, a year-on-year change whose two years do (period ends from ``start``
@@ -27,7 +33,8 @@ The registry is data, ``crimestats/data/caveats.csv``, one row per caveat, each 
     offence and its sub-offences; ``offence-and-totals`` also to the totals that contain it (the change moves
     them too). Scope is empty when offence is.
 ``measure``
-    empty for any figure, ``rate`` for rates per 1,000 population only.
+    empty for any figure, ``rate`` for rates per 1,000 population only, ``test`` for statements of
+    statistical significance only (a tested change or gap).
 ``start``, ``end``
     months written ``YYYY-MM``.
 ``text``
@@ -67,9 +74,9 @@ __all__ = [
     "load_caveats",
 ]
 
-KINDS = ("missing", "break", "rename", "context")  # also the order in which caveats_for lists them
+KINDS = ("missing", "estimated", "break", "rename", "context")  # also the order in which caveats_for lists them
 SCOPES = ("offence", "offence-and-totals")
-MEASURES = ("rate",)
+MEASURES = ("rate", "test")
 COLUMNS = ("id", "kind", "area", "offence", "scope", "measure", "start", "end", "text", "source_title", "source_url")
 NATIONAL = "K04000001"
 
@@ -92,7 +99,7 @@ class Caveat:
     text: str
     source_title: str
     source_url: str
-    measure: str | None = None  # None: any figure; "rate": rates per 1,000 population only
+    measure: str | None = None  # None: any figure; "rate": rates only; "test": significance statements only
 
 
 def load_caveats(path: str | os.PathLike[str] | Traversable) -> tuple[Caveat, ...]:
@@ -143,6 +150,7 @@ def caveats_for(
     comparison: bool = False,
     since: dt.date | None = None,
     rate: bool = False,
+    test: bool = False,
 ) -> list[Caveat]:
     """The caveats that apply to a figure, missing data first and context last (file order within a kind).
 
@@ -151,15 +159,17 @@ def caveats_for(
     left out for its offence. ``period_end``: the last month of the 12-month period; None means no caveat is
     left out for its dates. ``comparison``: the figure is a change on the previous year, so that year's months
     count too. ``since``: the figure is a trend from the period ending ``since`` to ``period_end``. ``rate``:
-    the figure is a rate per 1,000 population (caveats with measure ``rate`` apply only then).
+    the figure is a rate per 1,000 population (caveats with measure ``rate`` apply only then). ``test``: the
+    figure is a statement of statistical significance (caveats with measure ``test`` apply only then).
     """
     area = reference.area(area_code).code if area_code is not None else NATIONAL
     slug = reference.offence(offence).slug if offence is not None else None
     window = _window(period_end, comparison=comparison, since=since)
+    wanted = {None, *(["rate"] if rate else []), *(["test"] if test else [])}
     found = [
         item
         for item in caveats()
-        if (item.measure is None or rate)
+        if item.measure in wanted
         and _area_applies(item, area)
         and (slug is None or _offence_applies(item, slug))
         and (window is None or _time_applies(item, *window))
@@ -174,19 +184,22 @@ def _index(month: dt.date) -> int:
     return month.year * 12 + month.month - 1
 
 
-def _window(period_end: dt.date | None, *, comparison: bool, since: dt.date | None) -> tuple[int, int] | None:
-    """The first and last month (as indexes) a figure covers, or None if no period was given."""
+def _window(period_end: dt.date | None, *, comparison: bool, since: dt.date | None) -> tuple[int, int, int] | None:
+    """The first and last month (as indexes) a figure covers, and the end of the first 12-month period it draws
+    on (``since`` for a trend, else ``period_end``), or None if no period was given."""
     if period_end is None:
         if since is not None:
             raise PeriodError("a trend needs period_end as well as since")
         return None
     last = _index(period_end)
     first = last - (23 if comparison else 11)
+    first_end = last
     if since is not None:
-        if _index(since) > last:
+        first_end = _index(since)
+        if first_end > last:
             raise PeriodError(f"since ({since:%Y-%m}) is after period_end ({period_end:%Y-%m})")
-        first = min(first, _index(since) - 11)
-    return first, last
+        first = min(first, first_end - 11)
+    return first, last, first_end
 
 
 @functools.cache
@@ -223,9 +236,13 @@ def _offence_applies(item: Caveat, slug: str) -> bool:
     return item.scope == "offence-and-totals" and (item.offence, slug) in pairs  # a total containing it
 
 
-def _time_applies(item: Caveat, first: int, last: int) -> bool:
+def _time_applies(item: Caveat, first: int, last: int, first_end: int) -> bool:
     start = _index(item.start) if item.start is not None else None
     end = _index(item.end) if item.end is not None else None
+    if item.kind == "estimated":
+        assert end is not None  # checked on load
+        # Only the release for the period ending `end` holds the estimate: is that period one the figure uses?
+        return first_end <= end <= last
     if item.kind in ("break", "rename"):
         assert start is not None  # checked on load
         # The change straddles the figure's months: some changed month falls after its first month.
@@ -261,8 +278,10 @@ def _parse_row(row: dict[str, str], file: str, line: int) -> Caveat:
     end = _parse_month(row["end"], "end", fail)
     if kind != "context" and start is None:
         raise fail("start", f"a {kind!r} caveat needs a start month (YYYY-MM)")
-    if kind == "missing" and area is None:
-        raise fail("area", "a 'missing' caveat needs the area whose data are missing")
+    if kind in ("missing", "estimated") and area is None:
+        raise fail("area", f"a {kind!r} caveat needs the area whose data are {kind}")
+    if kind == "estimated" and not row["end"]:
+        raise fail("end", "an 'estimated' caveat needs the last estimated month (YYYY-MM): the release's period end")
     if start is not None and end is not None and end < start:
         raise fail("end", f"end {row['end']} is before start {row['start']}")
     text = row["text"]

@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import pyarrow as pa
 import typer
+from ibis import _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -24,11 +25,12 @@ from rich.table import Table
 from crimestats import __version__, analytics, caveats, reference
 from crimestats import formatting as fmt
 from crimestats.analytics import Options
-from crimestats.analytics.peers import peer_comparison
+from crimestats.analytics.figures import force_populations
+from crimestats.analytics.peers import not_a_force, peer_comparison
 from crimestats.downloads import ensure_data
 from crimestats.downloads.cli import data_app
-from crimestats.errors import CrimestatsError
-from crimestats.periods import parse_period, period_label
+from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
+from crimestats.periods import format_period, parse_period, period_label
 from crimestats.reports import render
 from crimestats.reports.build import force_report, national_report
 from crimestats.reports.findings import build_findings
@@ -139,12 +141,73 @@ def main(
 def _options(
     source: Source | None, population: Population | None, population_year: int | None, no_suppress: bool
 ) -> Options:
+    if population_year is not None:
+        _check_population_year(population, population_year)
     return Options(
         source=source.value if source else None,
         population=population.value if population else None,
         population_year=population_year,
         suppress=not no_suppress,
     )
+
+
+def _check_population_year(population: Population | None, year: int) -> None:
+    """--population-year must name an estimate in the store, and only goes with mid-year estimates."""
+    if population is Population.published:
+        _fail(
+            CrimestatsError(
+                "--population-year applies to mid-year estimates; published P3 populations are those of the release"
+            )
+        )
+    years = _query(_population_years, population is None)
+    if year not in years:
+        known = f"the store holds {_year_list(years)}" if years else "the store holds none: ingest the ONS estimates"
+        _fail(CrimestatsError(f"no population estimates for mid-{year}; {known}"))
+
+
+def _population_years(store: Store, published_too: bool) -> list[int]:
+    """Years of the mid-year estimates in the store (and, if ``published_too``, of ONS Table P3 populations)."""
+    years = {r["year"] for r in force_populations(store.backend).select("year").distinct().to_pyarrow().to_pylist()}
+    if published_too:
+        files = store.backend.table("files").filter(_.source == "ons-pfa").select("file_id")
+        p3 = store.backend.table("populations").filter(_.denominator == "residents").join(files, "file_id")
+        years |= {r["year"] for r in p3.select("year").distinct().to_pyarrow().to_pylist()}
+    return sorted(int(year) for year in years)
+
+
+def _year_list(years: list[int]) -> str:
+    """'mid-2011 to mid-2023' for consecutive years, else 'mid-2011, mid-2016 and mid-2023'."""
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"mid-{years[0]} to mid-{years[-1]}"
+    named = [f"mid-{year}" for year in years]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+
+
+def _force_name(name: str, *, transport: bool = True) -> str:
+    """The name if it denotes a police force (or BTP, when ``transport``); else one line naming what it is,
+    or suggesting the forces whose names contain it ('Manchester' → Greater Manchester)."""
+    found = reference.find_area(name)
+    if found is None:
+        _fail(UnknownAreaError(_unknown_area(name, transport)))
+    error = not_a_force(found, transport=transport)
+    if error is not None:
+        _fail(error)
+    return name
+
+
+def _unknown_area(name: str, transport: bool) -> str:
+    text = reference.normalise_name(name)
+    candidates = [*reference.forces(), *([reference.area("BTP")] if transport else [])]
+    near = [
+        area.name
+        for area in candidates
+        if len(text) >= 3 and any(text in reference.normalise_name(key) for key in (area.name, *area.aliases))
+    ]
+    if near and len(near) <= 6:
+        hint = f"did you mean {', '.join(near[:-1])} or {near[-1]}?" if len(near) > 1 else f"did you mean {near[0]}?"
+    else:
+        hint = "try a name like 'Wiltshire' or a code like E23000038"
+    return f"unknown force or area {name!r} ({hint})"
 
 
 def _store(read_only: bool = False) -> Store:
@@ -244,8 +307,47 @@ def league(
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
     options = _options(source, population, population_year, no_suppress)
-    rows = _query(analytics.league_table, period, offence, options)
+    rows = _query(_explained(analytics.league_table), period, offence, options)
     _emit(rows.to_pylist(), format, _title(offence, period), LEAGUE_VIEW, _caveat_notes(offence, period))
+
+
+def _explained(function: Callable[[Store, str, str | None, Options], T]) -> Callable[..., T]:
+    """A table query whose 'no figures' error says where the offence's figures are (or that there are none)."""
+
+    def query(store: Store, period: str, offence: str | None, options: Options) -> T:
+        try:
+            return function(store, period, offence, options)
+        except NoDataError as error:
+            raise _offence_missing(store, period, offence, options) or error from None
+
+    return query
+
+
+def _offence_missing(store: Store, period: str, offence: str | None, options: Options) -> NoDataError | None:
+    """Why a period has no figures for an offence: fraud is not counted by force, or which periods have it."""
+    item = reference.offence(offence or "total-excluding-fraud")
+    if item.level == "fraud":
+        why = caveats.caveat("fraud-national-only").text
+        return NoDataError(f"no {item.slug} figures by police force: {why[0].lower()}{why[1:]}")
+    month = parse_period(period)
+    rows = (
+        analytics.statistics(store.backend, options)
+        .filter(_.offence == item.slug, _["count"].notnull())
+        .select("period_end", "source", "vintage")
+        .distinct()
+        .order_by("period_end", "source", "vintage")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    source = f" from {options.source}" if options.source else ""
+    if not rows:
+        return NoDataError(
+            f"no {item.slug} figures{source} in the store for any period; `crimestats periods` lists what it holds"
+        )
+    if any(row["period_end"] == month for row in rows):
+        return None
+    found = ", ".join(f"{format_period(r['period_end'])} ({r['source']} {r['vintage']})" for r in rows)
+    return NoDataError(f"no {item.slug} figures{source} for the {period_label(month)}; {item.slug} figures: {found}")
 
 
 def _caveat_notes(offence: str | None, period: str, area: str | None = None) -> list[str]:
@@ -267,6 +369,7 @@ def force(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """One force across offence groups and subgroups: count, rate, rank among forces and change."""
+    name = _force_name(name)
     profile = _query(analytics.force_profile, name, period, _options(source, population, population_year, no_suppress))
     rows = profile["rows"].to_pylist()
     if format is Format.json:
@@ -285,7 +388,8 @@ def totals(
     population_year: PopulationYearOption = None,
 ) -> None:
     """England and Wales, England, Wales and regional totals, like for like when a force's data is missing."""
-    rows = _query(analytics.totals_table, period, offence, _options(source, population, population_year, False))
+    options = _options(source, population, population_year, False)
+    rows = _query(_explained(analytics.totals_table), period, offence, options)
     _emit(rows.to_pylist(), format, _title(offence, period), TOTALS_VIEW)
 
 
@@ -421,6 +525,9 @@ def _emit(
 
 
 def _csv_value(value: Any) -> Any:
+    """A list of names as 'a; b'; structured values (the caveats and numbers of a finding) as JSON."""
+    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
+        return json.dumps(value, default=_json_default, ensure_ascii=False)
     return "; ".join(map(str, value)) if isinstance(value, list) else value
 
 
@@ -440,6 +547,8 @@ def _json_default(value: Any) -> Any:
 
 
 def _peer_groups(msg: Path | None) -> PeerGroups | None:
+    if msg is not None and msg.is_dir():
+        _fail(CrimestatsError(f"{msg} is a folder: --msg takes a CSV file with the header 'force,peer'"))
     try:
         return None if msg is None else read_peer_groups(msg)
     except CrimestatsError as error:
@@ -454,6 +563,8 @@ def peers(
     msg: MsgOption = None,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    population: PopulationOption = None,
+    population_year: PopulationYearOption = None,
 ) -> None:
     """A force against its peer group: the Home Office most similar group (--msg) or a computed group.
 
@@ -461,8 +572,10 @@ def peers(
     (HMIC Crime and Policing Comparator) and the weighted average, total offences / total residents (HMICFRS
     value for money dashboards), and whether the force differs from the rest of its group (E-test).
     """
+    name = _force_name(name, transport=False)
+    options = _options(source, population, population_year, False)
     groups = _peer_groups(msg)
-    result = _query(peer_comparison, name, period, offence, groups, _options(source, None, None, False))
+    result = _query(peer_comparison, name, period, offence, groups, options)
     if format is Format.json:
         out.print(_json(result), highlight=False)
         return
@@ -471,10 +584,16 @@ def peers(
         result["method"],
         f"Simple mean {fmt.rate(result['simple_mean'])} (printed in reports); weighted average "
         f"{fmt.rate(result['weighted_mean'])}: {result['average_note']}.",
-        f"{result['force']} against the rest of the group: {result['verdict']} {fmt.p_value(result['p_value'])}",
+        f"{result['force']} against the rest of the group: {result['verdict']}{_bracketed(result['p_value'])}.",
     ]
     title = f"{result['force']} and its peers: {result['offence_name']}, {result['period_label']}"
     _emit(result["members"], format, title, view, notes)
+
+
+def _bracketed(p_value: float | None) -> str:
+    """' (p < 0.001)', or nothing when no test was made."""
+    text = fmt.p_value(p_value)
+    return f" ({text})" if text else ""
 
 
 @app.command()
@@ -490,12 +609,15 @@ def funnel(
     ] = True,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    population: PopulationOption = None,
+    population_year: PopulationYearOption = None,
 ) -> None:
     """Funnel plot data: each force's rate against 95% and 99.8% limits around the rate of all forces.
 
     Spiegelhalter (2005): a force is 'above' or 'below' when outside the 99.8% limits for its population.
     """
-    result = _query(analytics.funnel, period, offence, _options(source, None, None, False), overdispersion)
+    options = _options(source, population, population_year, False)
+    result = _query(analytics.funnel, period, offence, options, overdispersion)
     if format is Format.json:
         out.print(_json({k: v for k, v in result.items() if k != "curve"}), highlight=False)
         return
@@ -518,17 +640,30 @@ def findings(
     msg: MsgOption = None,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    population: PopulationOption = None,
+    population_year: PopulationYearOption = None,
 ) -> None:
     """The notable, true statements about a force in a period, most notable first, each with its caveats.
 
     League position with its plausible rank range, statistically significant changes, gaps to the peer-group
     average and national context. --offence keeps the findings about that offence and its sub-offences.
     """
+    name = _force_name(name)
+    options = _options(source, population, population_year, False)
     groups = _peer_groups(msg)
-    built = _query(build_findings, name, period, groups, _options(source, None, None, False), None, offence)
+    built = _query(build_findings, name, period, groups, options, None, offence)
     result = built.to_dict()
     if format is Format.json:
         out.print(_json(result), highlight=False)
+        return
+    if not result["findings"] and format is Format.table:
+        what = reference.offence(offence).name.lower() if offence else "any offence"
+        out.print(
+            f"{result['force']}, {result['period_label']}: no notable findings for {what} (no statistically "
+            "significant change or gap to the peer group, and neither the highest nor the lowest rate); "
+            f"`crimestats force` gives the figures.",
+            highlight=False,
+        )
         return
     rows = [{**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "")} for f in result["findings"]]
     view = {"text": "Finding", "significant": "Significant"}
@@ -550,12 +685,20 @@ def report(
     out_path: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Write here (a folder for csv and parquet); md also writes its charts as SVG beside it."
+            "--out",
+            help=(
+                "Where to write (default: md, html and json to stdout). md, html, json, xlsx: a file, or an existing "
+                "folder to hold one named after the report (e.g. wiltshire-2019-09.md). csv, parquet: a folder, a "
+                "file per table. Missing folders are created and existing files replaced; every file written is "
+                "listed on stderr. md also writes its charts as SVG files in NAME_charts/ beside it."
+            ),
         ),
     ] = None,
     offence: OffenceOption = None,
     msg: MsgOption = None,
     source: SourceOption = None,
+    population: PopulationOption = None,
+    population_year: PopulationYearOption = None,
     yes: Annotated[
         bool,
         typer.Option("--yes", "-y", help="On an empty store, download and ingest the official files without asking."),
@@ -568,6 +711,14 @@ def report(
     """A report for a force (or --national) and period: headline findings, league position, offence table,
     peer comparison, charts, caveats, methods and the files the figures come from.
 
+    --offence makes the whole report about one offence (title, headline, findings, league, peers, charts); the
+    offence table still lists every offence.
+
+    --out: md, html, json and xlsx go to the file named, or into an existing folder as NAME-PERIOD.FORMAT
+    (wiltshire-2019-09.html, wiltshire-burglary-2019-09.md); csv and parquet go into the folder named, one file
+    per table. Missing folders are created (and said so), existing files are replaced, and each file written
+    is listed on stderr.
+
     On an empty store it offers to download the official files and read them in first (--yes for scripts);
     `crimestats ingest DIR` remains the way to work offline.
     """
@@ -575,10 +726,12 @@ def report(
         _fail(CrimestatsError("--period is required, e.g. --period 2019-09"))
     if (name is None) == (not national):
         _fail(CrimestatsError("name a force, or give --national (not both)"))
-    if format in (ReportFormat.xlsx, ReportFormat.parquet, ReportFormat.csv) and out_path is None:
+    if format in _TABLE_FOLDERS + (ReportFormat.xlsx,) and out_path is None:
         _fail(CrimestatsError(f"--format {format.value} writes files: give --out PATH"))
+    if format in _TABLE_FOLDERS and out_path is not None and out_path.exists() and not out_path.is_dir():
+        _fail(CrimestatsError(f"--out {out_path} is a file: --format {format.value} writes a folder, a file per table"))
     _ensure_data(yes, mirror)
-    options = _options(source, None, None, False)
+    options = _options(source, population, population_year, False)
     if national:
         built = _query(national_report, period, options, None, None, offence)
     else:
@@ -609,31 +762,70 @@ def _ensure_data(yes: bool, mirror: str | None) -> None:
         err.print(f"downloaded and ingested {len(stored)} official files into {path}", highlight=False)
 
 
+_TABLE_FOLDERS = (ReportFormat.csv, ReportFormat.parquet)
+
+
 def _write_report(built: Any, format: ReportFormat, out_path: Path | None) -> None:
-    if format in (ReportFormat.xlsx, ReportFormat.parquet, ReportFormat.csv):
-        assert out_path is not None
-        for path in render.write_tables(built, out_path, format.value):
-            err.print(f"wrote {path}", highlight=False)
+    """Write the report as --out says (see `report`), turning any failure to write into one line."""
+    if out_path is None:
+        sys.stdout.write(_rendered(built, format, None))
         return
-    if format is ReportFormat.md and out_path is not None:
-        folder = out_path.with_name(out_path.stem + "_charts")
-        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        if format in _TABLE_FOLDERS:
+            _make_folder(out_path)
+            written = render.write_tables(built, out_path, format.value)
+        else:
+            target = out_path / _report_file_name(built, format) if out_path.is_dir() else out_path
+            written = _write_report_file(built, format, target)
+    except OSError as error:
+        _fail(CrimestatsError(f"cannot write {error.filename or out_path}: {error.strerror or error}"))
+    for path in written:
+        err.print(f"wrote {path}", highlight=False)
+
+
+def _write_report_file(built: Any, format: ReportFormat, target: Path) -> list[Path]:
+    _make_folder(target.parent)
+    if format is ReportFormat.xlsx:
+        return render.write_tables(built, target, format.value)
+    written = []
+    links = None
+    if format is ReportFormat.md:
+        folder = target.with_name(target.stem + "_charts")
+        _make_folder(folder)
         links = {}
         for name, svg in render.chart_svgs(built).items():
             (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
+            written.append(folder / f"{name}.svg")
             links[name] = f"{folder.name}/{name}.svg"
-        text = render.render_markdown(built, links)
-    elif format is ReportFormat.md:
-        text = render.render_markdown(built)
-    elif format is ReportFormat.html:
-        text = render.render_html(built)
-    else:
-        text = render.render_json(built)
-    if out_path is None:
-        sys.stdout.write(text)
-        return
-    out_path.write_text(text, encoding="utf-8")
-    err.print(f"wrote {out_path}", highlight=False)
+    target.write_text(_rendered(built, format, links), encoding="utf-8")
+    return [target, *written]
+
+
+def _rendered(built: Any, format: ReportFormat, links: dict[str, str] | None) -> str:
+    if format is ReportFormat.md:
+        return render.render_markdown(built, links)
+    if format is ReportFormat.html:
+        return render.render_html(built)
+    if format is ReportFormat.json:
+        return render.render_json(built)
+    raise CrimestatsError(f"--format {format.value} writes files: give --out PATH")
+
+
+def _make_folder(path: Path) -> None:
+    """Create a missing folder (and its parents), saying so; an existing one is used as it is."""
+    if file := next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None):
+        _fail(CrimestatsError(f"cannot write into {path}: {file} is a file, not a folder"))
+    if not path.is_dir():
+        path.mkdir(parents=True)
+        err.print(f"created folder {path}", highlight=False)
+
+
+def _report_file_name(built: Any, format: ReportFormat) -> str:
+    """'wiltshire-2019-09.md', 'wiltshire-burglary-2019-09.md', 'england-and-wales-2019-09.html'."""
+    area = "England and Wales" if built.force_code is None else reference.area(built.force_code).name
+    words = "".join(c if c.isalnum() else " " for c in area.lower()).split()
+    offence = "" if built.offence == "total-excluding-fraud" else f"-{built.offence}"
+    return f"{'-'.join(words)}{offence}-{built.period}.{format.value}"
 
 
 if __name__ == "__main__":

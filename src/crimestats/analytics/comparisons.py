@@ -53,7 +53,8 @@ def with_rank_ranges(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``change_p_value``, ``change_significant`` and ``change_verdict``: the E-test of the change.
+    """Add ``change_p_value``, ``change_significant`` and ``change_verdict``: the E-test of the change (or,
+    with no change to test, the note saying why, e.g. ONS Table P2 withholds it).
 
     The test compares rates; where a year has no population (British Transport Police, or an earlier year
     the store holds no population for) or the rate is suppressed (City of London), it compares the counts,
@@ -62,7 +63,7 @@ def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     result = []
     for row in rows:
         test = _change_test(row)
-        verdict = test.verdict if test else None
+        verdict = test.verdict if test else row.get("change_note")  # no test: why there is no change
         if test and not _both_populations(row):
             verdict = f"{verdict} (counts compared: no population for both years)"
         elif test and not _rates_compared(row):

@@ -29,7 +29,7 @@ from ibis import _
 
 from crimestats import reference
 from crimestats.analytics import uncertainty
-from crimestats.analytics.figures import Options, force_land_areas, statistics
+from crimestats.analytics.figures import Options, force_land_areas, force_populations, statistics
 from crimestats.errors import NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
@@ -40,6 +40,7 @@ __all__ = [
     "PeerGroup",
     "computed_peer_group",
     "group_averages",
+    "not_a_force",
     "peer_comparison",
     "peer_covariates",
     "peer_group",
@@ -68,11 +69,15 @@ def peer_group(
     period: str,
     groups: PeerGroups | None = None,
     covariates: dict[str, list[float]] | None = None,
+    options: Options = Options(),
 ) -> PeerGroup:
-    """The Home Office most similar group from ``groups`` when given, else a computed group."""
+    """The Home Office most similar group from ``groups`` when given, else a computed group.
+
+    ``options.population_year`` chooses the mid-year estimate behind a computed group's covariates.
+    """
     area = _force(force)
     if groups is None:
-        return computed_peer_group(store, area.code, period, covariates=covariates)
+        return computed_peer_group(store, area.code, period, covariates=covariates, options=options)
     if area.code not in groups:
         raise UnknownAreaError(f"the most similar groups file has no group for {area.name}")
     return PeerGroup(area.code, groups[area.code], "Home Office most similar group (supplied file)", False)
@@ -84,6 +89,7 @@ def computed_peer_group(
     period: str,
     size: int = MAX_MEMBERS,
     covariates: dict[str, list[float]] | None = None,
+    options: Options = Options(),
 ) -> PeerGroup:
     """The ``size`` forces nearest to ``force`` on standardised covariates (see the module docstring).
 
@@ -94,9 +100,9 @@ def computed_peer_group(
     """
     area = _force(force)
     if covariates is None:
-        covariates = peer_covariates(store, period)
+        covariates = peer_covariates(store, period, options)
     if area.code not in covariates:
-        raise NoDataError(f"{area.name} has no figures for the {period_label(parse_period(period))} to compare")
+        raise NoDataError(_no_rate_to_compare(store, area, period, options))
     standardised = _standardise(covariates)
     mix_weight = 1 / len(MIX_GROUPS)
     target = standardised[area.code]
@@ -117,11 +123,14 @@ def computed_peer_group(
     return PeerGroup(area.code, tuple(nearest), method, True)
 
 
-def peer_covariates(store: Store, period: str) -> dict[str, list[float]]:
-    """force code → [log population, log density, share of each offence group] for forces with figures."""
+def peer_covariates(store: Store, period: str, options: Options = Options()) -> dict[str, list[float]]:
+    """force code → [log population, log density, share of each offence group] for forces with figures.
+
+    Populations are mid-year estimates, of ``options.population_year`` when given (else the year ONS would use).
+    """
     month = parse_period(period)
     rows = (
-        statistics(store.backend, Options(population="ons-mye"))
+        statistics(store.backend, Options(population="ons-mye", population_year=options.population_year))
         .filter(_.period_end == month, _.kind == "force", _.offence.isin([TOTAL, *MIX_GROUPS]))
         .select("area_code", "offence", "count", "population")
         .to_pyarrow()
@@ -170,13 +179,13 @@ def peer_comparison(
     are listed with ``rate_per_1000`` None and left out of both averages.
     """
     month = parse_period(period)
-    group = peer_group(store, force, period, groups)
+    group = peer_group(store, force, period, groups, options=options)
     slug = reference.offence(offence or TOTAL).slug
     codes = [group.force_code, *group.members]
     rows = (
         statistics(store.backend, options)
         .filter(_.period_end == month, _.offence == slug, _.area_code.isin(codes))
-        .select("area_code", "area_name", "count", "population", "rate_per_1000")
+        .select("area_code", "area_name", "count", "population", "rate_per_1000", "rate_note")
         .to_pyarrow()
         .to_pylist()
     )
@@ -193,7 +202,9 @@ def peer_comparison(
     }
     averages = group_averages(group, found)
     if averages["simple_mean"] is None:
-        raise NoDataError(f"no rates for {header['force']}'s group for {slug} in the {period_label(month)}")
+        own = found.get(group.force_code) or {}
+        why = f": {own['rate_note']}" if own.get("rate_note") else ""
+        raise NoDataError(f"no rates for {header['force']}'s group for {slug} in the {period_label(month)}{why}")
     return {**header, **averages}
 
 
@@ -211,6 +222,14 @@ def group_averages(group: PeerGroup, rows: dict[str, dict[str, Any]]) -> dict[st
     weighted = sum(m["count"] for m in rated) / sum(m["population"] for m in rated) * 1000 if rated else None
     others = [m for m in rated if not m["is_force"]]
     test = gap_test(own, others) if own["rate_per_1000"] is not None and others else None
+    if own["rate_per_1000"] is not None:
+        counted = f"the {_forces(len(rated))} in the group with a rate, including {own['force']}"
+        left_out = ""
+    else:
+        counted = f"the {_forces(len(rated))} in the group with a rate"
+        reason = (rows.get(group.force_code) or {}).get("rate_note")
+        left_out = f"; {own['force']}'s own rate is not available" + (f" ({reason})" if reason else "")
+        left_out += ", so it is not included"
     return {
         "members": members,
         "rate_per_1000": own["rate_per_1000"],
@@ -218,14 +237,14 @@ def group_averages(group: PeerGroup, rows: dict[str, dict[str, Any]]) -> dict[st
         "weighted_mean": weighted,
         "average_printed": AVERAGE_PRINTED,
         "average_note": (
-            f"simple mean of the rates of the {len(rated)} forces in the group with a rate, including "
-            f"{own['force']} (as the HMIC Crime and Policing Comparator); the weighted average is total "
-            "offences / total residents of the same forces (as the HMICFRS value for money dashboards)"
+            f"simple mean of the rates of {counted} (as the HMIC Crime and Policing Comparator){left_out}; the "
+            "weighted average is total offences / total residents of the same forces (as the HMICFRS value for "
+            "money dashboards)"
         ),
         "difference": None if own["rate_per_1000"] is None or simple is None else own["rate_per_1000"] - simple,
         "p_value": test[0] if test else None,
         "significant": test[1] if test else None,
-        "verdict": test[2] if test else "no rate for this force to compare",
+        "verdict": test[2] if test else _no_test(own, others),
     }
 
 
@@ -259,8 +278,78 @@ def _member(code: str, row: dict[str, Any] | None, is_force: bool) -> dict[str, 
     }
 
 
+def _forces(number: int) -> str:
+    return f"{number} force" if number == 1 else f"{number} forces"
+
+
+def _no_test(own: dict[str, Any], others: list[dict[str, Any]]) -> str:
+    if own["rate_per_1000"] is None:
+        return f"no rate for {own['force']} to compare"
+    return "no other force in the group has a rate to compare with"
+
+
+#: How an area that is not a police force is described when one was expected.
+_NOT_A_FORCE = {
+    "national": "the national total",
+    "country": "a country",
+    "region": "a region",
+    "fraud_body": "a national fraud reporting body",
+    "transport": "British Transport Police, not one of the 43 territorial forces,",
+}
+
+
+def not_a_force(area: reference.Area, *, transport: bool = False) -> UnknownAreaError | None:
+    """The error for an area that is not a territorial police force (nor BTP when ``transport``), else None.
+
+    'England and Wales is the national total, not a police force; see `crimestats totals`'.
+    """
+    if area.kind == "force" or (transport and area.kind == "transport"):
+        return None
+    if area.kind == "transport":
+        return UnknownAreaError(f"{area.name} is not one of the 43 territorial police forces, so it has no peers")
+    what = _NOT_A_FORCE.get(area.kind, f"a {area.kind}")
+    return UnknownAreaError(f"{area.name} is {what}, not a police force; see `crimestats totals`")
+
+
 def _force(name: str) -> reference.Area:
     area = reference.area(name)
-    if area.kind != "force":
-        raise UnknownAreaError(f"{area.name} is not one of the 43 territorial police forces")
+    error = not_a_force(area)
+    if error is not None:
+        raise error
     return area
+
+
+def _no_rate_to_compare(store: Store, area: reference.Area, period: str, options: Options) -> str:
+    """Why a force has no computed peer group in a period: no figures, a suppressed rate or no population."""
+    month = parse_period(period)
+    label = period_label(month)
+    rows = (
+        statistics(store.backend, Options(population="ons-mye", population_year=options.population_year))
+        .filter(_.period_end == month, _.area_code == area.code, _.offence == TOTAL)
+        .select("count", "population", "population_year")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    count = rows[0]["count"] if rows else None
+    if count is None:
+        return f"{area.name} has no figures for the {label} to compare"
+    if area.rate_suppressed:
+        return (
+            f"{area.name} has no rate to compare with a peer group ({area.rate_suppressed}); "
+            f"its {int(count):,} offences in the {label} are in `crimestats force`"
+        )
+    if rows[0]["population"]:
+        return (
+            f"{area.name} has no computed peer group for the {label}: the store has no land areas (ONS MYE5) "
+            "for population density; give a most similar groups file (--msg)"
+        )
+    year = options.population_year or rows[0]["population_year"]
+    years = sorted(
+        {int(r["year"]) for r in force_populations(store.backend).select("year").distinct().to_pyarrow().to_pylist()}
+    )
+    earlier = [y for y in years if year is None or y < year]
+    hint = f"; try --population-year {earlier[-1]}" if earlier else ""
+    return (
+        f"{area.name} has no rate for the {label} to compare: {int(count):,} offences are stored, but the store "
+        f"has no mid-{year} population estimate{hint}"
+    )

@@ -19,7 +19,7 @@ from crimestats.analytics.peers import PeerGroup, group_averages
 from crimestats.errors import NoDataError
 from crimestats.periods import format_period, period_label
 from crimestats.reports import charts
-from crimestats.reports.findings import TOTAL, Findings, PeriodFigures, build_findings
+from crimestats.reports.findings import TOTAL, Finding, PeriodFigures, build_findings, funnel_clause, league_position
 from crimestats.reports.model import Chart, Column, Report, ReportTable, SourceFile
 from crimestats.sources.peer_groups import PeerGroups
 from crimestats.store import Store
@@ -45,6 +45,7 @@ METHODS = (
 )
 
 HEADLINE_FINDINGS = 5
+NATIONAL = reference.area("England and Wales").code
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,30 @@ class ReportData:
 
     @classmethod
     def read(cls, store: Store, options: Options = Options(), offence: str | None = None) -> ReportData:
+        """Read the trends of one offence (England and Wales named as the area totals name it, e.g. "England
+        and Wales (excluding Greater Manchester)" where a force has no figures), the boundaries and the files."""
         slug = reference.offence(offence or TOTAL).slug
         trends = analytics.rate_trends(store, slug, options)
+        if NATIONAL in trends:
+            excluded = _national_exclusions(store, slug, options)
+            trends[NATIONAL] = [_national_point(row, excluded.get(row["period"], ())) for row in trends[NATIONAL]]
         return cls(slug, trends, analytics.force_boundaries(store), tuple(store.files()))
+
+
+def _national_exclusions(store: Store, slug: str, options: Options) -> dict[str, tuple[str, ...]]:
+    """Period → the forces left out of the England and Wales total because they have no figures."""
+    totals = analytics.area_totals(store.backend, options)
+    rows = totals.filter((totals["kind"] == "national") & (totals["offence"] == slug))
+    found = rows.select("period_end", "excluded").to_pyarrow().to_pylist()
+    return {format_period(row["period_end"]): tuple(row["excluded"] or ()) for row in found}
+
+
+def _national_point(row: dict[str, Any], excluded: tuple[str, ...]) -> dict[str, Any]:
+    """A point of the England and Wales trend, its series named like the area totals, so that a total leaving
+    out a force is a series of its own and is never joined to the full total."""
+    named = not excluded or "(excluding" in row["series"]
+    series = row["series"] + ("" if named else f" (excluding {', '.join(excluded)})")
+    return {**row, "series": series, "excluded": list(excluded)}
 
 
 # --- the force report -------------------------------------------------------------------------------------------
@@ -79,34 +101,126 @@ def force_report(
     """The report for one force and period: headline findings, league position, offence table, peer
     comparison, charts, caveats, methods and the files the figures come from.
 
-    ``offence`` (default total recorded crime) is the offence of the league table, trend, funnel plot and map.
+    ``offence`` (default total recorded crime) is what the report is about: its title, headline and findings,
+    league table, peer table, trend, funnel plot and map. The offence table always lists every offence.
     """
     area = reference.area(force)
     figures = figures or PeriodFigures.read(store, period, options)
     data = _data_for(store, options, offence, data)
-    findings = build_findings(store, area.code, period, groups, options, figures)
+    focus = None if data.offence == TOTAL else data.offence
+    findings = build_findings(store, area.code, period, groups, options, figures, offence=focus)
+    found = list(findings.findings)
+    if focus is not None and not any(f.kind == "missing" for f in found):
+        found = [*_offence_findings(area, figures, focus), *found]
     league = figures.leagues.get(data.offence, [])
+    group = findings.peer_group
     own = [(slug, row) for slug, rows in figures.leagues.items() if (row := _row(rows, area.code)) is not None]
-    tables = [_offence_table(figures, findings.peer_group, own), _league_table(league, figures, data.offence)]
-    if findings.peer_group is not None:
-        tables.append(_peer_table(findings.peer_group, figures))
-    used = [row for _, row in own] + [r for r in league if r["area_code"] in _group_codes(findings.peer_group)]
+    tables = [_offence_table(figures, group, own), _league_table(league, figures, data.offence)]
+    if group is not None:
+        tables.append(_peer_table(group, figures, data.offence))
+    used = [row for _, row in own] + [r for r in league if r["area_code"] in _group_codes(group)]
     used += [r for r in data.trends.get(area.code, []) if r["period"] <= findings.period]
     return Report(
         kind="force",
-        title=f"{area.name}: police recorded crime, {findings.period_label}",
+        title=f"{area.name}: police recorded {_subject(data.offence)}, {findings.period_label}",
         period=findings.period,
         period_label=findings.period_label,
         force_code=area.code,
-        headline=tuple(f.text for f in findings.findings[:HEADLINE_FINDINGS]),
-        findings=tuple(f.to_dict() for f in findings.findings),
+        headline=tuple(f.text for f in found[:HEADLINE_FINDINGS]),
+        findings=tuple(f.to_dict() for f in found),
         tables=tuple(tables),
-        charts=tuple(_force_charts(area, findings, figures, data, league)),
-        caveats=_caveats(findings, area.code, figures),
+        charts=tuple(_force_charts(area, findings.period, group, figures, data, league)),
+        caveats=_caveats(found, area.code, figures, data.offence),
         sources=_sources(data, used),
         methods=METHODS,
-        notes=_notes(findings),
+        notes=_notes(group),
+        offence=data.offence,
     )
+
+
+def _subject(offence: str) -> str:
+    """What the police recorded: 'crime' for the total, else the offence ('burglary')."""
+    return "crime" if offence == TOTAL else _lower(reference.offence(offence).name)
+
+
+def _lower(name: str) -> str:
+    """'Violence against the person' → 'violence against the person'."""
+    return name[0].lower() + name[1:]
+
+
+def _offences(count: int, offence: str) -> str:
+    """'3,016 offences of burglary', '1,370 drug offences'."""
+    name = _lower(reference.offence(offence).name)
+    return f"{fmt.count(count)} {name}" if name.endswith("offences") else f"{fmt.count(count)} offences of {name}"
+
+
+def _offence_findings(area: reference.Area, figures: PeriodFigures, offence: str) -> list[Finding]:
+    """The opening findings of a report about one offence: the force's rate of it and its league position,
+    then England and Wales' rate (the findings builder opens with these for total recorded crime only)."""
+    row = _row(figures.leagues.get(offence, []), area.code)
+    if row is None or row["count"] is None:
+        name, label = reference.offence(offence).name, period_label(figures.month)
+        text = f"No figures for {_lower(name)} are available for {area.name} for the {label}."
+        return [Finding("missing", offence, name, text, None, "offences", "", None)]
+    return [_offence_league(area, figures, offence, row), *_offence_national(area, figures, offence, row)]
+
+
+def _offence_league(area: reference.Area, figures: PeriodFigures, offence: str, row: dict[str, Any]) -> Finding:
+    name, label = reference.offence(offence).name, period_label(figures.month)
+    found = caveats.caveats_for(area_code=area.code, offence=offence, period_end=figures.month, rate=True)
+    ids = tuple(item.id for item in found)
+    if row["rate_per_1000"] is None:
+        why = row["note"] or "no rate is published"
+        text = f"{area.name} recorded {_offences(row['count'], offence)} in the {label}; {why}."
+        return Finding("league", offence, name, text, row["count"], "offences", why, None, caveats=ids)
+    positions, target = figures.funnel_positions(offence)
+    position = positions.get(area.code)
+    text = f"{area.name}'s rate of {_lower(name)} was {fmt.rate(row['rate_per_1000'])} per 1,000 residents in the "
+    text += f"{label} ({fmt.count(row['count'])} offences)"
+    if row["rank"] is not None:
+        shared = sum(1 for r in figures.leagues[offence] if r["rank"] == row["rank"]) > 1
+        text += f", {league_position(row, shared)}"
+    return Finding(
+        "league",
+        offence,
+        name,
+        text + funnel_clause(position, target) + ".",
+        row["rate_per_1000"],
+        "per 1,000 residents",
+        f"the {row['ranked_of']} forces with a published rate; rate of all forces together {fmt.rate(target)}",
+        None if position is None else position != "within",
+        caveats=ids,
+        numbers={**{key: row.get(key) for key in _FIGURE_KEYS}, "funnel_position": position, "all_forces_rate": target},
+    )
+
+
+def _offence_national(area: reference.Area, figures: PeriodFigures, offence: str, row: dict[str, Any]) -> list[Finding]:
+    national = figures.national.get(offence)
+    if national is None or national["rate_per_1000"] is None:
+        return []
+    text = (
+        f"Across {national['area']} the rate of {_subject(offence)} was {fmt.rate(national['rate_per_1000'])} per "
+        f"1,000 residents ({fmt.count(national['count'])} offences)"
+    )
+    if row["rate_per_1000"] is not None:
+        text += f", against {fmt.rate(row['rate_per_1000'])} in {area.name}"
+    found = caveats.caveats_for(area_code=None, offence=offence, period_end=figures.month, rate=True)
+    numbers = {key: national[key] for key in ("count", "population", "rate_per_1000")}
+    name = reference.offence(offence).name
+    return [
+        Finding(
+            "national",
+            offence,
+            name,
+            text + ".",
+            national["rate_per_1000"],
+            "per 1,000 residents",
+            national["area"],
+            None,
+            caveats=tuple(item.id for item in found),
+            numbers=numbers,
+        )
+    ]
 
 
 def _data_for(store: Store, options: Options, offence: str | None, data: ReportData | None) -> ReportData:
@@ -214,9 +328,10 @@ PEER_COLUMNS = (
 )
 
 
-def _peer_table(group: PeerGroup, figures: PeriodFigures) -> ReportTable:
-    result = group_averages(group, _by_code(figures.leagues.get(TOTAL, [])))
-    league = _by_code(figures.leagues.get(TOTAL, []))
+def _peer_table(group: PeerGroup, figures: PeriodFigures, offence: str = TOTAL) -> ReportTable:
+    """The peer group's rates of the report's offence (the group itself is chosen on total recorded crime)."""
+    league = _by_code(figures.leagues.get(offence, []))
+    result = group_averages(group, league)
     rows = tuple(
         {
             **member,
@@ -230,43 +345,95 @@ def _peer_table(group: PeerGroup, figures: PeriodFigures) -> ReportTable:
         f"Simple mean of the rates: {fmt.rate(result['simple_mean'])}; weighted average (total offences / total "
         f"residents): {fmt.rate(result['weighted_mean'])}. Reports print the simple mean.",
     )
-    return ReportTable("peers", "Total recorded crime: the peer group", PEER_COLUMNS, rows, notes)
+    title = f"{reference.offence(offence).name}: the peer group"
+    return ReportTable("peers", title, PEER_COLUMNS, rows, notes)
 
 
 def _force_charts(
     area: reference.Area,
-    findings: Findings,
+    period: str,
+    group: PeerGroup | None,
     figures: PeriodFigures,
     data: ReportData,
     league: list[dict[str, Any]],
 ) -> list[Chart]:
-    label = f"{_rate_title(data.offence)}, {findings.period_label}"
+    measure = _rate_title(data.offence)
+    label = f"{measure}, {period_label(figures.month)}"
     rows = [_chart_row(r) for r in league]
     rated = any(r["rate_per_1000"] is not None for r in rows)
     focus = area.code if any(r["force_code"] == area.code and r["rate_per_1000"] is not None for r in rows) else None
     made: list[Chart] = []
     if rated:
-        made.append(_chart("league", charts.league_chart(rows, focus, label)))
-    trend = data.trends.get(area.code, []) + data.trends.get(NATIONAL, [])
-    trend = [r for r in trend if r["period"] <= findings.period]
-    if len({r["period"] for r in trend}) > 1:
-        made.append(_chart("trend", charts.trend_chart(trend, f"{area.name} and England and Wales over time")))
+        made.append(_chart("league", charts.league_chart(rows, focus, label, measure=measure)))
+    trend = _force_trend(area, period, data, league)
+    if trend is not None:
+        made.append(trend)
     funnel = _funnel(league)
     if funnel is not None:
-        made.append(_chart("funnel", charts.funnel_chart(funnel, focus, f"Against the size of each force: {label}")))
-    group = findings.peer_group
+        title = f"Against the size of each force: {label}"
+        made.append(_chart("funnel", charts.funnel_chart(funnel, focus, title, measure=measure)))
     if group is not None:
-        mix = _offence_mix(group, figures)
-        peer_label = "Peer average"
-        made.append(
-            _chart("offence_mix", charts.offence_mix_chart(mix, area.name, peer_label, f"{area.name} and its peers"))
-        )
+        mix, what = _offence_mix(group, figures, data.offence)
+        title = f"{what[0].upper()}{what[1:]}: {area.name} and its peers"
+        chart = charts.offence_mix_chart(mix, area.name, "Peer average", title, what=what)
+        made.append(_chart("offence_mix", chart))
     if data.boundaries is not None and rated:
-        made.append(_chart("map", charts.choropleth(data.boundaries, rows, "force_code", focus, label)))
+        made.append(
+            _chart("map", charts.choropleth(data.boundaries, rows, "force_code", focus, label, measure=measure))
+        )
     return made
 
 
-NATIONAL = reference.area("England and Wales").code
+def _force_trend(area: reference.Area, period: str, data: ReportData, league: list[dict[str, Any]]) -> Chart | None:
+    """The force's rate and England and Wales' over every period up to the report's; a force with no rate in
+    any of them (City of London, British Transport Police) is named in a note, not in the title."""
+    own = [r for r in data.trends.get(area.code, []) if r["period"] <= period]
+    national = [r for r in data.trends.get(NATIONAL, []) if r["period"] <= period]
+    if own:
+        return _trend(own + national, f"{area.name} and England and Wales", data.offence)
+    why = (_row(league, area.code) or {}).get("note") or "no rate is published for it"
+    return _trend(national, "England and Wales", data.offence, [f"{area.name} is not plotted; {why}."])
+
+
+def _trend(rows: list[dict[str, Any]], who: str, offence: str, notes: Iterable[str] = ()) -> Chart | None:
+    """The trend chart, or None with fewer than two periods. England and Wales excluding a force is a series
+    of its own (see :func:`_national_point`), said in a note; a series missing a period is broken there."""
+    if len({r["period"] for r in rows}) < 2:
+        return None
+    measure = _rate_title(offence)
+    notes = [*notes, *_break_notes(rows)]
+    chart = charts.trend_chart(_with_gaps(rows), f"{measure}: {who} over time", measure=measure, notes=notes)
+    return _chart("trend", chart)
+
+
+def _break_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """'From the year ending September 2019, Greater Manchester had no figures: England and Wales (excluding
+    Greater Manchester) is drawn as a separate line.'"""
+    first: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: r["period"]):
+        if row.get("excluded"):
+            first.setdefault(row["series"], row)
+    return [
+        f"From the {row['period_label']}, {' and '.join(row['excluded'])} had no figures: {series} is drawn as a "
+        "separate line."
+        for series, row in first.items()
+    ]
+
+
+def _with_gaps(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows plus an empty point wherever a series skips a period, so its line breaks there instead of
+    joining across the gap."""
+    periods = sorted({r["period"] for r in rows})
+    have: dict[str, set[str]] = {}
+    for row in rows:
+        have.setdefault(row["series"], set()).add(row["period"])
+    gaps = [
+        {"period": p, "series": series, "rate_per_1000": None}
+        for series, held in have.items()
+        for p in periods
+        if min(held) < p < max(held) and p not in held
+    ]
+    return rows + gaps
 
 
 def _rate_title(offence: str) -> str:
@@ -295,19 +462,29 @@ def _funnel(league: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
 
 
-def _offence_mix(group: PeerGroup, figures: PeriodFigures) -> list[dict[str, Any]]:
+def _offence_mix(group: PeerGroup, figures: PeriodFigures, offence: str = TOTAL) -> tuple[list[dict[str, Any]], str]:
+    """The force's and its peers' rates of the offences the report's offence is made of (burglary: residential
+    and non-residential), or of every offence group for the total and for offences not broken down; and what
+    the rows are ('types of burglary', 'offence groups')."""
+    children = [o for o in reference.offences() if o.parent == offence and o.slug in figures.leagues]
+    shown = [o for o in reference.offences() if o.level == "group" and o.slug in figures.leagues]
+    what = "offence groups"
+    if offence != TOTAL and len(children) > 1:
+        shown, what = children, f"types of {_lower(reference.offence(offence).name)}"
     rows = []
-    for item in reference.offences():
-        if item.level != "group" or item.slug not in figures.leagues:
-            continue
+    for item in shown:
         result = group_averages(group, _by_code(figures.leagues[item.slug]))
         rows.append({"offence": item.name, "force_rate": result["rate_per_1000"], "peer_rate": result["simple_mean"]})
-    return rows
+    return rows, what
 
 
-def _caveats(findings: Findings, area_code: str | None, figures: PeriodFigures) -> tuple[dict[str, Any], ...]:
-    ids = set(findings.caveat_ids())
-    ids |= {c.id for c in caveats.caveats_for(area_code=area_code, offence=TOTAL, period_end=figures.month, rate=True)}
+def _caveats(
+    found: Iterable[Finding], area_code: str | None, figures: PeriodFigures, offence: str = TOTAL
+) -> tuple[dict[str, Any], ...]:
+    ids = {i for finding in found for i in finding.caveats}
+    ids |= {
+        c.id for c in caveats.caveats_for(area_code=area_code, offence=offence, period_end=figures.month, rate=True)
+    }
     return tuple(_caveat(c) for c in caveats.caveats() if c.id in ids)
 
 
@@ -333,8 +510,7 @@ def _uses_mye(row: dict[str, Any]) -> bool:
     return str(row.get("population_source") or "").startswith("ONS mid-year")
 
 
-def _notes(findings: Findings) -> tuple[str, ...]:
-    group = findings.peer_group
+def _notes(group: PeerGroup | None) -> tuple[str, ...]:
     if group is None:
         return ("No peer comparison: rates are not published for this force or period.",)
     if group.computed:
@@ -374,14 +550,16 @@ def national_report(
 ) -> Report:
     """The national picture for one period: England and Wales, regions, every force's rate with its interval
     and funnel position, offences nationally, charts, caveats and sources. ``offence`` (default total
-    recorded crime) is the offence of the regional table, league table, trend, funnel plot and map."""
+    recorded crime) is what the report is about: its title, headline, regional table, league table, trend,
+    funnel plot and map. The table of offences nationally always lists every offence."""
     figures = figures or PeriodFigures.read(store, period, options)
     data = _data_for(store, options, offence, data)
-    national = figures.national.get(TOTAL)
+    national, focus = figures.national.get(TOTAL), figures.national.get(data.offence)
     league = figures.leagues.get(data.offence, [])
-    if national is None or not league:
+    if national is None or focus is None or not league:
         raise NoDataError(f"no national figures for the period ending {period}; try `crimestats periods`")
-    label = f"{_rate_title(data.offence)}, {period_label(figures.month)}"
+    measure = _rate_title(data.offence)
+    label = f"{measure}, {period_label(figures.month)}"
     totals = analytics.totals_table(store, period, data.offence, options).to_pylist()
     offences = [
         {"offence": slug, "offence_name": reference.offence(slug).name, **row}
@@ -398,19 +576,23 @@ def national_report(
     )
     rows = [_chart_row(r) for r in league]
     rated = any(r["rate_per_1000"] is not None for r in rows)
-    made = [_chart("league", charts.league_chart(rows, None, label))] if rated else []
-    if len(data.trends.get(NATIONAL, [])) > 1:
-        made.append(_chart("trend", charts.trend_chart(data.trends[NATIONAL], "England and Wales over time")))
+    made = [_chart("league", charts.league_chart(rows, None, label, measure=measure))] if rated else []
+    trend = [r for r in data.trends.get(NATIONAL, []) if r["period"] <= format_period(figures.month)]
+    chart = _trend(trend, "England and Wales", data.offence)
+    made += [chart] if chart is not None else []
     funnel = _funnel(league)
     if funnel is not None:
-        made.append(_chart("funnel", charts.funnel_chart(funnel, None, f"Against the size of each force: {label}")))
+        title = f"Against the size of each force: {label}"
+        made.append(_chart("funnel", charts.funnel_chart(funnel, None, title, measure=measure)))
     if data.boundaries is not None and rated:
-        made.append(_chart("map", charts.choropleth(data.boundaries, rows, "force_code", None, label)))
-    headline = _national_headline(national, figures.leagues.get(TOTAL, []), figures)
-    found = caveats.caveats_for(area_code=None, offence=TOTAL, period_end=figures.month, comparison=True, rate=True)
+        made.append(_chart("map", charts.choropleth(data.boundaries, rows, "force_code", None, label, measure=measure)))
+    headline = _national_headline(focus, league, figures, data.offence)
+    found = caveats.caveats_for(
+        area_code=None, offence=data.offence, period_end=figures.month, comparison=True, rate=True
+    )
     return Report(
         kind="national",
-        title=f"Police recorded crime in England and Wales, {period_label(figures.month)}",
+        title=f"Police recorded {_subject(data.offence)} in England and Wales, {period_label(figures.month)}",
         period=format_period(figures.month),
         period_label=period_label(figures.month),
         force_code=None,
@@ -421,6 +603,7 @@ def national_report(
         caveats=tuple(_caveat(c) for c in found),
         sources=_sources(data, [*league, *_trend_rows(data, format_period(figures.month))]),
         methods=METHODS,
+        offence=data.offence,
     )
 
 
@@ -430,16 +613,21 @@ def _trend_rows(data: ReportData, period: str) -> list[dict[str, Any]]:
 
 
 def _national_headline(
-    national: dict[str, Any], league: list[dict[str, Any]], figures: PeriodFigures
+    national: dict[str, Any], league: list[dict[str, Any]], figures: PeriodFigures, offence: str = TOTAL
 ) -> tuple[str, ...]:
+    """The national picture of one offence (``national`` and ``league`` are that offence's)."""
     ranked = sorted((r for r in league if r["rank"] is not None), key=lambda r: r["rank"])
-    positions, _ = figures.funnel_positions(TOTAL)
+    positions, _ = figures.funnel_positions(offence)
     above = sum(1 for p in positions.values() if p == "above")
     below = sum(1 for p in positions.values() if p == "below")
     rate = national["rate_per_1000"]
+    recorded = (
+        f"{fmt.count(national['count'])} crimes (excluding fraud)"
+        if offence == TOTAL
+        else _offences(national["count"], offence)
+    )
     lines = [
-        f"The police in {national['area']} recorded {fmt.count(national['count'])} crimes (excluding fraud) in the "
-        f"{period_label(figures.month)}"
+        f"The police in {national['area']} recorded {recorded} in the {period_label(figures.month)}"
         + (f": {fmt.rate(rate)} per 1,000 residents." if rate is not None else "; no population is held for a rate.")
     ]
     if national.get("change_pct") is not None:

@@ -16,12 +16,14 @@ import html
 import json
 import math
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import altair as alt
 import vl_convert as vlc
 
+from crimestats import formatting as fmt
 from crimestats.errors import NoDataError, UnknownAreaError
 from crimestats.periods import parse_period, period_label
 
@@ -115,8 +117,9 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "no rate published" if value is None else f"{value:,.{digits}f}"
+def _fmt(value: float | None, digits: int | None = None) -> str:
+    """A rate as tables print it (:func:`crimestats.formatting.rate`), or to ``digits`` decimal places."""
+    return "no rate published" if value is None else fmt.rate(value, digits)
 
 
 def _interval(low: float | None, high: float | None) -> str:
@@ -170,10 +173,13 @@ def _finish(chart: ChartT, title: str, description: str, notes: Sequence[str] = 
 # League table
 
 
-def league_chart(rows: list[dict[str, Any]], highlight: str | None = None, title: str = "") -> alt.LayerChart:
+def league_chart(
+    rows: list[dict[str, Any]], highlight: str | None = None, title: str = "", *, measure: str = RATE_TITLE
+) -> alt.LayerChart:
     """Horizontal bars of the rate per force, lowest at the top, with 95% intervals as lines.
 
     Rows without a rate are left out. ``highlight`` (force code or name) is drawn in the accent colour.
+    ``measure`` names the rate on the axis and in the description (e.g. 'Burglary per 1,000 residents').
     """
     focus = _find_force(rows, highlight)
     ranked = sorted(
@@ -187,7 +193,7 @@ def league_chart(rows: list[dict[str, Any]], highlight: str | None = None, title
     y = alt.Y(
         "force:N", sort=order, title=None, axis=alt.Axis(labelFontWeight=_bold_label(_name(focus)), labelLimit=240)
     )
-    x = alt.X("rate_per_1000:Q", title=RATE_TITLE, axis=alt.Axis(format=",.0f"))
+    x = alt.X("rate_per_1000:Q", title=measure, axis=alt.Axis(format=",.0f"))
     if focus is None:
         colour: Any = alt.value(NEUTRAL)
     else:
@@ -204,7 +210,7 @@ def league_chart(rows: list[dict[str, Any]], highlight: str | None = None, title
         description="summary:N",
         tooltip=[
             alt.Tooltip("force:N", title="Police force area"),
-            alt.Tooltip("rate_per_1000:Q", title=RATE_TITLE, format=",.1f"),
+            alt.Tooltip("rate_per_1000:Q", title=measure, format=",.1f"),
             alt.Tooltip("interval:N", title="95% interval"),
             alt.Tooltip("rank:N", title="Position"),
         ],
@@ -212,10 +218,10 @@ def league_chart(rows: list[dict[str, Any]], highlight: str | None = None, title
     intervals = (
         base.transform_filter("isValid(datum.rate_ci_low) && isValid(datum.rate_ci_high)")
         .mark_rule(color=INK, strokeWidth=1.2, aria=False)
-        .encode(x=alt.X("rate_ci_low:Q", title=RATE_TITLE), x2="rate_ci_high:Q", y=y)
+        .encode(x=alt.X("rate_ci_low:Q", title=measure), x2="rate_ci_high:Q", y=y)
     )
     chart = alt.LayerChart(layer=[bars, intervals]).properties(width=WIDTH, height=alt.Step(18))
-    return _finish(chart, title, _league_description(records, focus, len(rows) - len(ranked)))
+    return _finish(chart, title, _league_description(records, focus, len(rows) - len(ranked), measure))
 
 
 def _name(row: Mapping[str, Any] | None) -> str | None:
@@ -237,10 +243,12 @@ def _league_record(row: Mapping[str, Any], rank: int, count: int) -> dict[str, A
     }
 
 
-def _league_description(records: list[dict[str, Any]], focus: Mapping[str, Any] | None, dropped: int) -> str:
+def _league_description(
+    records: list[dict[str, Any]], focus: Mapping[str, Any] | None, dropped: int, measure: str = RATE_TITLE
+) -> str:
     first, last = records[0], records[-1]
     parts = [
-        f"Bar chart of {RATE_TITLE.lower()} in {len(records)} police force areas, lowest first:"
+        f"Bar chart of {measure.lower()} in {len(records)} police force areas, lowest first:"
         f" lowest {first['force']} ({_fmt(first['rate_per_1000'])}),"
         f" highest {last['force']} ({_fmt(last['rate_per_1000'])})."
         " Lines show 95% intervals."
@@ -260,10 +268,19 @@ def _league_description(records: list[dict[str, Any]], focus: Mapping[str, Any] 
 # Trend
 
 
-def trend_chart(rows: list[dict[str, Any]], title: str = "") -> alt.LayerChart:
+def trend_chart(
+    rows: list[dict[str, Any]],
+    title: str = "",
+    *,
+    measure: str = RATE_TITLE,
+    notes: Sequence[str] = (),
+) -> alt.LayerChart:
     """Lines with points per series over quarter-end periods, with the 95% interval as a band.
 
-    The first series in ``rows`` is the one in focus (accent colour). A missing rate breaks the line.
+    The first series in ``rows`` is the one in focus (accent colour). A missing rate breaks the line, and
+    different series are never joined: an area whose definition changes (England and Wales excluding a force
+    with no figures) is given a series of its own by the caller. ``notes`` go in the subtitle and the
+    description.
     """
     records = [_trend_record(row) for row in rows]
     if not any(record["rate_per_1000"] is not None for record in records):
@@ -278,7 +295,7 @@ def trend_chart(rows: list[dict[str, Any]], title: str = "") -> alt.LayerChart:
         title="Year ending",
         axis=alt.Axis(values=ticks, format="%b %Y", labelAngle=0, grid=False),
     )
-    y_title = alt.Y("rate_per_1000:Q", title=RATE_TITLE, scale=alt.Scale(zero=True))
+    y_title = alt.Y("rate_per_1000:Q", title=measure, scale=alt.Scale(zero=True))
     colour = alt.Color(
         "series:N",
         title=None,
@@ -287,7 +304,7 @@ def trend_chart(rows: list[dict[str, Any]], title: str = "") -> alt.LayerChart:
     )
     base = alt.Chart(_inline(records))
     band = base.mark_area(opacity=0.14, invalid="break-paths-show-domains", aria=False).encode(
-        x=x, y=alt.Y("rate_ci_low:Q", title=RATE_TITLE), y2="rate_ci_high:Q", color=colour
+        x=x, y=alt.Y("rate_ci_low:Q", title=measure), y2="rate_ci_high:Q", color=colour
     )
     line = base.mark_line(strokeWidth=2.5, invalid="break-paths-show-domains", aria=False).encode(
         x=x, y=y_title, color=colour
@@ -300,12 +317,18 @@ def trend_chart(rows: list[dict[str, Any]], title: str = "") -> alt.LayerChart:
         tooltip=[
             alt.Tooltip("series:N", title="Area"),
             alt.Tooltip("period_label:N", title="Period"),
-            alt.Tooltip("rate_per_1000:Q", title=RATE_TITLE, format=",.1f"),
+            alt.Tooltip("rate_per_1000:Q", title=measure, format=",.1f"),
             alt.Tooltip("interval:N", title="95% interval"),
         ],
     )
     chart = alt.LayerChart(layer=[band, line, points]).properties(width=WIDTH, height=320)
-    return _finish(chart, title, _trend_description(records, series))
+    description = " ".join([_trend_description(records, series, measure), *notes])
+    return _finish(chart, title, description, _wrapped(notes))
+
+
+def _wrapped(notes: Sequence[str], width: int = 96) -> list[str]:
+    """Subtitle lines short enough for the chart's width (Vega does not wrap titles)."""
+    return [line for note in notes for line in textwrap.wrap(note, width)]
 
 
 def _trend_record(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -333,7 +356,7 @@ def _series_colours(count: int) -> list[str]:
     return [SERIES[i % len(SERIES)] for i in range(count)]
 
 
-def _trend_description(records: list[dict[str, Any]], series: list[str]) -> str:
+def _trend_description(records: list[dict[str, Any]], series: list[str], measure: str = RATE_TITLE) -> str:
     dated = sorted(records, key=lambda record: record["date"])
     latest = []
     for name in series:
@@ -341,7 +364,7 @@ def _trend_description(records: list[dict[str, Any]], series: list[str]) -> str:
         if points:
             latest.append(f"{name} {_fmt(points[-1]['rate_per_1000'])}")
     return (
-        f"Line chart of {RATE_TITLE.lower()} from the {dated[0]['period_label']} to the {dated[-1]['period_label']}"
+        f"Line chart of {measure.lower()} from the {dated[0]['period_label']} to the {dated[-1]['period_label']}"
         f" for {', '.join(series)}. Shaded bands show 95% intervals. Latest: {'; '.join(latest)}."
     )
 
@@ -350,7 +373,9 @@ def _trend_description(records: list[dict[str, Any]], series: list[str]) -> str:
 # Funnel plot
 
 
-def funnel_chart(funnel: dict[str, Any], highlight: str | None = None, title: str = "") -> alt.LayerChart:
+def funnel_chart(
+    funnel: dict[str, Any], highlight: str | None = None, title: str = "", *, measure: str = RATE_TITLE
+) -> alt.LayerChart:
     """Rate against population with the target line and the 95% (dashed) and 99.8% (solid) control limits.
 
     Points are coloured by their position against the limits; ``highlight`` is ringed and labelled.
@@ -372,18 +397,18 @@ def funnel_chart(funnel: dict[str, Any], highlight: str | None = None, title: st
     x_axis = alt.Axis(labelExpr="format(datum.value / 1000000, '~g')", tickCount=8)
     x = alt.X("population:Q", title="Residents (millions)", scale=x_scale, axis=x_axis)
     layers = [
-        _funnel_limits(funnel["curve"], x, y_scale),
-        *_funnel_target(target, x_max * 1.03, x, y_scale),
+        _funnel_limits(funnel["curve"], x, y_scale, measure),
+        *_funnel_target(target, x_max * 1.03, x, y_scale, measure),
         alt.Chart(_inline(points))
         .mark_circle(size=70, opacity=0.9, stroke="white", strokeWidth=0.8)
         .encode(
             x=x,
-            y=alt.Y("rate_per_1000:Q", title=RATE_TITLE, scale=y_scale),
+            y=alt.Y("rate_per_1000:Q", title=measure, scale=y_scale),
             color=_position_colour(points),
             description="summary:N",
             tooltip=[
                 alt.Tooltip("force:N", title="Police force area"),
-                alt.Tooltip("rate_per_1000:Q", title=RATE_TITLE, format=",.1f"),
+                alt.Tooltip("rate_per_1000:Q", title=measure, format=",.1f"),
                 alt.Tooltip("population:Q", title="Residents", format=",.0f"),
                 alt.Tooltip("position:N", title="Compared with the limits"),
             ],
@@ -393,12 +418,12 @@ def funnel_chart(funnel: dict[str, Any], highlight: str | None = None, title: st
         None if focus is None else next((p for p in points if p["force_code"] == str(focus["force_code"])), None)
     )
     if focus_point is not None:
-        layers += _funnel_focus(focus_point, x_max, x, y_scale)
+        layers += _funnel_focus(focus_point, x_max, x, y_scale, measure)
     chart = alt.LayerChart(layer=layers).properties(width=WIDTH, height=400)
     adjusted = bool((funnel.get("overdispersion") or {}).get("adjusted"))
     note = f"Average {target:,.1f}. Dashed lines: 95% limits; solid lines: 99.8% limits"
     note += ", widened for over-dispersion." if adjusted else "."
-    description = _funnel_description(points, target, focus, focus_point)
+    description = _funnel_description(points, target, focus, focus_point, measure)
     if funnel.get("method"):
         description += f" Method: {funnel['method']}."
     return _finish(chart, title, description, [note])
@@ -431,7 +456,7 @@ def _position_colour(points: list[dict[str, Any]]) -> alt.Color:
     )
 
 
-def _funnel_limits(curve: Sequence[Mapping[str, Any]], x: alt.X, y_scale: alt.Scale) -> alt.Chart:
+def _funnel_limits(curve: Sequence[Mapping[str, Any]], x: alt.X, y_scale: alt.Scale, measure: str) -> alt.Chart:
     """The four limit lines, long format: dashed 95%, solid 99.8%, clipped to the plot."""
     records = []
     for point in curve:
@@ -450,7 +475,7 @@ def _funnel_limits(curve: Sequence[Mapping[str, Any]], x: alt.X, y_scale: alt.Sc
         .mark_line(color=MUTED, strokeWidth=1.2, clip=True, aria=False)
         .encode(
             x=x,
-            y=alt.Y("value:Q", scale=y_scale, title=RATE_TITLE),
+            y=alt.Y("value:Q", scale=y_scale, title=measure),
             detail="line:N",
             order="population:Q",
             strokeDash=alt.StrokeDash(
@@ -464,10 +489,10 @@ def _funnel_limits(curve: Sequence[Mapping[str, Any]], x: alt.X, y_scale: alt.Sc
     return lines
 
 
-def _funnel_target(target: float, right: float, x: alt.X, y_scale: alt.Scale) -> list[alt.Chart]:
+def _funnel_target(target: float, right: float, x: alt.X, y_scale: alt.Scale, measure: str) -> list[alt.Chart]:
     """The average as a horizontal line, labelled at its right end."""
     base = alt.Chart(_inline([{"target": target, "population": right, "label": f"Average {target:,.1f}"}]))
-    y = alt.Y("target:Q", scale=y_scale, title=RATE_TITLE)
+    y = alt.Y("target:Q", scale=y_scale, title=measure)
     rule = base.mark_rule(color=INK, strokeWidth=1, aria=False).encode(y=y)
     label = base.mark_text(align="right", baseline="bottom", dy=-4, fontSize=11, color=INK, aria=False).encode(
         x=x, y=y, text="label:N"
@@ -475,10 +500,10 @@ def _funnel_target(target: float, right: float, x: alt.X, y_scale: alt.Scale) ->
     return [rule, label]
 
 
-def _funnel_focus(point: dict[str, Any], x_max: float, x: alt.X, y_scale: alt.Scale) -> list[alt.Chart]:
+def _funnel_focus(point: dict[str, Any], x_max: float, x: alt.X, y_scale: alt.Scale, measure: str) -> list[alt.Chart]:
     """A ring and a name label for the highlighted force (label to the left near the right edge)."""
     right = point["population"] > 0.7 * x_max
-    base = alt.Chart(_inline([point])).encode(x=x, y=alt.Y("rate_per_1000:Q", scale=y_scale, title=RATE_TITLE))
+    base = alt.Chart(_inline([point])).encode(x=x, y=alt.Y("rate_per_1000:Q", scale=y_scale, title=measure))
     ring = base.mark_point(size=220, stroke=INK, strokeWidth=2, filled=False, aria=False)
     label = base.mark_text(
         align="right" if right else "left", dx=-11 if right else 11, fontSize=13, fontWeight="bold", color=INK
@@ -487,11 +512,15 @@ def _funnel_focus(point: dict[str, Any], x_max: float, x: alt.X, y_scale: alt.Sc
 
 
 def _funnel_description(
-    points: list[dict[str, Any]], target: float, focus: Mapping[str, Any] | None, focus_point: dict[str, Any] | None
+    points: list[dict[str, Any]],
+    target: float,
+    focus: Mapping[str, Any] | None,
+    focus_point: dict[str, Any] | None,
+    measure: str = RATE_TITLE,
 ) -> str:
     counts = {label: sum(point["position"] == label for point in points) for label, _ in POSITIONS.values()}
     parts = [
-        f"Funnel plot of {RATE_TITLE.lower()} against number of residents for {len(points)} police force areas,"
+        f"Funnel plot of {measure.lower()} against number of residents for {len(points)} police force areas,"
         f" around an average of {target:,.1f}, with 95% (dashed) and 99.8% (solid) control limits.",
         " ".join(f"{label}: {count}." for label, count in counts.items()),
     ]
@@ -507,8 +536,13 @@ def _funnel_description(
 # Offence mix
 
 
-def offence_mix_chart(rows: list[dict[str, Any]], force: str, peer_label: str, title: str = "") -> alt.Chart:
-    """Paired horizontal bars per offence group: the force (accent) against its peers' average (grey)."""
+def offence_mix_chart(
+    rows: list[dict[str, Any]], force: str, peer_label: str, title: str = "", *, what: str = "offence groups"
+) -> alt.Chart:
+    """Paired horizontal bars per offence group: the force (accent) against its peers' average (grey).
+
+    ``what`` says what the rows are, for the description ('offence groups', 'types of burglary').
+    """
     records: list[dict[str, Any]] = []
     offences: list[str] = []
     for row in rows:
@@ -546,14 +580,13 @@ def offence_mix_chart(rows: list[dict[str, Any]], force: str, peer_label: str, t
         )
         .properties(width=WIDTH, height=alt.Step(14))
     )
-    return _finish(chart, title, _mix_description(rows, force, peer_label, offences))
+    return _finish(chart, title, _mix_description(rows, force, peer_label, offences, what))
 
 
-def _mix_description(rows: list[dict[str, Any]], force: str, peer_label: str, offences: list[str]) -> str:
-    text = (
-        f"Paired bar chart of {RATE_TITLE.lower()} in {len(offences)} offence groups,"
-        f" comparing {force} with {peer_label}."
-    )
+def _mix_description(
+    rows: list[dict[str, Any]], force: str, peer_label: str, offences: list[str], what: str = "offence groups"
+) -> str:
+    text = f"Paired bar chart of {RATE_TITLE.lower()} in {len(offences)} {what}, comparing {force} with {peer_label}."
     gaps = [
         (force_rate / peer_rate, str(row["offence"]), force_rate, peer_rate)
         for row in rows
@@ -577,6 +610,8 @@ def choropleth(
     code_property: str,
     highlight: str | None = None,
     title: str = "",
+    *,
+    measure: str = RATE_TITLE,
 ) -> alt.Chart:
     """Police force areas filled by rate; areas without a rate in light grey; ``highlight`` outlined.
 
@@ -595,13 +630,13 @@ def choropleth(
         alt.Chart(_inline(features))
         .mark_geoshape(strokeJoin="round", invalid="show")  # keep areas without a rate: the colour condition greys them
         .encode(
-            color=_map_colour(features),
+            color=_map_colour(features, measure),
             stroke=alt.when("datum.properties.focus").then(alt.value(INK)).otherwise(alt.value("white")),
             strokeWidth=alt.when("datum.properties.focus").then(alt.value(2.5)).otherwise(alt.value(0.6)),
             description="properties.summary:N",
             tooltip=[
                 alt.Tooltip("properties.force:N", title="Police force area"),
-                alt.Tooltip("properties.rate_text:N", title=RATE_TITLE),
+                alt.Tooltip("properties.rate_text:N", title=measure),
             ],
         )
         .project(type="transverseMercator", rotate=[2, 0, 0])
@@ -609,10 +644,10 @@ def choropleth(
     )
     missing = sum(feature["properties"]["rate_per_1000"] is None for feature in features)
     notes = [f"Light grey: no rate published ({missing} area{'s' if missing > 1 else ''})"] if missing else []
-    return _finish(chart, title, _map_description(features, focus_code), notes)
+    return _finish(chart, title, _map_description(features, focus_code, measure), notes)
 
 
-def _map_colour(features: list[dict[str, Any]]) -> Any:
+def _map_colour(features: list[dict[str, Any]], measure: str = RATE_TITLE) -> Any:
     """Sequential blues for the rate; light grey where no rate is published (or for everything, if none is)."""
     if all(feature["properties"]["rate_per_1000"] is None for feature in features):
         return alt.value(NO_DATA)
@@ -623,7 +658,7 @@ def _map_colour(features: list[dict[str, Any]]) -> Any:
     return (
         alt.when("!isValid(datum.properties.rate_per_1000)")
         .then(alt.value(NO_DATA))
-        .otherwise(alt.Color("properties.rate_per_1000:Q", title=RATE_TITLE, scale=scale, legend=legend))
+        .otherwise(alt.Color("properties.rate_per_1000:Q", title=measure, scale=scale, legend=legend))
     )
 
 
@@ -660,12 +695,12 @@ def _map_focus(features: list[dict[str, Any]], rows: list[dict[str, Any]], highl
     raise UnknownAreaError(f"cannot highlight {highlight!r}: no boundary has the code {row['force_code']}")  # type: ignore[index]
 
 
-def _map_description(features: list[dict[str, Any]], focus_code: str | None) -> str:
+def _map_description(features: list[dict[str, Any]], focus_code: str | None, measure: str = RATE_TITLE) -> str:
     rated = sorted(
         (f["properties"] for f in features if f["properties"]["rate_per_1000"] is not None),
         key=lambda p: p["rate_per_1000"],
     )
-    text = f"Map of {len(features)} police force areas shaded by {RATE_TITLE.lower()}; darker is higher."
+    text = f"Map of {len(features)} police force areas shaded by {measure.lower()}; darker is higher."
     if rated:
         text += (
             f" Lowest {rated[0]['force']} ({_fmt(rated[0]['rate_per_1000'])}),"

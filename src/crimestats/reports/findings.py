@@ -7,7 +7,12 @@ figures support:
 - a league position always carries its plausible rank range (Poisson simulation), and whether the rate is
   outside the funnel-plot limits around the rate of all forces together (Spiegelhalter 2005, 99.8%);
 - a percentage change is printed only when ONS would print one (base of 50 or more) and the E-test finds the
-  change in the rate statistically significant; otherwise the two counts are given;
+  change in the rate statistically significant; otherwise the two counts are given. Where the force has no
+  rate (suppressed, as for City of London, or no population), the test compares the numbers of offences and
+  the sentence says so;
+- about 40 differences are tested for each force (changes and peer gaps, one per offence) at the 5% level
+  without adjustment for multiple comparisons, so a result with 0.01 <= p < 0.05 is called borderline in
+  its sentence, and every tested finding carries the ``multiple-comparisons`` caveat;
 - a gap to the peer-group average names the group and the average (simple mean, including the force);
 - no finding calls a force "safe", "safest" or "dangerous": police recorded crime measures what the police
   recorded, not how safe a place is.
@@ -26,7 +31,7 @@ from crimestats import analytics, caveats, reference
 from crimestats import formatting as fmt
 from crimestats.analytics import Options
 from crimestats.analytics.comparisons import funnel_rows
-from crimestats.analytics.peers import PeerGroup, group_averages, peer_covariates, peer_group
+from crimestats.analytics.peers import PeerGroup, group_averages, not_a_force, peer_covariates, peer_group
 from crimestats.errors import NoDataError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.sources.peer_groups import PeerGroups
@@ -41,6 +46,9 @@ DETAIL_LEVELS = ("group", "subgroup")
 MIN_LEAGUE = 10
 #: Order of kinds in the ranked list, before strength within a kind.
 KIND_ORDER = {"missing": 0, "league": 0, "national": 1, "change": 2, "peer": 3, "extreme": 4}
+#: Significance level of the change and peer-gap tests, and the p-value below which a result is not borderline.
+ALPHA = 0.05
+BORDERLINE_BELOW = 0.01
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,7 @@ class PeriodFigures:
             parse_period(period),
             analytics.period_leagues(store, period, options),
             analytics.national_figures(store, period, options),
-            lambda: peer_covariates(store, period),
+            lambda: peer_covariates(store, period, options),
         )
 
     @functools.cached_property
@@ -168,6 +176,9 @@ def build_findings(
     ``offence`` keeps only the findings about that offence and the offences it is made of.
     """
     area = reference.area(force)
+    error = not_a_force(area, transport=True)
+    if error is not None:
+        raise error
     figures = figures or PeriodFigures.read(store, period, options)
     month = figures.month
     own = {slug: _row_of(rows, area.code) for slug, rows in figures.leagues.items()}
@@ -178,6 +189,7 @@ def build_findings(
         return Findings(area.code, area.name, format_period(month), period_label(month), None, (_missing(area, month),))
     group = _peer_group(store, area, period, groups, figures.covariates)
     context = _Context(area, figures, own, group)
+    context = dataclasses.replace(context, tests=_tests_made(context))
     found = [*_league(context), *_national(context), *_changes(context), *_peers(context), *_extremes(context)]
     if offence is not None:
         keep = reference.offence_descendants(reference.offence(offence).slug)
@@ -205,6 +217,7 @@ class _Context:
     figures: PeriodFigures
     own: dict[str, dict[str, Any] | None]
     group: PeerGroup | None
+    tests: int = 0  # significance tests made for the force (changes and peer gaps), for the borderline note
 
     @property
     def month(self) -> Any:
@@ -214,11 +227,19 @@ class _Context:
         wanted = [o.slug for o in reference.offences() if o.level in levels]
         return [(slug, row) for slug in wanted if (row := self.own.get(slug)) is not None and row["count"] is not None]
 
-    def caveats(self, slug: str, *, comparison: bool = False, rate: bool = False) -> tuple[str, ...]:
+    def caveats(
+        self, slug: str, *, comparison: bool = False, rate: bool = False, test: bool = False
+    ) -> tuple[str, ...]:
         found = caveats.caveats_for(
-            area_code=self.area.code, offence=slug, period_end=self.month, comparison=comparison, rate=rate
+            area_code=self.area.code, offence=slug, period_end=self.month, comparison=comparison, rate=rate, test=test
         )
         return tuple(item.id for item in found)
+
+    def peer_result(self, slug: str) -> dict[str, Any] | None:
+        """The force against its peer group for one offence (None without a group)."""
+        if self.group is None:
+            return None
+        return group_averages(self.group, {r["area_code"]: r for r in self.figures.leagues.get(slug, [])})
 
     def shares_rank(self, slug: str, rank: int) -> bool:
         """Whether another force has the same rank for this offence (equal rates at 1 decimal place)."""
@@ -245,7 +266,27 @@ def _subject(slug: str) -> str:
 
 
 def _rate_of(slug: str) -> str:
-    return "crimes" if slug == TOTAL else _name(slug)
+    """What "X's rate of …" is a rate of: 'recorded crime', 'robbery'."""
+    return "recorded crime" if slug == TOTAL else _name(slug)
+
+
+def _p_text(p: float | None, c: _Context) -> str:
+    """'p = 0.0062'; 'p = 0.047, borderline among 42 tests' when 0.01 <= p < 0.05: many differences are tested
+    for a force at the 5% level, none adjusted for the others (the multiple-comparisons caveat says more)."""
+    text = fmt.p_value(p)
+    if p is None or not BORDERLINE_BELOW <= p < ALPHA:
+        return text
+    return f"{text}, borderline among {c.tests} tests"
+
+
+def _tests_made(c: _Context) -> int:
+    """How many changes and peer gaps were tested for the force (each at the 5% level)."""
+    made = 0
+    for slug, row in c.offences(("total", *DETAIL_LEVELS)):
+        made += row.get("change_p_value") is not None
+        result = c.peer_result(slug)
+        made += result is not None and result["p_value"] is not None
+    return made
 
 
 def _rank_range(row: Mapping[str, Any]) -> str:
@@ -255,7 +296,7 @@ def _rank_range(row: Mapping[str, Any]) -> str:
     return f"plausible rank {low}" if low == high else f"plausible rank {low}–{high}"
 
 
-def _position(row: Mapping[str, Any], shared: bool = False) -> str:
+def league_position(row: Mapping[str, Any], shared: bool = False) -> str:
     """'the lowest of 42 forces (plausible rank 1–3)', 'ranked 12th of 41 forces, 1st being the lowest rate
     (plausible rank 10–14)'; ranks always count from the lowest rate, as in the league table, and a rank
     shared at the published precision is 'joint'."""
@@ -268,7 +309,7 @@ def _position(row: Mapping[str, Any], shared: bool = False) -> str:
     return f"ranked {joint}{fmt.ordinal(rank)} of {of} forces, 1st being the lowest rate ({_rank_range(row)})"
 
 
-def _funnel_clause(position: str | None, target: float | None) -> str:
+def funnel_clause(position: str | None, target: float | None) -> str:
     if position in ("above", "below") and target is not None:
         return (
             f"; that is significantly {position} the rate of all forces together ({fmt.rate(target)}), "
@@ -293,8 +334,8 @@ def _league(c: _Context) -> list[Finding]:
     position, target = c.funnel_position(TOTAL)
     text = f"{name} recorded {fmt.rate(row['rate_per_1000'])} crimes per 1,000 residents in the {period_label(c.month)}"
     if row["rank"] is not None:
-        text += f", {_position(row, c.shares_rank(TOTAL, row['rank']))}"
-    text += _funnel_clause(position, target) + "."
+        text += f", {league_position(row, c.shares_rank(TOTAL, row['rank']))}"
+    text += funnel_clause(position, target) + "."
     return [
         Finding(
             "league",
@@ -380,16 +421,17 @@ def _change(c: _Context, slug: str, row: dict[str, Any]) -> Finding:
     elif not significant:
         text = (
             f"{_subject(slug)} was not statistically significantly different from a year earlier "
-            f"({counts}; {fmt.p_value(p)})."
+            f"({counts}; {_p_text(p, c)})."
         )
     else:
         rise = "significant rise" in row["change_verdict"]
         word = "rose" if rise else "fell"
         agrees = pct is not None and (pct > 0) == rise
         change = f"{word} {fmt.percent(pct)} on a year earlier" if agrees else f"{word} on a year earlier, as a rate"
-        measure = "rate" if "counts compared" not in row["change_verdict"] else "number of offences"
+        by_rate = row.get("rate_per_1000") is not None and "counts compared" not in row["change_verdict"]
+        measure = "rate" if by_rate else "number of offences"
         text = f"{_subject(slug)} {change} ({counts}); the change in the {measure} is statistically significant"
-        text += f" ({fmt.p_value(p)})."
+        text += f" ({_p_text(p, c)})."
     strength = -math.log10(max(p, 1e-300)) if p is not None else 0.0
     return Finding(
         "change",
@@ -401,7 +443,7 @@ def _change(c: _Context, slug: str, row: dict[str, Any]) -> Finding:
         f"the {period_label(_year_before(c.month))} ({fmt.count(previous)} offences)",
         significant,
         p,
-        c.caveats(slug, comparison=True),
+        c.caveats(slug, comparison=True, test=p is not None),
         _numbers(row),
         strength,
     )
@@ -412,9 +454,8 @@ def _peers(c: _Context) -> list[Finding]:
         return []
     found = []
     for slug, row in c.offences(("total", *DETAIL_LEVELS)):
-        by_code = {r["area_code"]: r for r in c.figures.leagues[slug]}
-        result = group_averages(c.group, by_code)
-        if row["rate_per_1000"] is None or result["simple_mean"] is None:
+        result = c.peer_result(slug)
+        if result is None or row["rate_per_1000"] is None or result["simple_mean"] is None:
             continue
         if slug != TOTAL and not result["significant"]:
             continue
@@ -440,7 +481,7 @@ def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any]) -
     )
     if result["p_value"] is not None:
         verdict = "statistically significant" if result["significant"] else "not statistically significant"
-        text += f"; the difference from the rest of the group is {verdict} ({fmt.p_value(result['p_value'])})"
+        text += f"; the difference from the rest of the group is {verdict} ({_p_text(result['p_value'], c)})"
     text += "."
     strength = abs(rate - mean) / mean if mean else 0.0
     return Finding(
@@ -450,10 +491,11 @@ def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any]) -
         text,
         rate - mean,
         "difference in rate per 1,000 residents",
-        f"simple mean of the rates of {rated} forces including {c.area.name} ({c.group.method})",
+        f"simple mean of the rates of {rated} {'force' if rated == 1 else 'forces'} including {c.area.name} "
+        f"({c.group.method})",
         result["significant"],
         result["p_value"],
-        c.caveats(slug, rate=True),
+        c.caveats(slug, rate=True, test=result["p_value"] is not None),
         {**_numbers(row), "simple_mean": mean, "weighted_mean": result["weighted_mean"]},
         strength,
     )
@@ -470,7 +512,7 @@ def _extremes(c: _Context) -> list[Finding]:
         text = (
             f"Among the {of} forces, {c.area.name} had the {word} rate of {_name(slug)}: "
             f"{fmt.rate(row['rate_per_1000'])} per 1,000 residents ({_rank_range(row)} of {of})"
-            + _funnel_clause(position, target)
+            + funnel_clause(position, target)
             + "."
         )
         spread = (row["rank_high"] or rank) - (row["rank_low"] or rank)

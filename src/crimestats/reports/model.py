@@ -8,10 +8,11 @@ present it.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Chart", "Column", "Report", "ReportTable", "SourceFile"]
+__all__ = ["Chart", "Column", "Report", "ReportTable", "SourceFile", "vega_lite_values"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,48 @@ class Chart:
     description: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "description": self.description, "vega_lite": self.spec}
+        """The chart with a Vega-Lite spec any Vega-Lite tool can load: data values as lists of rows."""
+        spec = vega_lite_values(self.spec)
+        return {"name": self.name, "title": self.title, "description": self.description, "vega_lite": spec}
+
+
+def vega_lite_values(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a Vega-Lite spec whose inline data are lists of rows in ``data.values``.
+
+    The chart functions embed each data set as one JSON string (``format: {type: json}``), which vl-convert
+    parses quickly when drawing SVG, and Altair moves data sets to the top-level ``datasets``, referenced by
+    name. Specs published in JSON carry the rows themselves, in the layer that uses them.
+    """
+    datasets = dict(spec.get("datasets") or {})
+    plain: dict[str, Any] = _with_values(spec, datasets)
+    plain.pop("datasets", None)
+    return plain
+
+
+def _with_values(node: Any, datasets: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_with_values(item, datasets) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _data(value, datasets) if key == "data" else _with_values(value, datasets) for key, value in node.items()
+    }
+
+
+def _data(data: Any, datasets: dict[str, Any]) -> Any:
+    """``{"name": …}`` (a top-level data set) or ``{"values": "[…]", "format": {"type": "json"}}`` → the rows
+    as ``{"values": [...]}``."""
+    if not isinstance(data, dict):
+        return data
+    values = datasets[data["name"]] if data.get("name") in datasets else data.get("values")
+    if values is None:
+        return dict(data)
+    form = dict(data.get("format") or {})
+    if isinstance(values, str) and form.get("type") == "json":
+        values = json.loads(values)
+        del form["type"]
+    found = {key: value for key, value in data.items() if key not in ("name", "values", "format")}
+    return {**found, "values": values, **({"format": form} if form else {})}
 
 
 @dataclass(frozen=True)
@@ -84,6 +126,7 @@ class Report:
     sources: tuple[SourceFile, ...]
     methods: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    offence: str = "total-excluding-fraud"  # the offence the report is about (its slug)
 
     def _replace(self, **changes: Any) -> Report:
         return dataclasses.replace(self, **changes)
@@ -98,6 +141,7 @@ class Report:
             "period": self.period,
             "period_label": self.period_label,
             "force_code": self.force_code,
+            "offence": self.offence,
             "headline": list(self.headline),
             "findings": [dict(f) for f in self.findings],
             "tables": [t.to_dict() for t in self.tables],

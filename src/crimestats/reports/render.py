@@ -26,7 +26,8 @@ __all__ = ["cell", "chart_svgs", "render_html", "render_json", "render_markdown"
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("crimestats.reports", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
+    # The HTML template is report.html.j2: autoescape by its full extension ("html" alone matches only *.html).
+    autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=False),
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
