@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from crimestats import formatting as fmt
 from crimestats import reference
 from crimestats.analytics import Options, uncertainty
 from crimestats.errors import UnknownAreaError
@@ -268,3 +269,28 @@ def test_a_chosen_population_year_reaches_the_rates_and_the_computed_peer_group(
     assert league["text"].startswith("Wiltshire recorded 54.3 crimes per 1,000 residents in the year ending June 2025")
     assert found.peer_group is not None and len(found.peer_group.members) == 7
     assert _by_kind(found, "peer")
+
+
+def test_findings_about_one_offence_open_with_its_rate_league_position_and_england_and_wales(
+    loaded_store: Store, published: dict[str, dict[str, Published]]
+) -> None:
+    """Wiltshire's burglary in the year ending September 2019, against P1 and P3 of that release."""
+    found = build_findings(
+        loaded_store, "Wiltshire", "2019-09", figures=_figures(loaded_store, "2019-09"), offence="burglary"
+    )
+    league, national = found.findings[:2]
+    assert (league.kind, league.offence, national.kind, national.offence) == (
+        "league",
+        "burglary",
+        "national",
+        "burglary",
+    )
+    p1, p3 = published["2019-09"]["P1"].cells, published["2019-09"]["P3"].cells
+    count, rate = p1[("E23000038", "burglary")], p3[("E23000038", "burglary")]
+    assert league.numbers["count"] == count and fmt.rate(league.value) == str(ons_round(rate))
+    assert league.text.startswith(
+        f"Wiltshire's rate of burglary was {ons_round(rate)} per 1,000 residents in the year ending September 2019"
+        f" ({count:,} offences), ranked "
+    )
+    assert national.text.startswith("Across England and Wales (excluding Greater Manchester) the rate of burglary was")
+    assert {f.offence for f in found.findings} <= {"burglary", "residential-burglary", "non-residential-burglary"}

@@ -19,7 +19,7 @@ from crimestats.analytics.peers import PeerGroup, group_averages
 from crimestats.errors import NoDataError
 from crimestats.periods import format_period, period_label
 from crimestats.reports import charts
-from crimestats.reports.findings import TOTAL, Finding, PeriodFigures, build_findings, funnel_clause, league_position
+from crimestats.reports.findings import TOTAL, Finding, PeriodFigures, build_findings, count_text
 from crimestats.reports.model import Chart, Column, Report, ReportTable, SourceFile
 from crimestats.sources.peer_groups import PeerGroups
 from crimestats.store import Store
@@ -110,8 +110,6 @@ def force_report(
     focus = None if data.offence == TOTAL else data.offence
     findings = build_findings(store, area.code, period, groups, options, figures, offence=focus)
     found = list(findings.findings)
-    if focus is not None and not any(f.kind == "missing" for f in found):
-        found = [*_offence_findings(area, figures, focus), *found]
     league = figures.leagues.get(data.offence, [])
     group = findings.peer_group
     own = [(slug, row) for slug, rows in figures.leagues.items() if (row := _row(rows, area.code)) is not None]
@@ -146,81 +144,6 @@ def _subject(offence: str) -> str:
 def _lower(name: str) -> str:
     """'Violence against the person' → 'violence against the person'."""
     return name[0].lower() + name[1:]
-
-
-def _offences(count: int, offence: str) -> str:
-    """'3,016 offences of burglary', '1,370 drug offences'."""
-    name = _lower(reference.offence(offence).name)
-    return f"{fmt.count(count)} {name}" if name.endswith("offences") else f"{fmt.count(count)} offences of {name}"
-
-
-def _offence_findings(area: reference.Area, figures: PeriodFigures, offence: str) -> list[Finding]:
-    """The opening findings of a report about one offence: the force's rate of it and its league position,
-    then England and Wales' rate (the findings builder opens with these for total recorded crime only)."""
-    row = _row(figures.leagues.get(offence, []), area.code)
-    if row is None or row["count"] is None:
-        name, label = reference.offence(offence).name, period_label(figures.month)
-        text = f"No figures for {_lower(name)} are available for {area.name} for the {label}."
-        return [Finding("missing", offence, name, text, None, "offences", "", None)]
-    return [_offence_league(area, figures, offence, row), *_offence_national(area, figures, offence, row)]
-
-
-def _offence_league(area: reference.Area, figures: PeriodFigures, offence: str, row: dict[str, Any]) -> Finding:
-    name, label = reference.offence(offence).name, period_label(figures.month)
-    found = caveats.caveats_for(area_code=area.code, offence=offence, period_end=figures.month, rate=True)
-    ids = tuple(item.id for item in found)
-    if row["rate_per_1000"] is None:
-        why = row["note"] or "no rate is published"
-        text = f"{area.name} recorded {_offences(row['count'], offence)} in the {label}; {why}."
-        return Finding("league", offence, name, text, row["count"], "offences", why, None, caveats=ids)
-    positions, target = figures.funnel_positions(offence)
-    position = positions.get(area.code)
-    text = f"{area.name}'s rate of {_lower(name)} was {fmt.rate(row['rate_per_1000'])} per 1,000 residents in the "
-    text += f"{label} ({fmt.count(row['count'])} offences)"
-    if row["rank"] is not None:
-        shared = sum(1 for r in figures.leagues[offence] if r["rank"] == row["rank"]) > 1
-        text += f", {league_position(row, shared)}"
-    return Finding(
-        "league",
-        offence,
-        name,
-        text + funnel_clause(position, target) + ".",
-        row["rate_per_1000"],
-        "per 1,000 residents",
-        f"the {row['ranked_of']} forces with a published rate; rate of all forces together {fmt.rate(target)}",
-        None if position is None else position != "within",
-        caveats=ids,
-        numbers={**{key: row.get(key) for key in _FIGURE_KEYS}, "funnel_position": position, "all_forces_rate": target},
-    )
-
-
-def _offence_national(area: reference.Area, figures: PeriodFigures, offence: str, row: dict[str, Any]) -> list[Finding]:
-    national = figures.national.get(offence)
-    if national is None or national["rate_per_1000"] is None:
-        return []
-    text = (
-        f"Across {national['area']} the rate of {_subject(offence)} was {fmt.rate(national['rate_per_1000'])} per "
-        f"1,000 residents ({fmt.count(national['count'])} offences)"
-    )
-    if row["rate_per_1000"] is not None:
-        text += f", against {fmt.rate(row['rate_per_1000'])} in {area.name}"
-    found = caveats.caveats_for(area_code=None, offence=offence, period_end=figures.month, rate=True)
-    numbers = {key: national[key] for key in ("count", "population", "rate_per_1000")}
-    name = reference.offence(offence).name
-    return [
-        Finding(
-            "national",
-            offence,
-            name,
-            text + ".",
-            national["rate_per_1000"],
-            "per 1,000 residents",
-            national["area"],
-            None,
-            caveats=tuple(item.id for item in found),
-            numbers=numbers,
-        )
-    ]
 
 
 def _data_for(store: Store, options: Options, offence: str | None, data: ReportData | None) -> ReportData:
@@ -624,7 +547,7 @@ def _national_headline(
     recorded = (
         f"{fmt.count(national['count'])} crimes (excluding fraud)"
         if offence == TOTAL
-        else _offences(national["count"], offence)
+        else count_text(national["count"], offence)
     )
     lines = [
         f"The police in {national['area']} recorded {recorded} in the {period_label(figures.month)}"

@@ -173,7 +173,8 @@ def build_findings(
 ) -> Findings:
     """The findings for ``force`` in the 12-month period ending ``period``, most notable first.
 
-    ``offence`` keeps only the findings about that offence and the offences it is made of.
+    ``offence`` opens with the force's rate and league position for that offence, and keeps only the findings
+    about it and the offences it is made of.
     """
     area = reference.area(force)
     error = not_a_force(area, transport=True)
@@ -190,9 +191,11 @@ def build_findings(
     group = _peer_group(store, area, period, groups, figures.covariates)
     context = _Context(area, figures, own, group)
     context = dataclasses.replace(context, tests=_tests_made(context))
-    found = [*_league(context), *_national(context), *_changes(context), *_peers(context), *_extremes(context)]
+    focus = reference.offence(offence).slug if offence else TOTAL
+    found = [*_league(context, focus), *_national(context, focus)]
+    found += [*_changes(context), *_peers(context), *_extremes(context)]
     if offence is not None:
-        keep = reference.offence_descendants(reference.offence(offence).slug)
+        keep = reference.offence_descendants(focus)
         found = [f for f in found if f.offence in keep]
     found.sort(key=lambda f: (KIND_ORDER[f.kind], f.offence != TOTAL, -f.strength))
     return Findings(area.code, area.name, format_period(month), period_label(month), group, tuple(found))
@@ -296,7 +299,7 @@ def _rank_range(row: Mapping[str, Any]) -> str:
     return f"plausible rank {low}" if low == high else f"plausible rank {low}–{high}"
 
 
-def league_position(row: Mapping[str, Any], shared: bool = False) -> str:
+def _position(row: Mapping[str, Any], shared: bool = False) -> str:
     """'the lowest of 42 forces (plausible rank 1–3)', 'ranked 12th of 41 forces, 1st being the lowest rate
     (plausible rank 10–14)'; ranks always count from the lowest rate, as in the league table, and a rank
     shared at the published precision is 'joint'."""
@@ -309,7 +312,7 @@ def league_position(row: Mapping[str, Any], shared: bool = False) -> str:
     return f"ranked {joint}{fmt.ordinal(rank)} of {of} forces, 1st being the lowest rate ({_rank_range(row)})"
 
 
-def funnel_clause(position: str | None, target: float | None) -> str:
+def _funnel_clause(position: str | None, target: float | None) -> str:
     if position in ("above", "below") and target is not None:
         return (
             f"; that is significantly {position} the rate of all forces together ({fmt.rate(target)}), "
@@ -321,35 +324,49 @@ def funnel_clause(position: str | None, target: float | None) -> str:
 # --- the findings ------------------------------------------------------------------------------------------
 
 
-def _league(c: _Context) -> list[Finding]:
-    row = c.own[TOTAL]
-    assert row is not None
-    name = c.area.name
+def _league(c: _Context, slug: str = TOTAL) -> list[Finding]:
+    """The force's rate of the offence and its league position (the opening finding)."""
+    row, name, label = c.own.get(slug), c.area.name, period_label(c.month)
+    if row is None or row["count"] is None:
+        text = f"No figures for {_name(slug)} are available for {name} for the {label}."
+        return [Finding("missing", slug, _offence_name(slug), text, None, "offences", "", None)]
     if row["rate_per_1000"] is None:
         why = row["note"] or "no rate is published"
-        text = f"{name} recorded {fmt.count(row['count'])} crimes in the {period_label(c.month)}; {why}."
-        numbers = {"count": row["count"]}
-        league = Finding("league", TOTAL, _offence_name(TOTAL), text, row["count"], "offences", why, None)
-        return [dataclasses.replace(league, caveats=c.caveats(TOTAL, rate=True), numbers=numbers)]
-    position, target = c.funnel_position(TOTAL)
-    text = f"{name} recorded {fmt.rate(row['rate_per_1000'])} crimes per 1,000 residents in the {period_label(c.month)}"
+        text = f"{name} recorded {count_text(row['count'], slug)} in the {label}; {why}."
+        league = Finding("league", slug, _offence_name(slug), text, row["count"], "offences", why, None)
+        return [dataclasses.replace(league, caveats=c.caveats(slug, rate=True), numbers={"count": row["count"]})]
+    position, target = c.funnel_position(slug)
+    rate = fmt.rate(row["rate_per_1000"])
+    if slug == TOTAL:
+        text = f"{name} recorded {rate} crimes per 1,000 residents in the {label}"
+    else:
+        text = f"{name}'s rate of {_name(slug)} was {rate} per 1,000 residents in the {label}"
+        text += f" ({fmt.count(row['count'])} offences)"
     if row["rank"] is not None:
-        text += f", {league_position(row, c.shares_rank(TOTAL, row['rank']))}"
-    text += funnel_clause(position, target) + "."
+        text += f", {_position(row, c.shares_rank(slug, row['rank']))}"
+    text += _funnel_clause(position, target) + "."
     return [
         Finding(
             "league",
-            TOTAL,
-            _offence_name(TOTAL),
+            slug,
+            _offence_name(slug),
             text,
             row["rate_per_1000"],
             "per 1,000 residents",
             f"the {row['ranked_of']} forces with a published rate; rate of all forces together {fmt.rate(target)}",
             None if position is None else position != "within",
-            caveats=c.caveats(TOTAL, rate=True),
+            caveats=c.caveats(slug, rate=True),
             numbers=_numbers(row, funnel_position=position, all_forces_rate=target),
         )
     ]
+
+
+def count_text(count: int, slug: str) -> str:
+    """'43,831 crimes', '3,016 offences of burglary', '1,370 drug offences'."""
+    if slug == TOTAL:
+        return f"{fmt.count(count)} crimes"
+    name = _name(slug)
+    return f"{fmt.count(count)} {name}" if name.endswith("offences") else f"{fmt.count(count)} offences of {name}"
 
 
 def _missing(area: reference.Area, month: Any) -> Finding:
@@ -369,28 +386,28 @@ def _missing(area: reference.Area, month: Any) -> Finding:
     )
 
 
-def _national(c: _Context) -> list[Finding]:
-    row, own = c.figures.national.get(TOTAL), c.own[TOTAL]
+def _national(c: _Context, slug: str = TOTAL) -> list[Finding]:
+    """England and Wales' rate of the offence, against the force's."""
+    row, own = c.figures.national.get(slug), c.own.get(slug)
     if row is None or row["rate_per_1000"] is None or own is None:
         return []
-    text = (
-        f"Across {row['area']} the police recorded {fmt.rate(row['rate_per_1000'])} crimes per 1,000 residents "
-        f"({fmt.count(row['count'])} offences)"
-    )
+    rate = fmt.rate(row["rate_per_1000"])
+    recorded = f"the police recorded {rate} crimes" if slug == TOTAL else f"the rate of {_name(slug)} was {rate}"
+    text = f"Across {row['area']} {recorded} per 1,000 residents ({fmt.count(row['count'])} offences)"
     if own["rate_per_1000"] is not None:
         text += f", against {fmt.rate(own['rate_per_1000'])} in {c.area.name}"
     return [
         Finding(
             "national",
-            TOTAL,
-            _offence_name(TOTAL),
+            slug,
+            _offence_name(slug),
             text + ".",
             row["rate_per_1000"],
             "per 1,000 residents",
             row["area"],
             None,
             caveats=tuple(
-                i.id for i in caveats.caveats_for(area_code=None, offence=TOTAL, period_end=c.month, rate=True)
+                i.id for i in caveats.caveats_for(area_code=None, offence=slug, period_end=c.month, rate=True)
             ),
             numbers={"count": row["count"], "population": row["population"], "rate_per_1000": row["rate_per_1000"]},
         )
@@ -512,7 +529,7 @@ def _extremes(c: _Context) -> list[Finding]:
         text = (
             f"Among the {of} forces, {c.area.name} had the {word} rate of {_name(slug)}: "
             f"{fmt.rate(row['rate_per_1000'])} per 1,000 residents ({_rank_range(row)} of {of})"
-            + funnel_clause(position, target)
+            + _funnel_clause(position, target)
             + "."
         )
         spread = (row["rank_high"] or rank) - (row["rank_low"] or rank)
