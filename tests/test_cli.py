@@ -382,12 +382,11 @@ def test_the_peers_verdict_has_its_p_value_in_brackets(cli_store: Store, tmp_pat
     assert "the 1 force in the group with a rate" in out and "1 forces" not in out
 
 
-def test_findings_with_nothing_notable_say_so(cli_store: Store) -> None:
+def test_findings_about_a_rare_offence_open_with_its_rate(cli_store: Store) -> None:
+    """With no significant change or gap, findings for one offence still give its rate and league position."""
     args = ["findings", "Metropolitan Police", "--period", "2019-09", "--offence", "homicide"]
-    code, out, err = run(cli_store, *args)
+    code, out, err = run(cli_store, *args, "--format", "json")
     assert code == 0, err
-    assert out.startswith(
-        "Metropolitan Police, year ending September 2019: no notable findings for homicide (no statistically "
-        "significant change or gap to the peer group, and neither the highest nor the lowest rate)"
-    )
-    assert json.loads(run(cli_store, *args, "--format", "json")[1])["findings"] == []
+    found = json.loads(out)["findings"]
+    assert [f["kind"] for f in found[:2]] == ["league", "national"] and {f["offence"] for f in found} == {"homicide"}
+    assert found[0]["text"].startswith("Metropolitan Police's rate of homicide was 0.014 per 1,000 residents")

@@ -656,15 +656,6 @@ def findings(
     if format is Format.json:
         out.print(_json(result), highlight=False)
         return
-    if not result["findings"] and format is Format.table:
-        what = reference.offence(offence).name.lower() if offence else "any offence"
-        out.print(
-            f"{result['force']}, {result['period_label']}: no notable findings for {what} (no statistically "
-            "significant change or gap to the peer group, and neither the highest nor the lowest rate); "
-            f"`crimestats force` gives the figures.",
-            highlight=False,
-        )
-        return
     rows = [{**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "")} for f in result["findings"]]
     view = {"text": "Finding", "significant": "Significant"}
     notes = [f"{c['text']} ({c['source_url']})" for c in result["caveats"]]
