@@ -390,3 +390,18 @@ def test_findings_about_a_rare_offence_open_with_its_rate(cli_store: Store) -> N
     found = json.loads(out)["findings"]
     assert [f["kind"] for f in found[:2]] == ["league", "national"] and {f["offence"] for f in found} == {"homicide"}
     assert found[0]["text"].startswith("Metropolitan Police's rate of homicide was 0.014 per 1,000 residents")
+
+
+def test_totals_print_the_caveats_of_the_period(cli_store: Store) -> None:
+    """England and Wales in the year ending September 2019 leaves out Greater Manchester, and says why."""
+    code, out, err = run(cli_store, "totals", "--period", "2019-09")
+    assert code == 0, err
+    assert "England and Wales (excluding Greater Manchester)" in out
+    assert "Note: Greater Manchester Police could not supply crime data from July 2019" in out
+
+
+def test_the_table_says_where_its_populations_come_from(cli_store: Store) -> None:
+    code, out, _ = run(cli_store, "table", "--period", "2019-09")
+    assert code == 0 and "Populations: ONS Table P3, 2019-09." in out
+    code, out, _ = run(cli_store, "table", "--period", "2018-03", "--source", "home-office")
+    assert code == 0 and "Populations: ONS mid-year estimates, mid-2016 (release mid-2023)." in out

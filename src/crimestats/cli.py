@@ -307,8 +307,15 @@ def league(
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
     options = _options(source, population, population_year, no_suppress)
-    rows = _query(_explained(analytics.league_table), period, offence, options)
-    _emit(rows.to_pylist(), format, _title(offence, period), LEAGUE_VIEW, _caveat_notes(offence, period))
+    rows = _query(_explained(analytics.league_table), period, offence, options).to_pylist()
+    notes = [*_caveat_notes(offence, period), _population_note(rows)]
+    _emit(rows, format, _title(offence, period), LEAGUE_VIEW, notes)
+
+
+def _population_note(rows: list[dict[str, Any]]) -> str:
+    """Where the residents behind the rates come from: 'Populations: ONS Table P3, 2019-09.'"""
+    sources = sorted({str(r["population_source"]) for r in rows if r.get("population") is not None})
+    return f"Populations: {'; '.join(sources)}." if sources else "Populations: none in the store for this period."
 
 
 def _explained(function: Callable[[Store, str, str | None, Options], T]) -> Callable[..., T]:
@@ -390,7 +397,7 @@ def totals(
     """England and Wales, England, Wales and regional totals, like for like when a force's data is missing."""
     options = _options(source, population, population_year, False)
     rows = _query(_explained(analytics.totals_table), period, offence, options)
-    _emit(rows.to_pylist(), format, _title(offence, period), TOTALS_VIEW)
+    _emit(rows.to_pylist(), format, _title(offence, period), TOTALS_VIEW, _caveat_notes(offence, period))
 
 
 @app.command()
