@@ -140,13 +140,18 @@ class Store:
             self._backend = ibis.duckdb.from_connection(self.con)
         return self._backend
 
-    def ingest_file(self, path: Path) -> FileResult:
-        """Read one file and store it in one transaction; a file already stored (same sha256) is left alone."""
+    def ingest_file(
+        self, path: Path, probe: sources.Probe | None = None, reader: sources.Reader | None = None
+    ) -> FileResult:
+        """Read one file and store it in one transaction; a file already stored (same sha256) is left alone.
+
+        ``probe`` and ``reader`` pass on a recognition already made, so the file is not probed again.
+        """
         digest = sha256(path)
         known = self.con.execute("SELECT source, vintage FROM files WHERE sha256 = ?", [digest]).fetchone()
         if known:
             return FileResult(path, "unchanged", known[0], known[1])
-        batch = sources.read_file(path)
+        batch = sources.read_file(path, probe, reader)
         rows = self._write(path, digest, batch)
         return FileResult(path, "ingested", batch.source, batch.vintage, rows, batch.warnings)
 
@@ -192,10 +197,14 @@ class Store:
             if progress:
                 progress(path, number, len(plan))
             try:
-                if not explicit and sources.recognise(path) is None:
-                    report.results.append(FileResult(path, "skipped", error="not a file crimestats recognises"))
-                    continue
-                report.results.append(self.ingest_file(path))
+                probe, reader = None, None  # a file named on its own is probed by ingest_file, after the sha256
+                if not explicit:
+                    probe = sources.Probe.of(path)
+                    reader = sources.recognise_probe(probe)
+                    if reader is None:
+                        report.results.append(FileResult(path, "skipped", error="not a file crimestats recognises"))
+                        continue
+                report.results.append(self.ingest_file(path, probe, reader))
             except SourceError as exc:
                 report.results.append(FileResult(path, "failed", error=str(exc)))
         return report

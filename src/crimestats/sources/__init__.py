@@ -2,6 +2,9 @@
 
 Each reader is a ``(name, recognise, read)`` entry in :data:`READERS`; adding a source is adding a module
 and a line here. :func:`read_file` finds the reader for a file and returns its :class:`Batch`.
+
+A file is probed once (:class:`Probe`): the recognisers look at the probe, and the reader that recognises
+the file reads it through the same probe, so no workbook sheet is parsed twice.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from crimestats.errors import SourceError, UnrecognisedFileError
 from crimestats.sources import boundaries, home_office, ons_csp, ons_pfa, population
 from crimestats.sources._base import Batch, Probe
 
-__all__ = ["READERS", "Batch", "Reader", "read_file", "recognise"]
+__all__ = ["READERS", "Batch", "Probe", "Reader", "read_file", "recognise", "recognise_probe"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Reader:
     name: str
     description: str
     recognise: Callable[[Probe], bool]
-    read: Callable[[Path], Batch]
+    read: Callable[[Path | Probe], Batch]
 
 
 READERS: tuple[Reader, ...] = (
@@ -36,23 +39,36 @@ READERS: tuple[Reader, ...] = (
     Reader(boundaries.NAME, "ONS police force area boundaries (GeoJSON)", boundaries.recognise, boundaries.read),
 )
 
+# The order readers are asked in. A workbook whose sheet names say what it is (ONS Tables P1-P3, MYE4) is
+# recognised by them before any reader looks for a header row: looking for one parses every sheet.
+_ASKED = sorted(READERS, key=lambda reader: reader.name not in (ons_pfa.NAME, population.MYE))
+
 
 def recognise(path: Path) -> Reader | None:
     """The reader for a file, or None if it is none of the families crimestats reads."""
-    probe = Probe.of(path)
-    return next((reader for reader in READERS if reader.recognise(probe)), None)
+    return recognise_probe(Probe.of(path))
 
 
-def read_file(path: Path) -> Batch:
-    """Read one file with the reader its content calls for; :class:`UnrecognisedFileError` if none."""
-    reader = recognise(path)
+def recognise_probe(probe: Probe) -> Reader | None:
+    """The reader for a probed file, or None."""
+    return next((reader for reader in _ASKED if reader.recognise(probe)), None)
+
+
+def read_file(path: Path, probe: Probe | None = None, reader: Reader | None = None) -> Batch:
+    """Read one file with the reader its content calls for; :class:`UnrecognisedFileError` if none.
+
+    ``probe`` and ``reader`` pass on a recognition already made (:func:`recognise_probe`), so the file is
+    not probed again.
+    """
+    probe = probe if probe is not None else Probe.of(path)
+    reader = reader if reader is not None else recognise_probe(probe)
     if reader is None:
         raise UnrecognisedFileError(
             "not a file crimestats recognises (expected one of: " + "; ".join(r.description for r in READERS) + ")",
             file=path.name,
         )
     try:
-        return reader.read(path)
+        return reader.read(probe)
     except SourceError:
         raise
     except (ValueError, KeyError, IndexError, OSError) as exc:

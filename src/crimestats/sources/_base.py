@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,18 +85,46 @@ class Batch:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass
 class Probe:
-    """A cheap first look at a file, for recognising its family by content."""
+    """A cheap first look at a file, for recognising its family by content.
 
-    path: Path
-    sheets: tuple[str, ...]  # workbook sheet names; () for a CSV
-    rows: tuple[tuple[str, ...], ...]  # the first rows of the CSV, or of every sheet one after another
+    A workbook is opened once and its sheets are parsed only when a recogniser or the reader asks for one
+    (:attr:`workbook` keeps them), so recognising a file and then reading it parses each sheet at most once.
+    """
+
+    def __init__(self, path: Path, rows: tuple[tuple[str, ...], ...] = (), workbook: Workbook | None = None) -> None:
+        self.path = path
+        self.workbook = workbook
+        self.sheets: tuple[str, ...] = workbook.names if workbook else ()  # workbook sheet names; () for a CSV
+        self._rows = rows
+
+    @functools.cached_property
+    def rows(self) -> tuple[tuple[str, ...], ...]:
+        """The first rows of the CSV, or of every sheet one after another."""
+        return tuple(self._head_rows())
+
+    def _head_rows(self) -> Iterator[tuple[str, ...]]:
+        if self.workbook is None:
+            yield from self._rows
+            return
+        for key in self.workbook:
+            yield from (tuple(str(c) for c in row) for row in self.workbook[key].rows[:12])
 
     @property
     def text(self) -> str:
         """The first rows as one lower-case string, whitespace collapsed."""
-        return " ".join(" ".join(cell.split()) for row in self.rows for cell in row).lower()
+        return _probe_text(self.rows)
+
+    def mentions(self, phrase: str) -> bool:
+        """Whether :attr:`text` holds ``phrase``, parsing only as many sheets as it takes to find it."""
+        if self.workbook is None:
+            return phrase in self.text
+        rows: list[tuple[str, ...]] = []
+        for key in self.workbook:
+            rows.extend(tuple(str(c) for c in row) for row in self.workbook[key].rows[:12])
+            if phrase in _probe_text(rows):
+                return True
+        return False
 
     def has_header(self, *names: str, at_least: int | None = None) -> bool:
         """Whether one of the first rows holds these column names (case-insensitive): all, or ``at_least`` of them.
@@ -105,27 +134,18 @@ class Probe:
         """
         wanted = {n.lower() for n in names}
         needed = len(wanted) if at_least is None else at_least
-        return any(len(wanted & {" ".join(c.split()).lower() for c in row}) >= needed for row in self.rows)
+        return any(len(wanted & {" ".join(c.split()).lower() for c in row}) >= needed for row in self._head_rows())
 
     @classmethod
     def of(cls, path: Path) -> Probe:
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
-            try:
-                book = CalamineWorkbook.from_path(str(path))
-                rows = [
-                    tuple(str(c) for c in row)
-                    for name in book.sheet_names
-                    for row in book.get_sheet_by_name(name).to_python(nrows=12)
-                ]
-            except Exception as exc:  # calamine raises several kinds for a damaged file
-                raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
-            return cls(path, tuple(book.sheet_names), tuple(rows))
+            return cls(path, workbook=Workbook(path))
         if path.suffix.lower() in JSON_SUFFIXES:
             with path.open("rb") as handle:
                 start = handle.read(4096).decode("utf-8", errors="replace")
-            return cls(path, (), ((start,),))
+            return cls(path, ((start,),))
         if path.suffix.lower() not in (".csv", ".txt"):
-            return cls(path, (), ())
+            return cls(path)
         with path.open("rb") as handle:
             text = handle.read(64 * 1024).decode("utf-8-sig", errors="replace")
         rows = []
@@ -136,7 +156,21 @@ class Probe:
                     break
         except csv.Error:
             pass  # a cut-off quoted cell at the end of the sample
-        return cls(path, (), tuple(rows))
+        return cls(path, tuple(rows))
+
+
+def _probe_text(rows: Iterable[tuple[str, ...]]) -> str:
+    return " ".join(" ".join(cell.split()) for row in rows for cell in row).lower()
+
+
+def path_of(file: Path | Probe) -> Path:
+    """A reader's argument as the path of the file."""
+    return file.path if isinstance(file, Probe) else file
+
+
+def probe_of(file: Path | Probe) -> Probe:
+    """A reader's argument as a probe: the one recognition made, or a new one for a path."""
+    return file if isinstance(file, Probe) else Probe.of(file)
 
 
 def column_letter(index: int) -> str:
@@ -190,10 +224,46 @@ class Sheet:
         return all(self.text(row, c) == "" for c in columns)
 
 
-def read_workbook(path: Path) -> dict[str, Sheet]:
-    """Every sheet of a workbook, keyed by its name with surrounding spaces removed."""
-    book = CalamineWorkbook.from_path(str(path))
-    return {name.strip(): Sheet(path.name, name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names}
+class Workbook(Mapping[str, Sheet]):
+    """A workbook's sheets keyed by name with surrounding spaces removed, each parsed the first time it is asked for.
+
+    Listing the names reads no sheet. A file calamine cannot open or parse is a :class:`SourceError`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._book = CalamineWorkbook.from_path(str(path))
+        except Exception as exc:  # calamine raises several kinds for a damaged file
+            raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
+        self.names: tuple[str, ...] = tuple(self._book.sheet_names)
+        self._names = {name.strip(): name for name in self.names}
+        self._sheets: dict[str, Sheet] = {}
+
+    def __getitem__(self, key: str) -> Sheet:
+        if key not in self._sheets:
+            name = self._names[key]
+            try:
+                rows = self._book.get_sheet_by_name(name).to_python()
+            except Exception as exc:
+                raise SourceError(f"cannot open as a spreadsheet ({exc})", file=self.path.name) from exc
+            self._sheets[key] = Sheet(self.path.name, name, rows)
+        return self._sheets[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names  # without parsing the sheet, as Mapping's own would
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def read_workbook(file: Path | Probe) -> Workbook:
+    """Every sheet of a workbook, keyed by its name with surrounding spaces removed (parsed when first used)."""
+    probe = probe_of(file)
+    return probe.workbook if probe.workbook is not None else Workbook(probe.path)
 
 
 def read_csv(path: Path) -> Sheet:
@@ -208,11 +278,14 @@ def read_csv(path: Path) -> Sheet:
     return sheet
 
 
-def read_sheets(path: Path) -> list[Sheet]:
-    """A CSV as one sheet, a workbook as its sheets."""
-    if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return list(read_workbook(path).values())
-    return [read_csv(path)]
+def read_sheets(file: Path | Probe) -> Iterator[Sheet]:
+    """A CSV as one sheet, a workbook as its sheets (each parsed when the iteration reaches it)."""
+    probe = probe_of(file)
+    if probe.path.suffix.lower() in WORKBOOK_SUFFIXES:
+        workbook = read_workbook(probe)
+        yield from (workbook[key] for key in workbook)
+    else:
+        yield read_csv(probe.path)
 
 
 _NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")

@@ -14,7 +14,7 @@ from typing import Any
 
 from crimestats import reference
 from crimestats.errors import SourceError
-from crimestats.sources._base import BOUNDARIES_SCHEMA, Batch, Probe, table
+from crimestats.sources._base import BOUNDARIES_SCHEMA, Batch, Probe, path_of, table
 
 NAME = "ons-boundaries"
 _CODE = re.compile(r"^PFA(\d\d)CD$")
@@ -25,7 +25,8 @@ def recognise(probe: Probe) -> bool:
     return '"featurecollection"' in probe.text and re.search(r'"pfa\d\dcd"', probe.text) is not None
 
 
-def read(path: Path) -> Batch:
+def read(file: Path | Probe) -> Batch:
+    path = path_of(file)
     try:
         collection = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

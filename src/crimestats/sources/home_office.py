@@ -19,6 +19,7 @@ from crimestats.sources._base import (
     Probe,
     Sheet,
     parse_count,
+    path_of,
     read_sheets,
     table,
     unknown_error,
@@ -34,15 +35,15 @@ def recognise(probe: Probe) -> bool:
     return probe.has_header(*REQUIRED, at_least=3)
 
 
-def read(path: Path) -> Batch:
+def read(file: Path | Probe) -> Batch:
     """Every sheet with the open data header; other sheets (cover, notes) are passed over."""
     rows: list[dict[str, Any]] = []
-    for sheet in read_sheets(path):
+    for sheet in read_sheets(file):
         header = _header_row(sheet)
         if header is not None:
             rows.extend(_read_sheet(sheet, header))
     if not rows:
-        raise Sheet(path.name, None, []).error(f"no sheet has the open data header ({', '.join(REQUIRED)})")
+        raise Sheet(path_of(file).name, None, []).error(f"no sheet has the open data header ({', '.join(REQUIRED)})")
     latest = max(row["period_end"] for row in rows)
     return Batch(source=NAME, vintage=format_period(latest), figures=table(rows, FIGURES_SCHEMA))
 

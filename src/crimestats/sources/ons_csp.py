@@ -19,6 +19,7 @@ from crimestats.sources._base import (
     Sheet,
     column_letter,
     parse_number,
+    path_of,
     read_sheets,
     resolve_area,
     table,
@@ -35,11 +36,10 @@ def recognise(probe: Probe) -> bool:
     return probe.has_header(*columns, at_least=2)
 
 
-def read(path: Path) -> Batch:
-    sheets = [s for s in read_sheets(path) if _header_row(s) is not None]
-    if not sheets:
-        raise Sheet(path.name, None, []).error("no sheet has a 'Police Force Area code' header row")
-    sheet = sheets[0]
+def read(file: Path | Probe) -> Batch:
+    sheet = next((s for s in read_sheets(file) if _header_row(s) is not None), None)
+    if sheet is None:
+        raise Sheet(path_of(file).name, None, []).error("no sheet has a 'Police Force Area code' header row")
     header = _header_row(sheet)
     assert header is not None
     title = " ".join(sheet.text(i, 0) for i in range(header))

@@ -10,6 +10,7 @@ table notes define (``..`` not available, ``-`` base fewer than 50, ``+`` suppre
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from crimestats.sources._base import (
     Sheet,
     column_letter,
     parse_number,
+    path_of,
     read_workbook,
     resolve_area,
     table,
@@ -46,11 +48,12 @@ def recognise(probe: Probe) -> bool:
     """A workbook with (at least two of) Tables P1-P3, titled as the police force area offence tables."""
     names = {s.strip() for s in probe.sheets}
     tables = len({"Table P1", "Table P2", "Table P3"} & names)
-    return tables >= 2 and "police recorded crime by offence group and police force area" in probe.text
+    return tables >= 2 and probe.mentions("police recorded crime by offence group and police force area")
 
 
-def read(path: Path) -> Batch:
-    sheets = read_workbook(path)
+def read(file: Path | Probe) -> Batch:
+    path = path_of(file)
+    sheets = read_workbook(file)
     for table_id in TABLES:
         if f"Table {table_id}" not in sheets:
             raise Sheet(path.name, None, []).error(f"no sheet 'Table {table_id}' (sheets: {', '.join(sheets)})")
@@ -75,7 +78,7 @@ def read(path: Path) -> Batch:
     )
 
 
-def _revision(sheets: dict[str, Sheet]) -> int:
+def _revision(sheets: Mapping[str, Sheet]) -> int:
     """1 for a re-issue: a "Correction" sheet (June and September 2018), or a Notes sheet opening with a note that
     figures in the original publication were revised (March 2018 "v2", North Wales); 0 otherwise."""
     if "Correction" in sheets:

@@ -22,6 +22,7 @@ from crimestats.sources._base import (
     Sheet,
     column_letter,
     parse_number,
+    path_of,
     read_csv,
     read_workbook,
     table,
@@ -36,11 +37,12 @@ _LOOKUP_COLUMNS = re.compile(r"^(LAD|CSP|PFA)(\d\d)(CD|NM)$")
 def recognise_mye(probe: Probe) -> bool:
     """A workbook with sheet MYE4, or with MYE sheets and a mid-year estimates title (MYE4 renamed)."""
     names = {s.strip() for s in probe.sheets}
-    return "MYE4" in names or (any(n.startswith("MYE") for n in names) and "mid-year population" in probe.text)
+    return "MYE4" in names or (any(n.startswith("MYE") for n in names) and probe.mentions("mid-year population"))
 
 
-def read_mye(path: Path) -> Batch:
-    sheets = read_workbook(path)
+def read_mye(file: Path | Probe) -> Batch:
+    path = path_of(file)
+    sheets = read_workbook(file)
     if "MYE4" not in sheets:
         raise Sheet(path.name, None, []).error(f"no sheet 'MYE4' (sheets: {', '.join(sheets)})")
     sheet = sheets["MYE4"]
@@ -112,8 +114,8 @@ def recognise_lookup(probe: Probe) -> bool:
     )
 
 
-def read_lookup(path: Path) -> Batch:
-    sheet = read_csv(path)
+def read_lookup(file: Path | Probe) -> Batch:
+    sheet = read_csv(path_of(file))
     header = sheet.headings(0)
     found = {m.group(1) + m.group(3): i for i, h in enumerate(header) if (m := _LOOKUP_COLUMNS.match(h))}
     for needed in ("LADCD", "LADNM", "PFACD"):
