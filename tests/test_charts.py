@@ -1,15 +1,19 @@
-"""Charts: the Vega-Lite specs say what they should (highlight, order, dropped rows), and they render with
-vl-convert to self-contained SVG and PNG; the map from the real boundary file is drawn the right way out."""
+"""Charts: the Vega-Lite specs say what they should (highlight, order, dropped rows), are valid Vega-Lite (checked
+here once per kind of chart, never when a report is built), and they render with vl-convert to self-contained SVG
+and PNG; the map from the real boundary file is drawn the right way out."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import altair as alt
+import jsonschema
 import pytest
 
 from crimestats import analytics
@@ -288,11 +292,39 @@ def test_the_boundary_file_is_already_wound_for_d3(boundaries: dict[str, Any]) -
         assert charts.rewind(geometry)["coordinates"] == geometry["coordinates"], feature["properties"]["PFA16NM"]
 
 
+def test_every_kind_of_chart_is_valid_vega_lite(boundaries: dict[str, Any]) -> None:
+    """The specs are plain dicts, checked against the Vega-Lite schema Altair ships here and nowhere else (building a
+    report validates nothing): each kind of chart, with and without a highlight, title, notes or rates."""
+    made = [chart for chart, _ in all_charts(boundaries).values()] + [
+        charts.league_chart(LEAGUE),
+        charts.trend_chart(TREND, notes=["A note and no title."]),
+        charts.funnel_chart({**funnel_data(), "overdispersion": None, "method": None}),
+        charts.choropleth(boundaries, [], "PFA16CD"),
+    ]
+    for chart in made:
+        assert chart["$schema"] == alt.SCHEMA_URL
+        assert chart.to_dict(validate=True) == chart
+    broken = charts.Spec({**made[3], "mark": {"type": "bars"}})
+    with pytest.raises(jsonschema.ValidationError):
+        broken.to_dict(validate=True)
+
+
+def test_building_a_chart_loads_neither_altair_nor_vl_convert() -> None:
+    """vl-convert is loaded to draw, Altair only to validate."""
+    code = (
+        "import sys, crimestats.reports.charts as c;"
+        " c.league_chart([{'force_code': 'E23000038', 'force': 'Wiltshire', 'rate_per_1000': 61.5}], 'Wiltshire');"
+        " print(sorted({'altair', 'vl_convert'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Rendering
 
 
-def all_charts(boundaries: dict[str, Any]) -> dict[str, tuple[alt.TopLevelMixin, list[str]]]:
+def all_charts(boundaries: dict[str, Any]) -> dict[str, tuple[charts.Spec, list[str]]]:
     """name → (chart, texts its SVG must contain)."""
     return {
         "league": (
