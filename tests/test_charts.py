@@ -26,15 +26,24 @@ from browser import decode_png, ink_fraction
 BOUNDARIES = Path("boundaries/force_boundaries_ugc.geojson")
 W3_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
+#: League-table rows as the analytics give them: ranks from 1 for the lowest rate, none without a rate.
 LEAGUE = [
-    {"force_code": code, "force": name, "rate_per_1000": rate, "rate_ci_low": low, "rate_ci_high": high}
-    for code, name, rate, low, high in [
-        ("E23000038", "Wiltshire", 61.5, 60.9, 62.1),
-        ("E23000009", "North Yorkshire", 58.1, 57.6, 58.7),
-        ("E23000006", "Cleveland", 122.0, 121.1, 122.9),
-        ("E23000005", "Greater Manchester", None, None, None),
-        ("E23000034", "City of London", float("nan"), None, None),
-        ("E23000039", "Dorset", 70.1, None, None),
+    {
+        "force_code": code,
+        "force": name,
+        "rate_per_1000": rate,
+        "rate_ci_low": low,
+        "rate_ci_high": high,
+        "rank": rank,
+        "ranked_of": None if rank is None else 4,
+    }
+    for code, name, rate, low, high, rank in [
+        ("E23000038", "Wiltshire", 61.5, 60.9, 62.1, 2),
+        ("E23000009", "North Yorkshire", 58.1, 57.6, 58.7, 1),
+        ("E23000006", "Cleveland", 122.0, 121.1, 122.9, 4),
+        ("E23000005", "Greater Manchester", None, None, None, None),
+        ("E23000034", "City of London", float("nan"), None, None, None),
+        ("E23000039", "Dorset", 70.1, None, None, 3),
     ]
 ]
 
@@ -57,7 +66,7 @@ TREND = [
     for (period, label), rate in zip(PERIODS, rates, strict=True)
 ]
 
-MIX = [
+MIX: list[dict[str, Any]] = [
     {"offence": "Violence against the person", "force_rate": 21.1, "peer_rate": 18.4},
     {"offence": "Theft offences", "force_rate": 22.2, "peer_rate": 25.0},
     {"offence": "Fraud offences", "force_rate": None, "peer_rate": None},
@@ -176,6 +185,31 @@ def test_league_without_highlight_uses_one_colour_and_refuses_unknown_forces() -
         charts.league_chart(LEAGUE, highlight="Wiltshre")
     with pytest.raises(NoDataError):
         charts.league_chart([row for row in LEAGUE if row["rate_per_1000"] is None])
+
+
+def test_league_positions_are_the_tables_ranks_and_a_shared_rank_is_joint() -> None:
+    """Rates equal as printed (61.46 and 61.54 both print 61.5) share the table's rank: the chart says so, in the
+    table's order, and counts no rank of its own."""
+    rows = [
+        {**LEAGUE[0], "rate_per_1000": 61.54, "rank": 2},
+        {**LEAGUE[1], "rank": 1},
+        {**LEAGUE[5], "force": "Dorset", "rate_per_1000": 61.46, "rank": 2},
+        {**LEAGUE[2], "rank": 4},
+    ]
+    spec = charts.league_chart(rows, highlight="Wiltshire")
+    bars = layers(spec)[0]
+    positions = {row["force"]: row["rank"] for row in values(bars, spec)}
+    assert positions == {
+        "North Yorkshire": "1st lowest of 4",
+        "Dorset": "joint 2nd lowest of 4",
+        "Wiltshire": "joint 2nd lowest of 4",
+        "Cleveland": "4th lowest of 4",
+    }
+    assert bars["encoding"]["y"]["sort"] == list(positions)
+    assert "Wiltshire is highlighted: 61.5, joint 2nd lowest of 4." in spec["description"]
+    # a rate without a rank is drawn but given no position of the chart's own
+    unranked = charts.league_chart([{**LEAGUE[0], "rank": None, "ranked_of": None}, LEAGUE[1]], "Wiltshire")
+    assert "Wiltshire is highlighted: 61.5, not ranked." in unranked["description"]
 
 
 def test_trend_has_a_line_per_series_with_the_first_in_focus_and_gaps_for_missing_rates() -> None:

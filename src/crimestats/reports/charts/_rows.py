@@ -28,7 +28,8 @@ def rate_text(value: float | None, digits: int | None = None) -> str:
 
 
 def interval(low: float | None, high: float | None) -> str:
-    return "not published" if low is None or high is None else f"{low:,.1f} to {high:,.1f}"
+    """A 95% interval with its ends printed as rates are."""
+    return "not published" if low is None or high is None else f"{fmt.rate(low)} to {fmt.rate(high)}"
 
 
 def find_force(rows: Sequence[Mapping[str, Any]], highlight: str | None) -> Mapping[str, Any] | None:

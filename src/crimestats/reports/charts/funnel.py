@@ -74,7 +74,7 @@ def funnel_chart(
     if focus_point is not None:
         layers += _funnel_focus(focus_point, x_max, x, y)
     adjusted = bool((funnel.get("overdispersion") or {}).get("adjusted"))
-    note = f"Average {target:,.1f}. Dashed lines: 95% limits; solid lines: 99.8% limits"
+    note = f"Average {rate_text(target)}. Dashed lines: 95% limits; solid lines: 99.8% limits"
     note += ", widened for over-dispersion." if adjusted else "."
     description = _funnel_description(points, target, focus, focus_point, measure)
     if funnel.get("method"):
@@ -141,7 +141,7 @@ def _funnel_target(
     target: float, right: float, x: dict[str, Any], y_scale: dict[str, Any], measure: str
 ) -> list[dict[str, Any]]:
     """The average as a horizontal line, labelled at its right end."""
-    data = inline([{"target": target, "population": right, "label": f"Average {target:,.1f}"}])
+    data = inline([{"target": target, "population": right, "label": f"Average {rate_text(target)}"}])
     y = field("target:Q", scale=y_scale, title=measure)
     rule = {"data": data, "mark": {"type": "rule", "color": INK, "strokeWidth": 1, "aria": False}, "encoding": {"y": y}}
     text = {"type": "text", "align": "right", "baseline": "bottom", "dy": -4, "fontSize": 11, "color": INK}
@@ -177,7 +177,7 @@ def _funnel_description(
     counts = {label: sum(point["position"] == label for point in points) for label, _ in POSITIONS.values()}
     parts = [
         f"Funnel plot of {measure.lower()} against number of residents for {len(points)} police force areas,"
-        f" around an average of {target:,.1f}, with 95% (dashed) and 99.8% (solid) control limits.",
+        f" around an average of {rate_text(target)}, with 95% (dashed) and 99.8% (solid) control limits.",
         " ".join(f"{label}: {count}." for label, count in counts.items()),
     ]
     if focus_point is not None:

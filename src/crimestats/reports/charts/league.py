@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,17 +18,17 @@ def league_chart(
 ) -> Spec:
     """Horizontal bars of the rate per force, lowest at the top, with 95% intervals as lines.
 
-    Rows without a rate are left out. ``highlight`` (force code or name) is drawn in the accent colour.
+    Rows come from the league table: each bar's position is the row's ``rank`` of ``ranked_of`` ('joint' where
+    forces share it), never recounted here. Rows without a rate are left out. ``highlight`` (force code or name)
+    is drawn in the accent colour.
     ``measure`` names the rate on the axis and in the description (e.g. 'Burglary per 1,000 residents').
     """
     focus = find_force(rows, highlight)
-    ranked = sorted(
-        (row for row in rows if number(row.get("rate_per_1000")) is not None),
-        key=lambda row: (number(row["rate_per_1000"]), str(row["force"])),
-    )
-    if not ranked:
+    rated = sorted((row for row in rows if number(row.get("rate_per_1000")) is not None), key=_order)
+    if not rated:
         raise NoDataError("no force in the league table has a published rate")
-    records = [_league_record(row, rank, len(ranked)) for rank, row in enumerate(ranked, 1)]
+    ranks = Counter(row.get("rank") for row in rated)
+    records = [_league_record(row, ranks[row.get("rank")] > 1) for row in rated]
     name = None if focus is None else str(focus["force"])
     y = field(
         "force:N",
@@ -57,12 +58,26 @@ def league_chart(
         "encoding": {"x": field("rate_ci_low:Q", title=measure), "x2": {"field": "rate_ci_high"}, "y": y},
     }
     chart = {"data": inline(records), "layer": [bars, intervals], "width": WIDTH, "height": {"step": 18}}
-    return finish(chart, title, _league_description(records, focus, len(rows) - len(ranked), measure))
+    return finish(chart, title, _league_description(records, focus, len(rows) - len(rated), measure))
 
 
-def _league_record(row: Mapping[str, Any], rank: int, count: int) -> dict[str, Any]:
+def _order(row: Mapping[str, Any]) -> tuple[bool, int, float, str]:
+    """Bars in the league table's order: by its rank (1 = lowest rate), forces sharing a rank by rate and name."""
+    rank = row.get("rank")
+    return rank is None, rank or 0, number(row["rate_per_1000"]) or 0.0, str(row["force"])
+
+
+def _position(row: Mapping[str, Any], joint: bool) -> str:
+    """'2nd lowest of 41', 'joint 3rd lowest of 41' (another force shares the rank): the table's rank, as given."""
+    rank, of = row.get("rank"), row.get("ranked_of")
+    if rank is None:
+        return "not ranked"
+    return f"{'joint ' if joint else ''}{fmt.ordinal(int(rank))} lowest" + ("" if of is None else f" of {of}")
+
+
+def _league_record(row: Mapping[str, Any], joint: bool) -> dict[str, Any]:
     low, high = number(row.get("rate_ci_low")), number(row.get("rate_ci_high"))
-    fields, position = force_fields(row), f"{fmt.ordinal(rank)} lowest of {count}"
+    fields, position = force_fields(row), _position(row, joint)
     rate = fields["rate_per_1000"]
     return {
         **fields,
