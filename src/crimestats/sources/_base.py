@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 from python_calamine import CalamineWorkbook
 
 from crimestats import reference
 from crimestats.errors import SourceError
+from crimestats.sources import _columns
 
 FIGURES_SCHEMA = pa.schema(
     [
@@ -184,10 +189,42 @@ def column_letter(index: int) -> str:
 
 
 class Sheet:
-    """One sheet (or CSV) as rows of cells, with its name for error messages."""
+    """One sheet (or CSV) as rows of cells, with its name for error messages.
 
-    def __init__(self, file: str, name: str | None, rows: list[list[Any]]) -> None:
+    A reader takes cells one at a time (:meth:`text`, :func:`parse_number`) or whole columns as Arrow arrays
+    (:meth:`column`, :meth:`texts`), which give every cell of the column as :meth:`text` gives it.
+    """
+
+    def __init__(self, file: str, name: str | None, rows: Sequence[Sequence[Any]]) -> None:
         self.file, self.name, self.rows = file, name, rows
+        self._columns: dict[tuple[str, int], pa.Array] = {}
+        self._transposed: list[tuple[Any, ...]] | None = None
+
+    def column(self, column: int) -> pa.Array:
+        """Every cell of a column as text before whitespace is collapsed (``80.0`` → ``'80'``; ``''`` past a
+        short row's end), as an Arrow string array with one item per row."""
+        key = ("raw", column)
+        if key not in self._columns:
+            self._columns[key] = self._column(column)
+        return self._columns[key]
+
+    def _column(self, column: int) -> pa.Array:
+        if self._transposed is None:
+            self._transposed = list(itertools.zip_longest(*self.rows, fillvalue=""))
+        if column >= len(self._transposed):
+            return pa.array([""] * len(self.rows), pa.string())
+        return _columns.text_array(self._transposed[column])
+
+    def texts(self, column: int) -> pa.Array:
+        """Every cell of a column as :meth:`text` gives it, as an Arrow string array."""
+        key = ("text", column)
+        if key not in self._columns:
+            self._columns[key] = _columns.collapse(self.column(column))
+        return self._columns[key]
+
+    def widths(self) -> np.ndarray:
+        """The number of cells in each row."""
+        return np.fromiter(map(len, self.rows), dtype=np.int64, count=len(self.rows))
 
     def error(self, message: str, row: int | None = None, column: int | None = None) -> SourceError:
         """A :class:`SourceError` at a 0-based row and column of this sheet (printed 1-based, as Excel does)."""
@@ -266,6 +303,75 @@ def read_workbook(file: Path | Probe) -> Workbook:
     return probe.workbook if probe.workbook is not None else Workbook(probe.path)
 
 
+class _ArrowRows(Sequence[list[Any]]):
+    """The rows of an Arrow table of string columns, each made into a list when asked for."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @overload
+    def __getitem__(self, index: int) -> list[Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[list[Any]]: ...
+    def __getitem__(self, index: int | slice) -> list[Any] | list[list[Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return [column[index].as_py() for column in self.table.columns]
+
+
+class _ArrowSheet(Sheet):
+    """A CSV parsed by Arrow: columns are the parsed arrays, rows are made when a reader asks for one."""
+
+    def __init__(self, file: str, table: pa.Table) -> None:
+        super().__init__(file, None, _ArrowRows(table))
+        self.table = table
+
+    def _column(self, column: int) -> pa.Array:
+        if column >= self.table.num_columns:
+            return pa.array([""] * self.table.num_rows, pa.string())
+        return self.table.column(column).combine_chunks()
+
+    def widths(self) -> np.ndarray:
+        return np.full(self.table.num_rows, self.table.num_columns, dtype=np.int64)
+
+
+def read_csv_columns(path: Path) -> Sheet:
+    """A CSV file as one sheet for reading by columns: what :func:`read_csv` gives, parsed by Arrow.
+
+    Arrow parses a well-formed file (UTF-8, every record as wide as the first, ending in a line break, no lone
+    carriage return); anything else goes to :func:`read_csv`, which reads it cell by cell or says what is
+    wrong with it. The two agree on every cell; an empty line reads as a row of empty cells, not as no cells.
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+        width = len(next(csv.reader(io.StringIO(text)), []))
+    except (UnicodeDecodeError, csv.Error):
+        return read_csv(path)
+    if not width or not text.endswith(("\n", "\r")) or data.count(b"\r") != data.count(b"\r\n"):
+        return read_csv(path)
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data[3:] if data.startswith(codecs.BOM_UTF8) else data),
+            read_options=pa_csv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return read_csv(path)  # ragged rows, an open quote at the end, …
+    return _ArrowSheet(path.name, table)
+
+
 def read_csv(path: Path) -> Sheet:
     """A CSV file as one sheet (no sheet name)."""
     try:
@@ -278,14 +384,18 @@ def read_csv(path: Path) -> Sheet:
     return sheet
 
 
-def read_sheets(file: Path | Probe) -> Iterator[Sheet]:
-    """A CSV as one sheet, a workbook as its sheets (each parsed when the iteration reaches it)."""
+def read_sheets(file: Path | Probe, *, by_columns: bool = False) -> Iterator[Sheet]:
+    """A CSV as one sheet, a workbook as its sheets (each parsed when the iteration reaches it).
+
+    ``by_columns``: the CSV is parsed by Arrow when it can be (:func:`read_csv_columns`), for a reader that
+    takes whole columns.
+    """
     probe = probe_of(file)
     if probe.path.suffix.lower() in WORKBOOK_SUFFIXES:
         workbook = read_workbook(probe)
         yield from (workbook[key] for key in workbook)
     else:
-        yield read_csv(probe.path)
+        yield read_csv_columns(probe.path) if by_columns else read_csv(probe.path)
 
 
 _NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")

@@ -8,8 +8,14 @@ single sheets saved as .csv or .xlsx are read the same way. The vintage is the l
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crimestats import reference
 from crimestats.periods import financial_quarter_end, format_period
@@ -21,9 +27,10 @@ from crimestats.sources._base import (
     parse_count,
     path_of,
     read_sheets,
-    table,
     unknown_error,
 )
+from crimestats.sources._columns import counts as _columns_counts
+from crimestats.sources._columns import map_distinct
 
 NAME = "home-office"
 REQUIRED = ("Financial Year", "Financial Quarter", "Force Name", "Offence Code")
@@ -37,15 +44,16 @@ def recognise(probe: Probe) -> bool:
 
 def read(file: Path | Probe) -> Batch:
     """Every sheet with the open data header; other sheets (cover, notes) are passed over."""
-    rows: list[dict[str, Any]] = []
-    for sheet in read_sheets(file):
+    tables = []
+    for sheet in read_sheets(file, by_columns=True):
         header = _header_row(sheet)
         if header is not None:
-            rows.extend(_read_sheet(sheet, header))
-    if not rows:
+            tables.append(_read_sheet(sheet, header))
+    figures = pa.concat_tables(tables) if tables else FIGURES_SCHEMA.empty_table()
+    if not figures.num_rows:
         raise Sheet(path_of(file).name, None, []).error(f"no sheet has the open data header ({', '.join(REQUIRED)})")
-    latest = max(row["period_end"] for row in rows)
-    return Batch(source=NAME, vintage=format_period(latest), figures=table(rows, FIGURES_SCHEMA))
+    latest = pc.max(figures.column("period_end")).as_py()
+    return Batch(source=NAME, vintage=format_period(latest), figures=figures)
 
 
 def _header_row(sheet: Sheet) -> int | None:
@@ -68,47 +76,110 @@ def _columns(sheet: Sheet, header: int) -> dict[str, int]:
     return {**found, "count": count}
 
 
-def _read_sheet(sheet: Sheet, header: int) -> list[dict[str, Any]]:
+def _read_sheet(sheet: Sheet, header: int) -> pa.Table:
+    """The figures of one sheet, a column at a time. A row the columns flag (too short, a quarter, year or count
+    that does not read) is checked cell by cell, which raises the error naming it, in row order as a reading
+    row by row would; then every unknown force, then every unknown offence code, as one error each."""
     columns = _columns(sheet, header)
-    unknown_forces: dict[str, int] = {}
-    unknown_codes: dict[str, int] = {}
-    rows = []
-    for index in range(header + 1, len(sheet.rows)):
-        if not any(str(c).strip() for c in sheet.rows[index]):
-            continue
-        sheet.require_width(index, max(columns.values()) + 1)
-        force_name = sheet.text(index, columns["Force Name"])
-        code = sheet.text(index, columns["Offence Code"])
-        area = reference.find_area(force_name)
-        offence = reference.offence_for_code(code)
-        if area is None or area.kind in ("region", "country", "national"):
-            unknown_forces.setdefault(force_name, index)
-        if offence is None:
-            unknown_codes.setdefault(code, index)
-        if area is None or offence is None:
-            continue
-        rows.append(
-            {
-                "sheet": sheet.name,
-                "source_row": index + 1,
-                "source_column": None,
-                "table_id": "open-data",
-                "area_code": area.code,
-                "offence": offence,
-                "offence_code": code,
-                "period_end": _quarter_end(sheet, index, columns),
-                "months": 3,
-                "measure": "count",
-                "value": float(parse_count(sheet, index, columns["count"])),
-                "symbol": None,
-                "reason": None,
-            }
-        )
-    if unknown_forces:
-        raise unknown_error(sheet, "force name(s)", unknown_forces, columns["Force Name"])
-    if unknown_codes:
-        raise unknown_error(sheet, "Home Office offence code(s)", unknown_codes, columns["Offence Code"])
-    return rows
+    first = header + 1
+    rows = np.arange(first, len(sheet.rows))
+    force, code = (sheet.texts(columns[c])[first:] for c in ("Force Name", "Offence Code"))
+    kept = ~_blank(sheet, first, list(columns.values()))
+    areas, area_of = map_distinct(force, reference.find_area)
+    offences, offence_of = map_distinct(code, reference.offence_for_code)
+    known_area = np.array([a is not None for a in areas], dtype=bool)[area_of]
+    known_offence = np.array([o is not None for o in offences], dtype=bool)[offence_of]
+    valid = kept & known_area & known_offence
+    period, bad_period = _quarter_ends(sheet, first, columns)
+    value, bad_count = _columns_counts(sheet.column(columns["count"])[first:])
+    short = kept & (sheet.widths()[first:] < max(columns.values()) + 1)
+    for index in rows[short | (valid & (bad_period | bad_count))].tolist():
+        sheet.require_width(index, max(columns.values()) + 1)  # raises, or the row was flagged for its cells:
+        if valid[index - first]:
+            period[index - first] = _quarter_end(sheet, index, columns)  # raises,
+            value[index - first] = float(parse_count(sheet, index, columns["count"]))  # or reads a rare form
+    forces = [a is None or a.kind in ("region", "country", "national") for a in areas]
+    _raise_unknown(sheet, "force name(s)", force, area_of, forces, rows, kept, columns["Force Name"])
+    _raise_unknown(
+        sheet,
+        "Home Office offence code(s)",
+        code,
+        offence_of,
+        [o is None for o in offences],
+        rows,
+        kept,
+        columns["Offence Code"],
+    )
+    codes = pa.array([a.code if a else None for a in areas], pa.string()).take(pa.array(area_of))
+    slugs = pa.array(offences, pa.string()).take(pa.array(offence_of))
+    count = int(valid.sum())
+    return pa.Table.from_arrays(
+        [
+            pa.repeat(pa.scalar(sheet.name, pa.string()), count),
+            pa.array(rows[valid] + 1, pa.int32()),
+            pa.nulls(count, pa.string()),
+            pa.repeat(pa.scalar("open-data"), count),
+            codes.filter(valid),
+            slugs.filter(valid),
+            code.filter(valid),
+            pa.array(period[valid], pa.date32()),
+            pa.repeat(pa.scalar(3, pa.int8()), count),
+            pa.repeat(pa.scalar("count"), count),
+            pa.array(value[valid], pa.float64()),
+            pa.nulls(count, pa.string()),
+            pa.nulls(count, pa.string()),
+        ],
+        schema=FIGURES_SCHEMA,
+    )
+
+
+def _blank(sheet: Sheet, first: int, columns: list[int]) -> np.ndarray:
+    """Rows from ``first`` with nothing in any cell: the columns read are empty, and then the rest of the row."""
+    empty: np.ndarray = np.logical_and.reduce(
+        [pc.equal(sheet.texts(c)[first:], "").to_numpy(zero_copy_only=False) for c in columns]
+    )
+    for offset in np.flatnonzero(empty).tolist():
+        empty[offset] = not any(str(c).strip() for c in sheet.rows[first + offset])
+    return empty
+
+
+def _quarter_ends(sheet: Sheet, first: int, columns: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The quarter end of every row from ``first`` (object array of dates), and whether it does not read."""
+    year, quarter = (sheet.texts(columns[c])[first:] for c in ("Financial Year", "Financial Quarter"))
+    pairs, pair_of = map_distinct(pc.binary_join_element_wise(year, quarter, "\x1f"), _quarter_end_of)
+    ends = np.empty(len(pairs), dtype=object)
+    ends[:] = pairs
+    period = ends[pair_of]
+    return period, np.array([p is None for p in pairs], dtype=bool)[pair_of]
+
+
+def _quarter_end_of(year_and_quarter: str) -> dt.date | None:
+    """A year and quarter joined by U+001F (whitespace, so in neither text) → the quarter end, or None."""
+    year, quarter = year_and_quarter.split("\x1f")
+    try:
+        return financial_quarter_end(year, int(quarter)) if quarter in ("1", "2", "3", "4") else None
+    except Exception:
+        return None
+
+
+def _raise_unknown(
+    sheet: Sheet,
+    what: str,
+    texts: pa.Array,
+    index_of: np.ndarray,
+    unknown: Sequence[bool],
+    rows: np.ndarray,
+    kept: np.ndarray,
+    column: int,
+) -> None:
+    """One error listing every unknown value among the rows kept, pointing at the first place one occurs."""
+    flagged = kept & np.asarray(unknown, dtype=bool)[index_of]
+    if flagged.any():
+        names = texts.filter(pa.array(flagged)).to_pylist()
+        first: dict[str, int] = {}
+        for name, index in zip(names, rows[flagged].tolist(), strict=True):
+            first.setdefault(name, index)
+        raise unknown_error(sheet, what, first, column)
 
 
 def _quarter_end(sheet: Sheet, index: int, columns: dict[str, int]) -> Any:
