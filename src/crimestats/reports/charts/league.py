@@ -18,10 +18,10 @@ def league_chart(
 ) -> Spec:
     """Horizontal bars of the rate per force, lowest at the top, with 95% intervals as lines.
 
-    Rows come from the league table: each bar's position is the row's ``rank`` of ``ranked_of`` ('joint' where
-    forces share it), never recounted here. Rows without a rate are left out. ``highlight`` (force code or name)
-    is drawn in the accent colour.
-    ``measure`` names the rate on the axis and in the description (e.g. 'Burglary per 1,000 residents').
+    Rows are the league table's: each bar's position is the row's ``rank`` of ``ranked_of`` ('joint' where forces
+    share it), never recounted here. Rows without a rate are left out. ``highlight`` (force code or name) is drawn
+    in the accent colour. ``measure`` names the rate on the axis and in the description (e.g. 'Burglary per 1,000
+    residents').
     """
     focus = find_force(rows, highlight)
     rated = sorted((row for row in rows if number(row.get("rate_per_1000")) is not None), key=_order)
