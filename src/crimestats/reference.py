@@ -41,7 +41,11 @@ class Area:
 
     def is_named(self, name: str) -> bool:
         """Whether a published name (footnote markers and all) is one of this area's names."""
-        return normalise_name(name) in {normalise_name(n) for n in (self.name, *self.aliases)}
+        return normalise_name(name) in self._names
+
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(normalise_name(n) for n in (self.name, *self.aliases))
 
     @property
     def slug(self) -> str:

@@ -178,6 +178,7 @@ def probe_of(file: Path | Probe) -> Probe:
     return file if isinstance(file, Probe) else Probe.of(file)
 
 
+@functools.cache
 def column_letter(index: int) -> str:
     """0 → 'A', 27 → 'AB'."""
     letters = ""

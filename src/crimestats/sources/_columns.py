@@ -75,3 +75,25 @@ def counts(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         values = np.array([float(text) for text in cleaned.to_pylist()], dtype=np.float64)
     whole = np.isfinite(values) & (values == np.trunc(values))
     return values + 0.0, ~(number & whole)  # + 0.0: parse_count gives float(int(-0.0)), which is 0.0
+
+
+def numbers(texts: pa.Array, symbols: dict[str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Number cells (as :func:`cell_text`) → (value, symbol, flagged) with ``parse_number``'s value and symbol
+    for unflagged cells: NaN value and the symbol for a symbol, a value and None otherwise.
+
+    Flagged: anything else, for ``parse_number`` to refuse or read; also '0' (a float cell -0.0 reads as -0.0)
+    and a symbol that is also a number (a number cell would read as the number).
+    """
+    stripped = strip(texts)
+    number = pc.match_substring_regex(stripped, NUMBER).to_numpy(zero_copy_only=False)
+    symbol = pc.is_in(stripped, value_set=pa.array(list(symbols), pa.string())).to_numpy(zero_copy_only=False)
+    cleaned = pc.replace_substring(pc.if_else(pa.array(number & ~symbol), stripped, "nan"), ",", "")
+    try:
+        values = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = np.array([float(text) for text in cleaned.to_pylist()], dtype=np.float64)
+    zero = pc.equal(stripped, "0").to_numpy(zero_copy_only=False)
+    flagged = ~(number | symbol) | (number & symbol) | zero
+    found = np.array(stripped.to_pylist(), dtype=object)
+    found[~symbol] = None
+    return values, found, flagged

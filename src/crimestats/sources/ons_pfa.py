@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from crimestats import reference
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.sources._base import (
@@ -27,9 +30,9 @@ from crimestats.sources._base import (
     path_of,
     read_workbook,
     resolve_area,
-    table,
     unknown_error,
 )
+from crimestats.sources._columns import numbers as _columns_numbers
 
 NAME = "ons-pfa"
 TABLES = {"P1": "count", "P2": "change_pct", "P3": "rate_per_1000"}
@@ -58,8 +61,8 @@ def read(file: Path | Probe) -> Batch:
         if f"Table {table_id}" not in sheets:
             raise Sheet(path.name, None, []).error(f"no sheet 'Table {table_id}' (sheets: {', '.join(sheets)})")
     period = _period(sheets["Table P1"])
-    figures: list[dict[str, Any]] = []
-    populations: list[dict[str, Any]] = []
+    figures: list[pa.Table] = []
+    populations: list[pa.Table] = []
     warnings: list[str] = []
     for table_id, measure in TABLES.items():
         sheet = sheets[f"Table {table_id}"]
@@ -67,13 +70,15 @@ def read(file: Path | Probe) -> Batch:
             raise sheet.error(f"title does not mention {TITLE_WORDS[table_id]!r}: {sheet.text(0, 0)[:80]!r}", 0, 0)
         if _period(sheet) != period:
             raise sheet.error(f"title is for a different period than Table P1 ({format_period(period)})", 0, 0)
-        _read_table(sheet, table_id, measure, period, figures, populations, warnings)
+        figure_table, population_table = _read_table(sheet, table_id, measure, period, warnings)
+        figures.append(figure_table)
+        populations.append(population_table)
     return Batch(
         source=NAME,
         vintage=format_period(period),
         revision=_revision(sheets),
-        figures=table(figures, FIGURES_SCHEMA),
-        populations=table(populations, POPULATIONS_SCHEMA),
+        figures=pa.concat_tables(figures),
+        populations=pa.concat_tables(populations),
         warnings=tuple(warnings),
     )
 
@@ -145,18 +150,82 @@ def _columns(sheet: Sheet, header: int) -> dict[int, tuple[str, str, int | None]
 
 
 def _read_table(
-    sheet: Sheet,
-    table_id: str,
-    measure: str,
-    period: Any,
-    figures: list[dict[str, Any]],
-    populations: list[dict[str, Any]],
-    warnings: list[str],
-) -> None:
+    sheet: Sheet, table_id: str, measure: str, period: Any, warnings: list[str]
+) -> tuple[pa.Table, pa.Table]:
+    """The figures and populations of one table, in row then column order, a column at a time; a cell the
+    columns flag is read by :func:`parse_number`, which raises the error naming it."""
     header = _header_row(sheet)
     columns = _columns(sheet, header)
     symbols = _symbols(sheet)
-    unknown: dict[str, int] = {}
+    rows, areas, unknown = _areas(sheet, header, warnings)
+    order = list(columns)
+    # All the cells at once (a few Arrow calls per table, not per column), then row by column for the rows read.
+    read = _columns_numbers(pa.concat_arrays([sheet.column(column) for column in order]), symbols)
+    values, found, flagged = (np.reshape(part, (len(order), -1))[:, rows].T.copy() for part in read)
+    for row, column in zip(*np.nonzero(flagged), strict=True):
+        value, symbol, _ = parse_number(sheet, int(rows[row]), order[column], symbols)
+        values[row, column], found[row, column] = (np.nan if value is None else value), symbol
+    if unknown:
+        raise unknown_error(sheet, "area(s)", unknown, 1)
+    kinds = [columns[column][0] for column in order]
+    figures = [i for i, kind in enumerate(kinds) if kind != "population"]
+    populations = [i for i, kind in enumerate(kinds) if kind == "population"]
+
+    def tile(items: list[Any]) -> np.ndarray:
+        """One item per picked column, repeated for every row."""
+        return np.tile(np.array(items, dtype=object), len(rows))
+
+    def cells(picked: list[int]) -> dict[str, Any]:
+        """The cells of the picked columns, row by row: where they are, their area, value, symbol and reason."""
+        count = len(rows) * len(picked)
+        symbol = found[:, picked].ravel()
+        return {
+            "sheet": pa.repeat(pa.scalar(sheet.name, pa.string()), count),
+            "source_row": pa.array(np.repeat(rows + 1, len(picked)), pa.int32()),
+            "source_column": pa.array(tile([column_letter(order[i]) for i in picked]), pa.string()),
+            "area_code": pa.array(np.repeat(np.array(areas, dtype=object), len(picked)), pa.string()),
+            "value": pa.array(
+                values[:, picked].ravel(), pa.float64(), mask=np.array([s is not None for s in symbol], dtype=bool)
+            ),
+            "symbol": pa.array(symbol, pa.string()),
+            "reason": pa.array([None if s is None else symbols[s] for s in symbol], pa.string()),
+            "count": count,
+        }
+
+    at = cells(figures)
+    figure_table = pa.table(
+        {
+            **{k: at[k] for k in ("sheet", "source_row", "source_column")},
+            "table_id": pa.repeat(pa.scalar(table_id), at["count"]),
+            "area_code": at["area_code"],
+            "offence": pa.array(tile([columns[order[i]][1] for i in figures]), pa.string()),
+            "offence_code": pa.nulls(at["count"], pa.string()),
+            "period_end": pa.repeat(pa.scalar(period, pa.date32()), at["count"]),
+            "months": pa.repeat(pa.scalar(12, pa.int8()), at["count"]),
+            "measure": pa.array(
+                tile(["rate_per_1000_households" if kinds[i] == "households_rate" else measure for i in figures]),
+                pa.string(),
+            ),
+            **{k: at[k] for k in ("value", "symbol", "reason")},
+        },
+        schema=FIGURES_SCHEMA,
+    )
+    at = cells(populations)
+    population_table = pa.table(
+        {
+            **{k: at[k] for k in ("sheet", "source_row", "source_column", "area_code")},
+            "year": pa.array(tile([columns[order[i]][2] for i in populations]), pa.int16()),
+            "denominator": pa.array(tile([columns[order[i]][1] for i in populations]), pa.string()),
+            **{k: at[k] for k in ("value", "symbol", "reason")},
+        },
+        schema=POPULATIONS_SCHEMA,
+    )
+    return figure_table, population_table
+
+
+def _areas(sheet: Sheet, header: int, warnings: list[str]) -> tuple[np.ndarray, list[str], dict[str, int]]:
+    """The rows below the header naming a known area, the code of each, and the first row of each unknown."""
+    rows, codes, unknown = [], [], {}
     for index in range(header + 1, len(sheet.rows)):
         code, name = sheet.text(index, 0), sheet.text(index, 1)
         if not name:
@@ -165,29 +234,6 @@ def _read_table(
         if area is None:
             unknown[name or code] = index
             continue
-        for column, (kind, what, year) in columns.items():
-            value, symbol, reason = parse_number(sheet, index, column, symbols)
-            where = {"sheet": sheet.name, "source_row": index + 1, "source_column": column_letter(column)}
-            if kind == "population":
-                populations.append(
-                    {**where, "area_code": area.code, "year": year, "denominator": what}
-                    | {"value": value, "symbol": symbol, "reason": reason}
-                )
-                continue
-            figures.append(
-                {
-                    **where,
-                    "table_id": table_id,
-                    "area_code": area.code,
-                    "offence": what,
-                    "offence_code": None,
-                    "period_end": period,
-                    "months": 12,
-                    "measure": "rate_per_1000_households" if kind == "households_rate" else measure,
-                    "value": value,
-                    "symbol": symbol,
-                    "reason": reason,
-                }
-            )
-    if unknown:
-        raise unknown_error(sheet, "area(s)", unknown, 1)
+        rows.append(index)
+        codes.append(area.code)
+    return np.array(rows, dtype=np.int64), codes, unknown
