@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from crimestats import analytics
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.store import Store
 
@@ -35,10 +37,26 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def loaded_store(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A store with every official file in the data folder ingested (shared by read-only tests)."""
-    store = Store(tmp_path_factory.mktemp("store") / "all.duckdb")
-    store.ingest([data_dir])
+def ingested_file(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed store file with every official file in the data folder ingested and the default statistics
+    materialised, as `crimestats ingest` leaves it: the one ingest of the session. Copy it to write to it."""
+    path = tmp_path_factory.mktemp("store") / "ingested.duckdb"
+    with Store(path) as store:
+        store.ingest([data_dir])
+        analytics.materialise(store)
+    return path
+
+
+def copy_of(ingested_file: Path, folder: Path) -> Path:
+    """A copy of the session's ingested store, for a test that writes to it or opens it in another way."""
+    return Path(shutil.copy(ingested_file, folder / "store.duckdb"))
+
+
+@pytest.fixture(scope="session")
+def loaded_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The ingested store, open for the session (shared by read-only tests; statistics of other option sets
+    are materialised into it as tests ask for them)."""
+    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("loaded")))
     yield store
     store.close()
 

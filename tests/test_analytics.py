@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from crimestats import reference
-from crimestats.analytics import Options, force_profile, league_table, statistics, totals_table
+from crimestats.analytics import Options, force_profile, force_statistics, league_table, totals_table
 from crimestats.analytics.figures import force_populations
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.store import Store
@@ -111,7 +111,7 @@ def test_errors(loaded_store: Store) -> None:
 
 
 def test_statistics_is_one_row_per_area_offence_and_period(loaded_store: Store) -> None:
-    rows = statistics(loaded_store.backend).to_pyarrow().to_pylist()
+    rows = force_statistics(loaded_store.backend).to_pyarrow().to_pylist()
     keys = [(r["area_code"], r["offence"], r["period_end"]) for r in rows]
     assert len(keys) == len(set(keys))
     assert dt.date(2019, 9, 1) in {k[2] for k in keys}

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from crimestats.cli import app
 from crimestats.store import Store
 
+from conftest import copy_of
 from official import read_table
 
 runner = CliRunner()
@@ -23,14 +24,26 @@ def run(store: Store, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def cli_store(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    path = tmp_path_factory.mktemp("cli") / "cli.duckdb"
+def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The session's ingested store, copied for the module: the CLI opens it as a separate file."""
+    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("cli")))
+    store.close()
+    return store
+
+
+def test_ingest_lists_what_it_stored_and_skipped_and_materialises_the_statistics(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "new.duckdb"
     result = runner.invoke(app, ["--db", str(path), "ingest", str(data_dir)])
     assert result.exit_code == 0, result.output
     assert "skipped" in result.stdout and "README.md" in result.stdout  # unrecognised files are listed
-    store = Store(path)
-    store.close()
-    return store
+    assert "ingested" in result.stdout and "pfatablesdec19.xlsx" in result.stdout
+    with Store(path, read_only=True) as store:
+        kinds = store.con.execute("SELECT kind FROM materialised ORDER BY kind").fetchall()
+    assert kinds == [("forces",), ("totals",)]
+    again = runner.invoke(app, ["--db", str(path), "ingest", str(data_dir)])
+    assert again.exit_code == 0 and "unchanged" in again.stdout and "ingested " not in again.stdout
 
 
 def test_table_json_has_the_contract_fields_and_published_values(cli_store: Store, data_dir: Path) -> None:

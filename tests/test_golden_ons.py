@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import pytest
 
-from crimestats.analytics import Options, area_totals, statistics
+from crimestats.analytics import Options, area_totals, force_statistics
 from crimestats.periods import format_period
 from crimestats.store import Store
 
@@ -21,7 +21,7 @@ from official import FORCE_CODE, HEADINGS, Published, ons_round
 
 
 def _by_key(store: Store, options: Options) -> dict[tuple[str, str, str], dict[str, object]]:
-    frame: pd.DataFrame = statistics(store.backend, options).to_pandas()
+    frame: pd.DataFrame = force_statistics(store.backend, options).to_pandas()
     frame["period"] = frame["period_end"].astype(str).str[:7]
     return {(r["area_code"], r["offence"], r["period"]): r for r in frame.to_dict("records")}
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crimestats import reference
-from crimestats.analytics import Options, statistics
+from crimestats.analytics import Options, force_statistics
 from crimestats.formatting import rate_places
 from crimestats.periods import shift_months
 from crimestats.sources._base import FIGURES_SCHEMA, LOOKUP_SCHEMA, POPULATIONS_SCHEMA, Batch
@@ -71,7 +71,7 @@ def _build(path: Path, data: dict) -> Store:
 
 def _statistics(data: dict) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder, _build(Path(folder) / "p.duckdb", data) as store:
-        return statistics(store.backend, Options()).to_pyarrow().to_pylist()
+        return force_statistics(store.backend, Options()).to_pyarrow().to_pylist()
 
 
 PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

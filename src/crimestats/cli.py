@@ -17,7 +17,6 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import pyarrow as pa
 import typer
-from ibis import _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -25,7 +24,6 @@ from rich.table import Table
 from crimestats import __version__, analytics, caveats, reference
 from crimestats import formatting as fmt
 from crimestats.analytics import Options
-from crimestats.analytics.figures import force_populations
 from crimestats.analytics.peers import not_a_force, peer_comparison
 from crimestats.downloads import ensure_data
 from crimestats.downloads.cli import data_app
@@ -159,20 +157,10 @@ def _check_population_year(population: Population | None, year: int) -> None:
                 "--population-year applies to mid-year estimates; published P3 populations are those of the release"
             )
         )
-    years = _query(_population_years, population is None)
+    years = _query(analytics.population_years, population is None)
     if year not in years:
         known = f"the store holds {_year_list(years)}" if years else "the store holds none: ingest the ONS estimates"
         _fail(CrimestatsError(f"no population estimates for mid-{year}; {known}"))
-
-
-def _population_years(store: Store, published_too: bool) -> list[int]:
-    """Years of the mid-year estimates in the store (and, if ``published_too``, of ONS Table P3 populations)."""
-    years = {r["year"] for r in force_populations(store.backend).select("year").distinct().to_pyarrow().to_pylist()}
-    if published_too:
-        files = store.backend.table("files").filter(_.source == "ons-pfa").select("file_id")
-        p3 = store.backend.table("populations").filter(_.denominator == "residents").join(files, "file_id")
-        years |= {r["year"] for r in p3.select("year").distinct().to_pyarrow().to_pylist()}
-    return sorted(int(year) for year in years)
 
 
 def _year_list(years: list[int]) -> str:
@@ -214,7 +202,7 @@ def _store(read_only: bool = False) -> Store:
     path = State.db or default_path()
     if read_only and not path.exists():
         raise CrimestatsError(f"no store at {path}: run `crimestats ingest PATH` first")
-    return Store(path, read_only=read_only)
+    return Store(path, read_only=read_only, cache_statistics=True)
 
 
 def _query(function: Callable[..., T], *args: Any) -> T:
@@ -264,6 +252,9 @@ def ingest(
                 bar.update(task, total=total, completed=number - 1, description=f"ingesting {path.name[:40]}")
 
             report = store.ingest(paths, progress)
+            if report.with_status("ingested"):
+                bar.update(task, total=None, description="computing the statistics")
+                analytics.materialise(store)
     except CrimestatsError as error:
         _fail(error)
     for result in report.results:
@@ -337,15 +328,7 @@ def _offence_missing(store: Store, period: str, offence: str | None, options: Op
         why = caveats.caveat("fraud-national-only").text
         return NoDataError(f"no {item.slug} figures by police force: {why[0].lower()}{why[1:]}")
     month = parse_period(period)
-    rows = (
-        analytics.statistics(store.backend, options)
-        .filter(_.offence == item.slug, _["count"].notnull())
-        .select("period_end", "source", "vintage")
-        .distinct()
-        .order_by("period_end", "source", "vintage")
-        .to_pyarrow()
-        .to_pylist()
-    )
+    rows = analytics.offence_periods(store, item.slug, options)
     source = f" from {options.source}" if options.source else ""
     if not rows:
         return NoDataError(

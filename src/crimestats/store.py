@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis
@@ -109,8 +110,21 @@ class IngestReport:
 class Store:
     """An open crimestats DuckDB file. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, read_only: bool = False, cache_statistics: bool = False
+    ) -> None:
+        """Open (or create) the store at ``path`` (default :func:`default_path`).
+
+        ``read_only`` opens it for reading, so that several processes can read it at once. Statistics the
+        store has not yet materialised are then computed into temporary tables of this connection; with
+        ``cache_statistics`` the store is instead reopened for writing to keep them, when no other process
+        has it open (the CLI does this: each command is a short-lived process).
+        """
         self.path = Path(path) if path is not None else default_path()
+        self.read_only = read_only
+        self.cache_statistics = cache_statistics
+        #: Materialised statistics already read by this connection, by table name.
+        self.memo: dict[str, Any] = {}
         try:
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +137,23 @@ class Store:
             self.con.close()
             raise CrimestatsError(f"{self.path} is not a crimestats store: run `crimestats ingest PATH` to create one")
         self._backend: ibis.BaseBackend | None = None
+
+    def writable(self) -> bool:
+        """Whether the store can be written now: a read-only store opened with ``cache_statistics`` is reopened
+        for writing when no other process has it open."""
+        if not self.read_only:
+            return True
+        if not self.cache_statistics:
+            return False
+        self.con.close()
+        self._backend = None
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.Error:
+            self.con = duckdb.connect(str(self.path), read_only=True)
+            return False
+        self.read_only = False
+        return True
 
     def __enter__(self) -> Store:
         return self

@@ -9,21 +9,22 @@ import datetime as dt
 import json
 from typing import Any
 
-import ibis
 import pyarrow as pa
 from ibis import _
 
 from crimestats import reference
-from crimestats.analytics import _reference
-from crimestats.analytics.comparisons import funnel_rows, with_change_tests, with_intervals, with_rank_ranges
+from crimestats.analytics import _reference, materialised
+from crimestats.analytics.comparisons import funnel_rows
 from crimestats.analytics.figures import (
     SOURCE_PRIORITY,
     Options,
     annual_counts,
     area_totals,
     best_counts,
-    statistics,
+    force_populations,
+    force_statistics,
 )
+from crimestats.analytics.materialised import materialise
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.store import Store
@@ -37,12 +38,15 @@ __all__ = [
     "best_counts",
     "force_boundaries",
     "force_profile",
+    "force_statistics",
     "funnel",
     "league_table",
     "national_figures",
+    "materialise",
+    "offence_periods",
+    "population_years",
     "period_leagues",
     "rate_trends",
-    "statistics",
     "totals_table",
 ]
 
@@ -80,24 +84,9 @@ def _check_source(options: Options) -> None:
         raise CrimestatsError(f"unknown source {options.source!r}; choose one of {', '.join(SOURCE_PRIORITY)}")
 
 
-def _note(row: dict[str, Any]) -> str | None:
-    notes = [row.get("reason"), row.get("rate_note"), row.get("change_note")]
-    return "; ".join(n for n in notes if n) or None
-
-
-def _whole(value: float | int | None) -> int | None:
-    return None if value is None else int(value)
-
-
-def _named(row: dict[str, Any]) -> dict[str, Any]:
-    """A statistics row with domain names, whole numbers for counts and ranks, and one note."""
-    whole = {key: _whole(row[key]) for key in ("count", "previous_count", "rank", "ranked_of")}
-    return {**row, **whole, "force_code": row["area_code"], "force": row["area_name"], "note": _note(row)}
-
-
-def _with_uncertainty(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One offence and period, every force: add rate intervals, plausible rank ranges and change tests."""
-    return with_change_tests(with_rank_ranges(with_intervals(_named(row) for row in rows)))
+def _sorted_league(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranked forces by rank, then the unranked (BTP, City of London, forces without data) by kind and name."""
+    return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["kind"], r["area_name"]))
 
 
 def league_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
@@ -113,12 +102,10 @@ def league_table(store: Store, period: str, offence: str | None = None, options:
     _check_source(options)
     month = parse_period(period)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    expr = statistics(store.backend, options).filter(_.offence == slug, _.period_end == month)
-    expr = expr.order_by([_.rank.isnull(), _.rank, _.kind, _.area_name])
-    result = expr.to_pyarrow()
+    result = materialised.rows_where(materialised.forces(store, options), offence=slug, period_end=month)
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
-    rows = _with_uncertainty(result.to_pylist())
+    rows = _sorted_league(result.to_pylist())
     return pa.Table.from_pylist([{column: row[column] for column in LEAGUE_COLUMNS} for row in rows])
 
 
@@ -149,18 +136,16 @@ def funnel(
 def period_leagues(store: Store, period: str, options: Options = Options()) -> dict[str, list[dict[str, Any]]]:
     """Every offence's league table for one period, in the order of the offence classification.
 
-    offence slug → rows for every force (and British Transport Police) with the statistics columns,
+    offence slug → rows for every force (and British Transport Police), by name, with the statistics columns,
     ``force_code``, ``force``, ``offence_name``, ``level``, ``note`` and the uncertainty columns of
     :func:`league_table`.
     """
     _check_source(options)
     month = parse_period(period)
-    expr = statistics(store.backend, options).filter(_.period_end == month)
-    expr = expr.join(_reference.offences(), "offence").order_by("offence_order", "area_name")
     by_offence: dict[str, list[dict[str, Any]]] = {}
-    for row in expr.to_pyarrow().to_pylist():
+    for row in materialised.rows_where(materialised.forces(store, options), period_end=month).to_pylist():
         by_offence.setdefault(row["offence"], []).append(row)
-    return {slug: _with_uncertainty(rows) for slug, rows in by_offence.items()}
+    return by_offence
 
 
 def force_profile(store: Store, force: str, period: str, options: Options = Options()) -> dict[str, Any]:
@@ -175,9 +160,8 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
     if area.kind not in ("force", "transport"):
         raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
     month = parse_period(period)
-    leagues = period_leagues(store, period, options)
-    own = [row for rows in leagues.values() for row in rows if row["area_code"] == area.code]
-    if not own:
+    own = materialised.rows_where(materialised.forces(store, options), period_end=month, area_code=area.code)
+    if own.num_rows == 0:
         raise NoDataError(f"no figures for {area.name} in the {period_label(month)}; try `crimestats periods`")
     rows = [
         {
@@ -186,7 +170,7 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
             "level": row["level"],
             **{column: row[column] for column in FIGURE_COLUMNS},
         }
-        for row in own
+        for row in own.to_pylist()
     ]
     return {
         "force_code": area.code,
@@ -197,44 +181,39 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
     }
 
 
+TOTALS_COLUMNS = [
+    "area_code",
+    "area",
+    "count",
+    "population",
+    "rate_per_1000",
+    "previous_count",
+    "change_pct",
+    "excluded",
+    "sources",
+    "vintages",
+]
+_TOTALS_ORDER = {"national": 0, "country": 1, "region": 2}
+
+
 def totals_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
     """England and Wales, England, Wales and regional totals for one offence, like for like."""
     _check_source(options)
     month = parse_period(period)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    order = {"national": 0, "country": 1, "region": 2}
-    result = area_totals(store.backend, options).filter(_.offence == slug, _.period_end == month).to_pyarrow()
+    result = materialised.rows_where(materialised.totals(store, options), offence=slug, period_end=month)
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
-    rows = sorted(map(_total_row, result.to_pylist()), key=lambda r: (order[r["kind"]], r["area_code"]))
-    keep = [
-        "area_code",
-        "area",
-        "count",
-        "population",
-        "rate_per_1000",
-        "previous_count",
-        "change_pct",
-        "excluded",
-        "sources",
-        "vintages",
-    ]
-    return pa.Table.from_pylist([{k: r[k] for k in keep} for r in rows])
+    rows = sorted(result.to_pylist(), key=lambda r: (_TOTALS_ORDER[r["kind"]], r["area_code"]))
+    return pa.Table.from_pylist([{k: r[k] for k in TOTALS_COLUMNS} for r in rows])
 
 
 def national_figures(store: Store, period: str, options: Options = Options()) -> dict[str, dict[str, Any]]:
     """England and Wales for one period, every offence: offence slug → the :func:`totals_table` columns."""
     _check_source(options)
     month = parse_period(period)
-    expr = area_totals(store.backend, options).filter(_.period_end == month, _.kind == "national")
-    return {row["offence"]: row for row in map(_total_row, expr.to_pyarrow().to_pylist())}
-
-
-def _total_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Whole numbers, and the area named with the forces it leaves out: "England and Wales (excluding …)"."""
-    excluded = row["excluded"] or []
-    whole = {key: _whole(row[key]) for key in ("count", "population", "previous_count")}
-    return {**row, **whole, "area": row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")}
+    rows = materialised.rows_where(materialised.totals(store, options), period_end=month, kind="national")
+    return {row["offence"]: row for row in rows.to_pylist()}
 
 
 def rate_trends(
@@ -243,28 +222,52 @@ def rate_trends(
     """Every force's and England and Wales' rate for one offence in every period the store holds.
 
     area code → rows of period, period_label, series (the area's name), count, population, rate_per_1000,
-    rate_ci_low, rate_ci_high and source, oldest first. Periods without a rate are left out.
+    rate_ci_low, rate_ci_high and source, oldest first; England and Wales rows also name the forces its
+    total leaves out (``excluded``). Periods without a rate are left out.
     """
     _check_source(options)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    national = area_totals(store.backend, options).filter(_.kind == "national", _.offence == slug)
-    national = national.mutate(source=_.sources.join(", "), file_name=ibis.null("string"))
-    forces = statistics(store.backend, options).filter(_.offence == slug)
-    columns = ["area_code", "period_end", "area_name", "count", "population", "rate_per_1000", "source", "file_name"]
-    rows = [*national.select(*columns).to_pyarrow().to_pylist(), *forces.select(*columns).to_pyarrow().to_pylist()]
+    national = materialised.rows_where(materialised.totals(store, options), offence=slug, kind="national")
+    forces = materialised.rows_where(materialised.forces(store, options), offence=slug)
+    national_rows = [
+        {**r, "source": ", ".join(r["sources"]), "file_name": None, "excluded": r["excluded"] or []}
+        for r in national.to_pylist()
+    ]
     trends: dict[str, list[dict[str, Any]]] = {}
-    for row in sorted(with_intervals(r for r in rows if r["rate_per_1000"] is not None), key=lambda r: r["period_end"]):
+    for row in sorted(
+        (r for r in [*national_rows, *forces.to_pylist()] if r["rate_per_1000"] is not None),
+        key=lambda r: r["period_end"],
+    ):
+        keys = ("rate_per_1000", "rate_ci_low", "rate_ci_high", "source", "file_name", "excluded")
         trends.setdefault(row["area_code"], []).append(
             {
                 "period": format_period(row["period_end"]),
                 "period_label": period_label(row["period_end"]),
                 "series": row["area_name"],
-                "count": _whole(row["count"]),
-                "population": _whole(row["population"]),
-                **{key: row[key] for key in ("rate_per_1000", "rate_ci_low", "rate_ci_high", "source", "file_name")},
+                "count": row["count"],
+                "population": row["population"],
+                **{key: row[key] for key in keys if key in row},
             }
         )
     return trends
+
+
+def offence_periods(store: Store, offence: str | None = None, options: Options = Options()) -> list[dict[str, Any]]:
+    """The periods with a count of an offence for some force: period_end, source and vintage, oldest first."""
+    slug = reference.offence(offence or "total-excluding-fraud").slug
+    rows = materialised.rows_where(materialised.forces(store, options), offence=slug).to_pylist()
+    found = {(r["period_end"], r["source"], r["vintage"]) for r in rows if r["count"] is not None}
+    return [{"period_end": p, "source": s, "vintage": v} for p, s, v in sorted(found)]
+
+
+def population_years(store: Store, published_too: bool = False) -> list[int]:
+    """Years of the mid-year estimates in the store (and, if ``published_too``, of ONS Table P3 populations)."""
+    years = {r["year"] for r in force_populations(store.backend).select("year").distinct().to_pyarrow().to_pylist()}
+    if published_too:
+        files = store.backend.table("files").filter(_.source == "ons-pfa").select("file_id")
+        p3 = store.backend.table("populations").filter(_.denominator == "residents").join(files, "file_id")
+        years |= {r["year"] for r in p3.select("year").distinct().to_pyarrow().to_pylist()}
+    return sorted(int(year) for year in years)
 
 
 def force_boundaries(store: Store) -> dict[str, Any] | None:

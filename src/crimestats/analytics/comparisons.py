@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from crimestats.analytics import uncertainty
+from crimestats.analytics.uncertainty import LEVELS
 
 __all__ = ["funnel_rows", "with_change_tests", "with_intervals", "with_rank_ranges"]
 
@@ -18,15 +19,19 @@ def _rated(row: dict[str, Any]) -> bool:
     return row.get("rate_per_1000") is not None and row.get("count") is not None and bool(row.get("population"))
 
 
+_INTERVAL_COLUMNS = ("rate_ci_low", "rate_ci_high", "rate_ci998_low", "rate_ci998_high")
+
+
 def with_intervals(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``rate_ci_low`` and ``rate_ci_high``: the 95% interval of each published rate (None if no rate)."""
+    """Add ``rate_ci_low`` and ``rate_ci_high``, the 95% interval of each published rate, and ``rate_ci998_low``
+    and ``rate_ci998_high``, its 99.8% interval (None if no rate)."""
     result = []
     for row in rows:
-        low = high = None
+        limits: list[float | None] = [None] * 4
         if _rated(row) and row["count"] >= 0:
-            interval = uncertainty.rate_interval(row["count"], row["population"])
-            low, high = interval.low, interval.high
-        result.append({**row, "rate_ci_low": low, "rate_ci_high": high})
+            wide, wider = (uncertainty.rate_interval(row["count"], row["population"], level) for level in LEVELS)
+            limits = [wide.low, wide.high, wider.low, wider.high]
+        result.append({**row, **dict(zip(_INTERVAL_COLUMNS, limits, strict=True))})
     return result
 
 
@@ -60,9 +65,19 @@ def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     the store holds no population for) or the rate is suppressed (City of London), it compares the counts,
     and the verdict says so.
     """
+    rows = list(rows)
+    tested = [i for i, row in enumerate(rows) if _testable(row)]
+    exposures = [_exposures(rows[i]) for i in tested]
+    results = uncertainty.change_tests(
+        [int(rows[i]["count"]) for i in tested],
+        [population for population, _ in exposures],
+        [int(rows[i]["previous_count"]) for i in tested],
+        [previous for _, previous in exposures],
+    )
+    tests = dict(zip(tested, results, strict=True))
     result = []
-    for row in rows:
-        test = _change_test(row)
+    for i, row in enumerate(rows):
+        test = tests.get(i)
         verdict = test.verdict if test else row.get("change_note")  # no test: why there is no change
         if test and not _both_populations(row):
             verdict = f"{verdict} (counts compared: no population for both years)"
@@ -87,14 +102,14 @@ def _rates_compared(row: dict[str, Any]) -> bool:
     return _both_populations(row) and row.get("rate_per_1000") is not None
 
 
-def _change_test(row: dict[str, Any]) -> uncertainty.ChangeTest | None:
+def _testable(row: dict[str, Any]) -> bool:
     count, previous = row.get("count"), row.get("previous_count")
-    if count is None or previous is None or count < 0 or previous < 0:
-        return None
-    population, previous_population = (
-        (row["population"], row["previous_population"]) if _rates_compared(row) else (1.0, 1.0)
-    )
-    return uncertainty.change_test(int(count), population, int(previous), previous_population)
+    return count is not None and previous is not None and count >= 0 and previous >= 0
+
+
+def _exposures(row: dict[str, Any]) -> tuple[float, float]:
+    """The populations the rates are compared on, or (1, 1) to compare the counts."""
+    return (row["population"], row["previous_population"]) if _rates_compared(row) else (1.0, 1.0)
 
 
 def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True) -> dict[str, Any]:

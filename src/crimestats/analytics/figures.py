@@ -24,7 +24,7 @@ __all__ = [
     "force_populations",
     "ons_population_year",
     "area_totals",
-    "statistics",
+    "force_statistics",
 ]
 
 #: When several sources give the same figure, the first in this order that has a value is used; within a
@@ -227,7 +227,7 @@ def _published_populations(backend: ibis.BaseBackend) -> ir.Table:
     )
 
 
-def statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Table:
+def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Table:
     """Every force (and British Transport Police) × offence × 12-month period: count, rate, rank, change.
 
     Regional and national totals are :func:`area_totals`, summed from these rows like for like.
@@ -424,15 +424,16 @@ def _with_revised_sums(table: ir.Table) -> ir.Table:
     ).drop("partly_revised")
 
 
-def area_totals(backend: ibis.BaseBackend, options: Options = Options()) -> ir.Table:
+def area_totals(backend: ibis.BaseBackend, options: Options = Options(), forces: ir.Table | None = None) -> ir.Table:
     """Regional, country and England and Wales totals summed from force figures, like for like.
 
     A force with no figure (e.g. Greater Manchester from July 2019) is left out of the count, the population
     and both years of the change, and named in ``excluded``, as ONS does ("England and Wales (excluding
     Greater Manchester Police)"). England and Wales includes British Transport Police offences, which have
-    no resident population, as in the ONS tables.
+    no resident population, as in the ONS tables. ``forces`` is :func:`force_statistics` (computed here when
+    not given: pass the materialised rows to sum them instead of computing them again).
     """
-    forces = statistics(backend, options)
+    forces = force_statistics(backend, options) if forces is None else forces
     members = _reference.total_members()
     rows = forces.join(members, "area_code")
     has = rows["count"].notnull()

@@ -25,11 +25,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ibis import _
-
 from crimestats import reference
-from crimestats.analytics import uncertainty
-from crimestats.analytics.figures import Options, force_land_areas, force_populations, statistics
+from crimestats.analytics import materialised, uncertainty
+from crimestats.analytics.figures import Options, force_land_areas, force_populations
 from crimestats.errors import NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
@@ -129,13 +127,13 @@ def peer_covariates(store: Store, period: str, options: Options = Options()) -> 
     Populations are mid-year estimates, of ``options.population_year`` when given (else the year ONS would use).
     """
     month = parse_period(period)
-    rows = (
-        statistics(store.backend, Options(population="ons-mye", population_year=options.population_year))
-        .filter(_.period_end == month, _.kind == "force", _.offence.isin([TOTAL, *MIX_GROUPS]))
-        .select("area_code", "offence", "count", "population")
-        .to_pyarrow()
-        .to_pylist()
-    )
+    mye = Options(population="ons-mye", population_year=options.population_year)
+    offences = {TOTAL, *MIX_GROUPS}
+    rows = [
+        row
+        for row in materialised.rows_where(materialised.forces(store, mye), period_end=month, kind="force").to_pylist()
+        if row["offence"] in offences
+    ]
     land = {r["area_code"]: r["area_sq_km"] for r in force_land_areas(store.backend).to_pyarrow().to_pylist()}
     counts: dict[str, dict[str, float]] = {}
     population: dict[str, float] = {}
@@ -182,14 +180,9 @@ def peer_comparison(
     group = peer_group(store, force, period, groups, options=options)
     slug = reference.offence(offence or TOTAL).slug
     codes = [group.force_code, *group.members]
-    rows = (
-        statistics(store.backend, options)
-        .filter(_.period_end == month, _.offence == slug, _.area_code.isin(codes))
-        .select("area_code", "area_name", "count", "population", "rate_per_1000", "rate_note")
-        .to_pyarrow()
-        .to_pylist()
-    )
-    found = {r["area_code"]: r for r in rows}
+    rows = materialised.rows_where(materialised.forces(store, options), period_end=month, offence=slug)
+    keys = ("area_code", "area_name", "count", "population", "rate_per_1000", "rate_note")
+    found = {r["area_code"]: {k: r[k] for k in keys} for r in rows.to_pylist() if r["area_code"] in codes}
     header = {
         "force_code": group.force_code,
         "force": reference.area(group.force_code).name,
@@ -323,13 +316,10 @@ def _no_rate_to_compare(store: Store, area: reference.Area, period: str, options
     """Why a force has no computed peer group in a period: no figures, a suppressed rate or no population."""
     month = parse_period(period)
     label = period_label(month)
-    rows = (
-        statistics(store.backend, Options(population="ons-mye", population_year=options.population_year))
-        .filter(_.period_end == month, _.area_code == area.code, _.offence == TOTAL)
-        .select("count", "population", "population_year")
-        .to_pyarrow()
-        .to_pylist()
-    )
+    mye = Options(population="ons-mye", population_year=options.population_year)
+    rows = materialised.rows_where(
+        materialised.forces(store, mye), period_end=month, area_code=area.code, offence=TOTAL
+    ).to_pylist()
     count = rows[0]["count"] if rows else None
     if count is None:
         return f"{area.name} has no figures for the {label} to compare"

@@ -64,17 +64,8 @@ class ReportData:
         slug = reference.offence(offence or TOTAL).slug
         trends = analytics.rate_trends(store, slug, options)
         if NATIONAL in trends:
-            excluded = _national_exclusions(store, slug, options)
-            trends[NATIONAL] = [_national_point(row, excluded.get(row["period"], ())) for row in trends[NATIONAL]]
+            trends[NATIONAL] = [_national_point(row, tuple(row["excluded"])) for row in trends[NATIONAL]]
         return cls(slug, trends, analytics.force_boundaries(store), tuple(store.files()))
-
-
-def _national_exclusions(store: Store, slug: str, options: Options) -> dict[str, tuple[str, ...]]:
-    """Period → the forces left out of the England and Wales total because they have no figures."""
-    totals = analytics.area_totals(store.backend, options)
-    rows = totals.filter((totals["kind"] == "national") & (totals["offence"] == slug))
-    found = rows.select("period_end", "excluded").to_pyarrow().to_pylist()
-    return {format_period(row["period_end"]): tuple(row["excluded"] or ()) for row in found}
 
 
 def _national_point(row: dict[str, Any], excluded: tuple[str, ...]) -> dict[str, Any]:

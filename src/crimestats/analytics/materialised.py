@@ -1,0 +1,258 @@
+"""Materialised statistics: every statistic computed once per store state and option set, kept in the store.
+
+The Ibis expressions in :mod:`crimestats.analytics.figures` are the one definition of each statistic, and
+:mod:`crimestats.analytics.comparisons` adds the uncertainty (intervals, rank ranges, change tests). Running
+them for every question took seconds; here they are run once, over every area, offence and period, into a
+table in the store (``stats_forces_<key>``, ``stats_totals_<key>``, listed in ``materialised``). A question is
+then a filtered read of that table, so a number is the same in every view and every view is fast.
+
+The key is a digest of the stored files (their sha256s), the definitions (the crimestats version and the
+source of the analytics modules) and the options. A new file, a new version or another option set gives a
+new key and a new table; ingesting an unchanged file changes nothing. On a read-only store a missing table is
+built in a temporary table of the connection instead (or in the store, when no other process holds it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crimestats.analytics.comparisons import with_change_tests, with_intervals, with_rank_ranges
+from crimestats.analytics.figures import Options
+
+__all__ = [
+    "CATALOGUE",
+    "compute_forces",
+    "compute_totals",
+    "forces",
+    "materialise",
+    "rows_where",
+    "statistics_key",
+    "totals",
+]
+
+CATALOGUE = """
+CREATE TABLE IF NOT EXISTS materialised (
+    table_name VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    options VARCHAR NOT NULL,
+    files_digest VARCHAR NOT NULL,
+    definitions_digest VARCHAR NOT NULL,
+    built_at TIMESTAMP NOT NULL,
+    rows INTEGER NOT NULL
+)
+"""
+
+#: Columns added to the statistics rows here, with their types (the rest come typed from the Ibis expression).
+FORCE_EXTRAS = pa.schema(
+    [
+        ("force_code", pa.string()),
+        ("force", pa.string()),
+        ("note", pa.string()),
+        ("offence_name", pa.string()),
+        ("level", pa.string()),
+        ("offence_order", pa.int64()),
+        ("rate_ci_low", pa.float64()),
+        ("rate_ci_high", pa.float64()),
+        ("rate_ci998_low", pa.float64()),
+        ("rate_ci998_high", pa.float64()),
+        ("rank_low", pa.int64()),
+        ("rank_high", pa.int64()),
+        ("change_p_value", pa.float64()),
+        ("change_significant", pa.bool_()),
+        ("change_verdict", pa.string()),
+    ]
+)
+TOTAL_EXTRAS = pa.schema(
+    [
+        ("area", pa.string()),
+        ("rate_ci_low", pa.float64()),
+        ("rate_ci_high", pa.float64()),
+        ("rate_ci998_low", pa.float64()),
+        ("rate_ci998_high", pa.float64()),
+    ]
+)
+_WHOLE_FORCE = ("count", "previous_count", "rank", "ranked_of")
+_WHOLE_TOTAL = ("count", "population", "previous_count")
+
+
+@functools.cache
+def _definitions_digest() -> str:
+    """The crimestats version and the source of the modules that define the statistics."""
+    from crimestats import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _files_digest(store: Any) -> str:
+    [(shas,)] = store.con.execute("SELECT coalesce(string_agg(sha256, ',' ORDER BY sha256), '') FROM files").fetchall()
+    return hashlib.sha256(shas.encode()).hexdigest()
+
+
+def statistics_key(store: Any, kind: str, options: Options) -> tuple[str, str, str]:
+    """(table name, files digest, options as JSON) of one kind of materialised statistics."""
+    files = _files_digest(store)
+    options_json = json.dumps(asdict(options), sort_keys=True)
+    key = hashlib.sha256(f"{kind}\n{files}\n{_definitions_digest()}\n{options_json}".encode()).hexdigest()[:20]
+    return f"stats_{kind}_{key}", files, options_json
+
+
+def forces(store: Any, options: Options = Options()) -> pa.Table:
+    """Every force (and British Transport Police) × offence × period, with every statistic and its uncertainty.
+
+    The rows of :func:`crimestats.analytics.figures.force_statistics` with, in addition, ``force_code`` and
+    ``force`` (the area), ``note`` (why a figure is missing or qualified), the offence's name, level and order
+    in the classification, 95% and 99.8% rate intervals, plausible rank ranges and the test of the change.
+    """
+    return _materialised(store, "forces", options, compute_forces)
+
+
+def totals(store: Any, options: Options = Options()) -> pa.Table:
+    """Regions, countries and England and Wales × offence × period, like for like, with rate intervals.
+
+    The rows of :func:`crimestats.analytics.figures.area_totals` (summed from :func:`forces`), with
+    ``area`` naming the forces a total leaves out ("England and Wales (excluding Greater Manchester)").
+    """
+    return _materialised(store, "totals", options, compute_totals)
+
+
+def materialise(store: Any, options: Options = Options()) -> None:
+    """Compute and keep the statistics of an option set now (the CLI does this for the defaults after ingest)."""
+    forces(store, options)
+    totals(store, options)
+
+
+def _materialised(store: Any, kind: str, options: Options, compute: Callable[[Any, Options], pa.Table]) -> pa.Table:
+    name, files, options_json = statistics_key(store, kind, options)
+    memo: dict[str, pa.Table] = store.memo
+    if name not in memo:
+        if not _exists(store, name):
+            _store(store, name, kind, files, options_json, compute(store, options))
+        memo[name] = store.con.sql(f"SELECT * FROM {name} ORDER BY row_order").to_arrow_table().drop(["row_order"])
+    return memo[name]
+
+
+def _exists(store: Any, name: str) -> bool:
+    found = store.con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+    return bool(found)
+
+
+def _store(store: Any, name: str, kind: str, files: str, options_json: str, table: pa.Table) -> None:
+    """Keep the table in the store with its catalogue entry, dropping tables built from other files or
+    definitions; on a store that cannot be written, in a temporary table of this connection."""
+    table = table.append_column("row_order", pa.array(range(table.num_rows), pa.int64()))
+    writable = store.writable()  # may reopen the connection
+    con = store.con
+    con.register("incoming_statistics", table)
+    try:
+        if not writable:
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming_statistics")
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(CATALOGUE)
+            stale = con.execute(
+                "SELECT table_name FROM materialised WHERE files_digest <> ? OR definitions_digest <> ?",
+                [files, _definitions_digest()],
+            ).fetchall()
+            for (old,) in stale:
+                con.execute(f"DROP TABLE IF EXISTS {old}")
+            con.execute(
+                "DELETE FROM materialised WHERE files_digest <> ? OR definitions_digest <> ?",
+                [files, _definitions_digest()],
+            )
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming_statistics")
+            con.execute(
+                "INSERT INTO materialised VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, kind, options_json, files, _definitions_digest(), dt.datetime.now(dt.UTC), table.num_rows],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister("incoming_statistics")
+
+
+# ---- the computations materialised -------------------------------------------------------------------------
+
+
+def compute_forces(store: Any, options: Options = Options()) -> pa.Table:
+    """:func:`forces`, computed from the stored figures (what is materialised)."""
+    from crimestats.analytics import _reference
+    from crimestats.analytics.figures import force_statistics
+
+    expr = force_statistics(store.backend, options).join(_reference.offences(), "offence")
+    expr = expr.order_by("period_end", "offence_order", "area_name")
+    result = expr.to_pyarrow()
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in result.to_pylist():
+        groups.setdefault((row["offence"], row["period_end"]), []).append(_named(row))
+    ranked = [row for rows in groups.values() for row in with_rank_ranges(rows)]
+    rows = with_change_tests(with_intervals(ranked))
+    return _typed(rows, result.schema, FORCE_EXTRAS, _WHOLE_FORCE)
+
+
+def compute_totals(store: Any, options: Options = Options()) -> pa.Table:
+    """:func:`totals`, computed from the materialised force statistics (what is materialised)."""
+    import ibis
+
+    from crimestats.analytics.figures import area_totals
+
+    rows = ibis.memtable(forces(store, options))
+    result = area_totals(store.backend, options, rows).order_by("period_end", "offence", "area_code").to_pyarrow()
+    rows = with_intervals(_total_row(row) for row in result.to_pylist())
+    return _typed(rows, result.schema, TOTAL_EXTRAS, _WHOLE_TOTAL)
+
+
+def _typed(rows: list[dict[str, Any]], schema: pa.Schema, extras: pa.Schema, whole: tuple[str, ...]) -> pa.Table:
+    """The rows as Arrow with the expression's column types, the extras' and whole numbers as integers."""
+    fields = [pa.field(f.name, pa.int64()) if f.name in whole else f for f in schema]
+    fields += [f for f in extras if f.name not in schema.names]
+    return pa.Table.from_pylist(rows, schema=pa.schema(fields))
+
+
+def _note(row: dict[str, Any]) -> str | None:
+    notes = [row.get("reason"), row.get("rate_note"), row.get("change_note")]
+    return "; ".join(n for n in notes if n) or None
+
+
+def _whole(value: float | int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    """A statistics row with domain names, whole numbers for counts and ranks, and one note."""
+    whole = {key: _whole(row[key]) for key in _WHOLE_FORCE}
+    return {**row, **whole, "force_code": row["area_code"], "force": row["area_name"], "note": _note(row)}
+
+
+def _total_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Whole numbers, and the area named with the forces it leaves out: "England and Wales (excluding …)"."""
+    excluded = row["excluded"] or []
+    whole = {key: _whole(row[key]) for key in _WHOLE_TOTAL}
+    return {**row, **whole, "area": row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")}
+
+
+# ---- filtered reads ------------------------------------------------------------------------------------------
+
+
+def rows_where(table: pa.Table, **equal: Any) -> pa.Table:
+    """The rows of a materialised table whose columns equal the values given (``offence="burglary"``)."""
+    mask = None
+    for column, value in equal.items():
+        test = pc.equal(table[column], pa.scalar(value, table.schema.field(column).type))
+        mask = test if mask is None else pc.and_(mask, test)
+    return table if mask is None else table.filter(mask)
