@@ -4,7 +4,8 @@ Run from the repository root::
 
     python benchmarks/bench_reports.py [--data DIR] [--repeat N] [--period YYYY-MM]
 
-The data folder is ingested once into a store in a temporary directory. Then, ``--repeat`` times, in turn:
+The data folder is ingested once into a store in a temporary directory and its statistics are materialised
+(timed apart, as `crimestats ingest` does). Then, ``--repeat`` times, in turn:
 
 * baseline: ``analytics.league_table(store, period)``, one league table query;
 * ``national_report(store, period)``: the report model only (figures, tables, Vega-Lite chart specs);
@@ -21,9 +22,6 @@ wrapping them (not a profiler). Timings are reported, never asserted on.
 from __future__ import annotations
 
 import argparse
-import gc
-import os
-import platform
 import statistics as stats
 import sys
 import tempfile
@@ -33,15 +31,13 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial, wraps
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import altair as alt
-import duckdb
-import ibis
+from _common import Timing, checked, data_parser, in_turns, ingest_fresh, machine_info
 
 from crimestats import analytics
+from crimestats.analytics import materialised
 from crimestats.errors import CrimestatsError
 from crimestats.reports import build, charts, findings
 from crimestats.reports.build import ReportData, force_report, national_report
@@ -50,24 +46,12 @@ from crimestats.reports.model import Report
 from crimestats.reports.render import render_html, render_json, render_markdown
 from crimestats.store import Store
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PERIOD = "2019-09"
+CHART_LABEL = "chart specs (Vega-Lite dicts: chart functions, to_dict)"
 CHART_FUNCTIONS = ("league_chart", "trend_chart", "funnel_chart", "offence_mix_chart", "choropleth")
 
 
 # --------------------------------------------------------------------------------------------- steps
-
-
-def default_data_dir() -> Path:
-    return Path(os.environ.get("CRIMESTATS_TEST_DATA", REPO_ROOT.parent / "shared" / "data"))
-
-
-def ingest_fresh(data_dir: Path, workdir: Path) -> Path:
-    """Ingest ``data_dir`` into a new store file under ``workdir``; the store is closed (checkpointed) after."""
-    path = workdir / "bench.duckdb"
-    with Store(path) as store:
-        store.ingest([data_dir])
-    return path
 
 
 def store_periods(store: Store) -> list[str]:
@@ -144,34 +128,6 @@ class Step:
     builds_reports: bool = True
 
 
-@dataclass(frozen=True)
-class Timing:
-    seconds: list[float]
-    result: Built  # of the last run
-
-    @property
-    def median(self) -> float:
-        return stats.median(self.seconds)
-
-
-def time_steps(steps: list[Step], repeat: int) -> dict[str, Timing]:
-    """Run every step once per round, ``repeat`` rounds; each step's seconds per run and last result.
-
-    Steps take turns rather than running back to back, so a burst of other work on the machine falls on
-    all of them rather than on one, and the ratios to the baseline stay comparable. Garbage left by the
-    previous step is collected before each run, outside the timing.
-    """
-    seconds: dict[str, list[float]] = {step.label: [] for step in steps}
-    results: dict[str, Built] = {}
-    for _ in range(repeat):
-        for step in steps:
-            gc.collect()
-            start = time.perf_counter()
-            results[step.label] = step.run()
-            seconds[step.label].append(time.perf_counter() - start)
-    return {step.label: Timing(seconds[step.label], results[step.label]) for step in steps}
-
-
 # ----------------------------------------------------------------------------------------- breakdown
 
 
@@ -205,12 +161,12 @@ class Probes:
         return timed_call
 
     def chart_function(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        """Time an Altair chart function, and the ``to_dict`` the report builder calls on its result."""
+        """Time a chart function, and the ``to_dict`` the report builder calls on the Vega-Lite spec it returns."""
         timed_function = self.wrap(label, function)
         probes = self
 
         class TimedChart:
-            def __init__(self, chart: alt.TopLevelMixin) -> None:
+            def __init__(self, chart: charts.Spec) -> None:
                 self.chart = chart
 
             def to_dict(self, *args: Any, **kwargs: Any) -> Any:
@@ -229,9 +185,11 @@ def probed(probes: Probes) -> Iterator[None]:
         (analytics, "rate_trends", "rate trends, every period (analytics.rate_trends)"),
         (analytics, "force_boundaries", "force boundaries (analytics.force_boundaries)"),
         (analytics, "totals_table", "countries and regions (analytics.totals_table)"),
-        (analytics, "with_intervals", "rate intervals (comparisons.with_intervals)"),
-        (analytics, "with_rank_ranges", "plausible ranks, simulated (comparisons.with_rank_ranges)"),
-        (analytics, "with_change_tests", "change tests (comparisons.with_change_tests)"),
+        (materialised, "forces", "force statistics, materialised (materialised.forces)"),
+        (materialised, "totals", "area totals, materialised (materialised.totals)"),
+        (materialised, "with_intervals", "rate intervals (comparisons.with_intervals)"),
+        (materialised, "with_rank_ranges", "plausible ranks, simulated (comparisons.with_rank_ranges)"),
+        (materialised, "with_change_tests", "change tests (comparisons.with_change_tests)"),
         (build, "funnel_rows", "funnel limits (comparisons.funnel_rows)"),
         (findings, "funnel_rows", "funnel limits (comparisons.funnel_rows)"),
         (charts, "to_svg", "charts to SVG (charts.to_svg, vl-convert)"),
@@ -240,7 +198,7 @@ def probed(probes: Probes) -> Iterator[None]:
         for owner, name, label in targets:
             stack.enter_context(unittest.mock.patch.object(owner, name, probes.wrap(label, getattr(owner, name))))
         for name in CHART_FUNCTIONS:
-            wrapped = probes.chart_function("chart specs (Altair charts, to_dict)", getattr(charts, name))
+            wrapped = probes.chart_function(CHART_LABEL, getattr(charts, name))
             stack.enter_context(unittest.mock.patch.object(charts, name, wrapped))
         for cls in (PeriodFigures, ReportData):
             wrapped = probes.wrap(f"{cls.__name__}.read", cls.read)
@@ -295,14 +253,6 @@ def tree_rows(
 # ------------------------------------------------------------------------------------------- report
 
 
-def machine_info() -> list[str]:
-    return [
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs",
-        f"python {platform.python_version()}, duckdb {duckdb.__version__}, ibis {ibis.__version__}, "
-        f"altair {alt.__version__}, vl-convert {version('vl-convert-python')}",
-    ]
-
-
 def print_steps(steps: list[Step], timings: dict[str, Timing], baseline: str) -> None:
     base = timings[baseline].median
     width = max(len(step.label) for step in steps)
@@ -326,16 +276,9 @@ def print_breakdown(rows: list[tuple[int, str, float]], baseline: float) -> None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=default_data_dir(), help="folder of official data files")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed step (median reported)")
+    parser = data_parser(__doc__.splitlines()[0] if __doc__ else None, repeat=3)
     parser.add_argument("--period", default=DEFAULT_PERIOD, help="period of the one-period steps (YYYY-MM)")
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    if not args.data.is_dir():
-        parser.error(f"data folder {args.data} not found (use --data or set CRIMESTATS_TEST_DATA)")
-    return args
+    return checked(parser, argv)
 
 
 def run(store: Store, args: argparse.Namespace, ingest_seconds: float) -> int:
@@ -344,6 +287,9 @@ def run(store: Store, args: argparse.Namespace, ingest_seconds: float) -> int:
         print(f"period {args.period} is not in the store; periods: {', '.join(periods)}", file=sys.stderr)
         return 2
     print(f"store: {len(store.files())} files, ingested in {ingest_seconds:.1f} s; periods: {', '.join(periods)}")
+    start = time.perf_counter()
+    materialised.materialise(store)  # what `crimestats ingest` does after ingesting
+    print(f"statistics materialised (one-off, not in the medians): {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
     rows = league_baseline(store, args.period).count
     league_s = time.perf_counter() - start
@@ -369,7 +315,7 @@ def run(store: Store, args: argparse.Namespace, ingest_seconds: float) -> int:
         Step("(c) national report, all periods, cold", partial(national_all_periods, store, periods, False)),
         Step(f"(d) force reports {args.period}, every force", partial(force_reports, store, args.period)),
     ]
-    timings = time_steps(steps, args.repeat)
+    timings = in_turns({step.label: step.run for step in steps}, args.repeat)
     parts = breakdown(store, args.period, args.repeat)
     print_steps(steps, timings, baseline)
     failed = dict.fromkeys(message for timing in timings.values() for message in timing.result.failed)
@@ -382,11 +328,11 @@ def run(store: Store, args: argparse.Namespace, ingest_seconds: float) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    print(*machine_info(), sep="\n")
+    print(*machine_info("crimestats", "duckdb", "ibis-framework", "vl-convert-python"), sep="\n")
     print(f"data: {args.data}, repeat: {args.repeat}, period: {args.period}")
     with tempfile.TemporaryDirectory(prefix="crimestats-bench-") as workdir:
         start = time.perf_counter()
-        path = ingest_fresh(args.data, Path(workdir))
+        path = ingest_fresh(args.data, Path(workdir) / "bench.duckdb")
         ingest_seconds = time.perf_counter() - start
         with Store(path) as store:
             return run(store, args, ingest_seconds)
