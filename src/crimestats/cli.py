@@ -13,28 +13,24 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
-import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from crimestats import __version__, analytics, caveats, reference
 from crimestats import formatting as fmt
-from crimestats.analytics import Options
-from crimestats.analytics.peers import not_a_force, peer_comparison
-from crimestats.downloads import ensure_data
+from crimestats.analytics.options import Options
 from crimestats.downloads.cli import data_app
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
-from crimestats.reports import render
-from crimestats.reports.build import force_report, national_report
-from crimestats.reports.findings import build_findings
-from crimestats.reports.model import Column
-from crimestats.sources.peer_groups import PeerGroups, read_peer_groups
 from crimestats.store import Store, default_path
+
+if TYPE_CHECKING:
+    from crimestats.sources.peer_groups import PeerGroups
+
+# Each command imports the library it calls when it runs, so `--help` and quick questions load only what
+# they use (statistics are read from the store; Ibis, SciPy and the readers load for the commands that need them).
 
 T = TypeVar("T")
 
@@ -174,6 +170,8 @@ def _year_list(years: list[int]) -> str:
 def _force_name(name: str, *, transport: bool = True) -> str:
     """The name if it denotes a police force (or BTP, when ``transport``); else one line naming what it is,
     or suggesting the forces whose names contain it ('Manchester' → Greater Manchester)."""
+    from crimestats.analytics.peers import not_a_force
+
     found = reference.find_area(name)
     if found is None:
         _fail(UnknownAreaError(_unknown_area(name, transport)))
@@ -234,6 +232,8 @@ def ingest(
     error naming file, sheet, row and column; the other files are still stored, and the exit status is 1. Finding
     no official file at all is also an error.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     try:
         with (
             _store() as store,
@@ -467,9 +467,9 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     if key == "note":
         return value or ""
     if key == "rank":
-        return render.cell(Column("rank", "", "rank"), row)
+        return fmt.rank(*(row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high")))
     if key == "rate_ci":
-        return render.cell(Column("rate_ci", "", "interval"), row)
+        return fmt.interval(row.get("rate_ci_low"), row.get("rate_ci_high"))
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return fmt.NOT_AVAILABLE
     if key in ("count", "population", "previous_count"):
@@ -495,6 +495,8 @@ def _emit(
         writer.writerows({k: _csv_value(v) for k, v in row.items()} for row in rows)
         sys.stdout.write(buffer.getvalue())
     else:
+        from rich.table import Table
+
         table = Table(title=title, title_justify="left")
         for key, heading in view.items():
             table.add_column(
@@ -526,7 +528,7 @@ def _json(value: Any) -> str:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, pa.Table):
+    if hasattr(value, "to_pylist"):  # an Arrow table
         return value.to_pylist()
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -537,6 +539,8 @@ def _json_default(value: Any) -> Any:
 
 
 def _peer_groups(msg: Path | None) -> PeerGroups | None:
+    from crimestats.sources.peer_groups import read_peer_groups
+
     if msg is not None and msg.is_dir():
         _fail(CrimestatsError(f"{msg} is a folder: --msg takes a CSV file with the header 'force,peer'"))
     try:
@@ -562,6 +566,8 @@ def peers(
     (HMIC Crime and Policing Comparator) and the weighted average, total offences / total residents (HMICFRS
     value for money dashboards), and whether the force differs from the rest of its group (E-test).
     """
+    from crimestats.analytics.peers import peer_comparison
+
     name = _force_name(name, transport=False)
     options = _options(source, population, population_year, False)
     groups = _peer_groups(msg)
@@ -638,6 +644,8 @@ def findings(
     League position with its plausible rank range, statistically significant changes, gaps to the peer-group
     average and national context. --offence keeps the findings about that offence and its sub-offences.
     """
+    from crimestats.reports.findings import build_findings
+
     name = _force_name(name)
     options = _options(source, population, population_year, False)
     groups = _peer_groups(msg)
@@ -711,6 +719,8 @@ def report(
         _fail(CrimestatsError(f"--format {format.value} writes files: give --out PATH"))
     if format in _TABLE_FOLDERS and out_path is not None and out_path.exists() and not out_path.is_dir():
         _fail(CrimestatsError(f"--out {out_path} is a file: --format {format.value} writes a folder, a file per table"))
+    from crimestats.reports.build import force_report, national_report
+
     _ensure_data(yes, mirror)
     options = _options(source, population, population_year, False)
     if national:
@@ -722,6 +732,8 @@ def report(
 
 def _ensure_data(yes: bool, mirror: str | None) -> None:
     """Offer to download and ingest the official files when the store is missing or empty."""
+    from crimestats.downloads import ensure_data
+
     path = State.db or default_path()
     if path.exists():
         with _store(read_only=True) as store:
@@ -748,6 +760,8 @@ _TABLE_FOLDERS = (ReportFormat.csv, ReportFormat.parquet)
 
 def _write_report(built: Any, format: ReportFormat, out_path: Path | None) -> None:
     """Write the report as --out says (see `report`), turning any failure to write into one line."""
+    from crimestats.reports import render
+
     if out_path is None:
         sys.stdout.write(_rendered(built, format, None))
         return
@@ -765,6 +779,8 @@ def _write_report(built: Any, format: ReportFormat, out_path: Path | None) -> No
 
 
 def _write_report_file(built: Any, format: ReportFormat, target: Path) -> list[Path]:
+    from crimestats.reports import render
+
     _make_folder(target.parent)
     if format is ReportFormat.xlsx:
         return render.write_tables(built, target, format.value)
@@ -783,6 +799,8 @@ def _write_report_file(built: Any, format: ReportFormat, target: Path) -> list[P
 
 
 def _rendered(built: Any, format: ReportFormat, links: dict[str, str] | None) -> str:
+    from crimestats.reports import render
+
     if format is ReportFormat.md:
         return render.render_markdown(built, links)
     if format is ReportFormat.html:

@@ -81,3 +81,16 @@ def ordinal(number: int) -> str:
     """1 → '1st', 12 → '12th', 22 → '22nd'."""
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """A rate interval as printed: '4.0–4.3', or '..' without one."""
+    return NOT_AVAILABLE if low is None or high is None else f"{rate(low)}–{rate(high)}"
+
+
+def rank(rank: int | None, of: int | None, low: int | None = None, high: int | None = None) -> str:
+    """A league position with its plausible range: '3 of 41 (2–6)', '1 of 41 (1)', or '..' when unranked."""
+    if rank is None:
+        return NOT_AVAILABLE
+    plausible = "" if low is None else f" ({low}–{high})" if low != high else f" ({low})"
+    return f"{rank} of {of}{plausible}"

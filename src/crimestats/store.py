@@ -13,14 +13,17 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import ibis
 import platformdirs
 
-from crimestats import sources
 from crimestats.errors import CrimestatsError, SourceError
+
+if TYPE_CHECKING:  # imported where used: reading files and building expressions are not every command's work
+    import ibis
+
+    from crimestats import sources
 
 __all__ = ["IngestReport", "Store", "default_path"]
 
@@ -168,6 +171,8 @@ class Store:
     def backend(self) -> ibis.BaseBackend:
         """The store as an Ibis DuckDB backend, for analytics."""
         if self._backend is None:
+            import ibis
+
             self._backend = ibis.duckdb.from_connection(self.con)
         return self._backend
 
@@ -178,10 +183,12 @@ class Store:
 
         ``probe`` and ``reader`` pass on a recognition already made, so the file is not probed again.
         """
+        from crimestats import sources
+
         digest = sha256(path)
-        known = self.con.execute("SELECT source, vintage FROM files WHERE sha256 = ?", [digest]).fetchone()
+        known = self.con.execute("SELECT source, vintage FROM files WHERE sha256 = ?", [digest]).fetchall()
         if known:
-            return FileResult(path, "unchanged", known[0], known[1])
+            return FileResult(path, "unchanged", *known[0])
         batch = sources.read_file(path, probe, reader)
         rows = self._write(path, digest, batch)
         return FileResult(path, "ingested", batch.source, batch.vintage, rows, batch.warnings)
@@ -190,11 +197,11 @@ class Store:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            file_id = con.execute(
+            [(file_id,)] = con.execute(
                 "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
                 [path.name, digest, batch.source, batch.vintage, batch.revision, dt.datetime.now(dt.UTC)],
-            ).fetchone()[0]  # type: ignore[index]
+            ).fetchall()
             for name, arrow in (
                 ("figures", batch.figures),
                 ("populations", batch.populations),
@@ -222,6 +229,8 @@ class Store:
         no known family are reported as ``skipped``; a file named on its own that crimestats does not recognise
         is ``failed``, since it was asked for.
         """
+        from crimestats import sources
+
         report = IngestReport()
         plan = list(_plan(paths))
         for number, (path, explicit) in enumerate(plan, start=1):

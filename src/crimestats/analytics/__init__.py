@@ -10,21 +10,11 @@ import json
 from typing import Any
 
 import pyarrow as pa
-from ibis import _
 
 from crimestats import reference
-from crimestats.analytics import _reference, materialised
-from crimestats.analytics.comparisons import funnel_rows
-from crimestats.analytics.figures import (
-    SOURCE_PRIORITY,
-    Options,
-    annual_counts,
-    area_totals,
-    best_counts,
-    force_populations,
-    force_statistics,
-)
+from crimestats.analytics import materialised
 from crimestats.analytics.materialised import materialise
+from crimestats.analytics.options import SOURCE_PRIORITY, Options
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.store import Store
@@ -49,6 +39,19 @@ __all__ = [
     "rate_trends",
     "totals_table",
 ]
+
+#: The Ibis expressions that define the statistics, imported on first use (a question reads the materialised
+#: statistics, and need not load Ibis).
+_EXPRESSIONS = ("annual_counts", "area_totals", "best_counts", "force_populations", "force_statistics")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPRESSIONS:
+        from crimestats.analytics import figures
+
+        return getattr(figures, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 LEAGUE_COLUMNS = [
     "force_code",
@@ -84,9 +87,8 @@ def _check_source(options: Options) -> None:
         raise CrimestatsError(f"unknown source {options.source!r}; choose one of {', '.join(SOURCE_PRIORITY)}")
 
 
-def _sorted_league(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Ranked forces by rank, then the unranked (BTP, City of London, forces without data) by kind and name."""
-    return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["kind"], r["area_name"]))
+#: Ranked forces by rank, then the unranked (BTP, City of London, forces without data) by kind and name.
+LEAGUE_ORDER = "rank IS NULL, rank, kind, area_name"
 
 
 def league_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
@@ -102,11 +104,12 @@ def league_table(store: Store, period: str, offence: str | None = None, options:
     _check_source(options)
     month = parse_period(period)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    result = materialised.rows_where(materialised.forces(store, options), offence=slug, period_end=month)
+    result = materialised.forces(
+        store, options, ", ".join(LEAGUE_COLUMNS), LEAGUE_ORDER, offence=slug, period_end=month
+    )
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
-    rows = _sorted_league(result.to_pylist())
-    return pa.Table.from_pylist([{column: row[column] for column in LEAGUE_COLUMNS} for row in rows])
+    return result
 
 
 def funnel(
@@ -117,6 +120,8 @@ def funnel(
     Returns ``{"period", "period_label", "offence", "offence_name", "target", "overdispersion", "method",
     "rows", "curve"}``; see :func:`crimestats.analytics.comparisons.funnel_rows`.
     """
+    from crimestats.analytics.comparisons import funnel_rows
+
     rows = league_table(store, period, offence, options).to_pylist()
     month = parse_period(period)
     item = reference.offence(offence or "total-excluding-fraud")
@@ -143,7 +148,7 @@ def period_leagues(store: Store, period: str, options: Options = Options()) -> d
     _check_source(options)
     month = parse_period(period)
     by_offence: dict[str, list[dict[str, Any]]] = {}
-    for row in materialised.rows_where(materialised.forces(store, options), period_end=month).to_pylist():
+    for row in materialised.forces(store, options, period_end=month).to_pylist():
         by_offence.setdefault(row["offence"], []).append(row)
     return by_offence
 
@@ -160,24 +165,16 @@ def force_profile(store: Store, force: str, period: str, options: Options = Opti
     if area.kind not in ("force", "transport"):
         raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
     month = parse_period(period)
-    own = materialised.rows_where(materialised.forces(store, options), period_end=month, area_code=area.code)
-    if own.num_rows == 0:
+    columns = ", ".join(["offence_name AS offence", "offence AS offence_slug", "level", *FIGURE_COLUMNS])
+    rows = materialised.forces(store, options, columns, period_end=month, area_code=area.code)
+    if rows.num_rows == 0:
         raise NoDataError(f"no figures for {area.name} in the {period_label(month)}; try `crimestats periods`")
-    rows = [
-        {
-            "offence": row["offence_name"],
-            "offence_slug": row["offence"],
-            "level": row["level"],
-            **{column: row[column] for column in FIGURE_COLUMNS},
-        }
-        for row in own.to_pylist()
-    ]
     return {
         "force_code": area.code,
         "force": area.name,
         "period": format_period(month),
         "period_label": period_label(month),
-        "rows": pa.Table.from_pylist(rows),
+        "rows": rows,
     }
 
 
@@ -193,7 +190,7 @@ TOTALS_COLUMNS = [
     "sources",
     "vintages",
 ]
-_TOTALS_ORDER = {"national": 0, "country": 1, "region": 2}
+_TOTALS_ORDER = "CASE kind WHEN 'national' THEN 0 WHEN 'country' THEN 1 ELSE 2 END, area_code"
 
 
 def totals_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
@@ -201,18 +198,18 @@ def totals_table(store: Store, period: str, offence: str | None = None, options:
     _check_source(options)
     month = parse_period(period)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    result = materialised.rows_where(materialised.totals(store, options), offence=slug, period_end=month)
+    columns = ", ".join(TOTALS_COLUMNS)
+    result = materialised.totals(store, options, columns, _TOTALS_ORDER, offence=slug, period_end=month)
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
-    rows = sorted(result.to_pylist(), key=lambda r: (_TOTALS_ORDER[r["kind"]], r["area_code"]))
-    return pa.Table.from_pylist([{k: r[k] for k in TOTALS_COLUMNS} for r in rows])
+    return result
 
 
 def national_figures(store: Store, period: str, options: Options = Options()) -> dict[str, dict[str, Any]]:
     """England and Wales for one period, every offence: offence slug → the :func:`totals_table` columns."""
     _check_source(options)
     month = parse_period(period)
-    rows = materialised.rows_where(materialised.totals(store, options), period_end=month, kind="national")
+    rows = materialised.totals(store, options, period_end=month, kind="national")
     return {row["offence"]: row for row in rows.to_pylist()}
 
 
@@ -227,8 +224,8 @@ def rate_trends(
     """
     _check_source(options)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    national = materialised.rows_where(materialised.totals(store, options), offence=slug, kind="national")
-    forces = materialised.rows_where(materialised.forces(store, options), offence=slug)
+    national = materialised.totals(store, options, offence=slug, kind="national")
+    forces = materialised.forces(store, options, offence=slug)
     national_rows = [
         {**r, "source": ", ".join(r["sources"]), "file_name": None, "excluded": r["excluded"] or []}
         for r in national.to_pylist()
@@ -255,13 +252,17 @@ def rate_trends(
 def offence_periods(store: Store, offence: str | None = None, options: Options = Options()) -> list[dict[str, Any]]:
     """The periods with a count of an offence for some force: period_end, source and vintage, oldest first."""
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    rows = materialised.rows_where(materialised.forces(store, options), offence=slug).to_pylist()
+    rows = materialised.forces(store, options, offence=slug).to_pylist()
     found = {(r["period_end"], r["source"], r["vintage"]) for r in rows if r["count"] is not None}
     return [{"period_end": p, "source": s, "vintage": v} for p, s, v in sorted(found)]
 
 
 def population_years(store: Store, published_too: bool = False) -> list[int]:
     """Years of the mid-year estimates in the store (and, if ``published_too``, of ONS Table P3 populations)."""
+    from ibis import _
+
+    from crimestats.analytics.figures import force_populations
+
     years = {r["year"] for r in force_populations(store.backend).select("year").distinct().to_pyarrow().to_pylist()}
     if published_too:
         files = store.backend.table("files").filter(_.source == "ons-pfa").select("file_id")
@@ -290,6 +291,11 @@ def force_boundaries(store: Store) -> dict[str, Any] | None:
 def available_periods(store: Store, options: Options = Options()) -> pa.Table:
     """The 12-month periods the store holds, each source and release that covers them, and how many forces
     have a total recorded crime figure there."""
+    from ibis import _
+
+    from crimestats.analytics import _reference
+    from crimestats.analytics.figures import annual_counts
+
     files = store.backend.table("files").select("file_id", "source", "vintage")
     forces = _reference.areas().filter(_.kind == "force").select("area_code")
     counts = annual_counts(store.backend).filter(_.offence == "total-excluding-fraud", _.value.notnull())

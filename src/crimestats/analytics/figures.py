@@ -7,13 +7,12 @@ DuckDB here or on a distributed engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import ibis
 import ibis.expr.types as ir
 from ibis import _
 
 from crimestats.analytics import _reference
+from crimestats.analytics.options import SOURCE_PRIORITY, Options
 
 __all__ = [
     "SOURCE_PRIORITY",
@@ -27,31 +26,8 @@ __all__ = [
     "force_statistics",
 ]
 
-#: When several sources give the same figure, the first in this order that has a value is used; within a
-#: source, the latest vintage, then a corrected re-issue, then the file ingested last.
-SOURCE_PRIORITY = ("ons-pfa", "ons-csp", "home-office")
 #: ONS does not show a percentage change when the earlier year's count is below this (Table P2 notes).
 CHANGE_BASE_MINIMUM = 50
-#: Rates are ranked on their published precision (1 decimal place), so equal published rates share a rank.
-
-
-@dataclass(frozen=True)
-class Options:
-    """How figures are chosen and compared.
-
-    - ``source``: use only this source (``ons-pfa``, ``ons-csp``, ``home-office``); default all, by priority.
-    - ``population``: ``published`` (the population printed in ONS Table P3 of the same release) or
-      ``ons-mye`` (mid-year estimates summed to force areas); default: published for ONS force table
-      figures, mid-year estimates for everything else.
-    - ``population_year``: the mid-year estimate to use; default the one ONS would use (see
-      :func:`ons_population_year`).
-    - ``suppress``: follow ONS and publish no rate (or rank) for City of London.
-    """
-
-    source: str | None = None
-    population: str | None = None
-    population_year: int | None = None
-    suppress: bool = True
 
 
 def ons_population_year(period_end: ir.DateValue) -> ir.IntegerValue:

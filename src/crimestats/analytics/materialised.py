@@ -24,10 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from crimestats.analytics.comparisons import with_change_tests, with_intervals, with_rank_ranges
-from crimestats.analytics.figures import Options
+from crimestats.analytics.options import Options
 
 __all__ = [
     "CATALOGUE",
@@ -35,7 +33,6 @@ __all__ = [
     "compute_totals",
     "forces",
     "materialise",
-    "rows_where",
     "statistics_key",
     "totals",
 ]
@@ -109,39 +106,55 @@ def statistics_key(store: Any, kind: str, options: Options) -> tuple[str, str, s
     return f"stats_{kind}_{key}", files, options_json
 
 
-def forces(store: Any, options: Options = Options()) -> pa.Table:
+def forces(
+    store: Any, options: Options = Options(), columns: str = "*", order_by: str = "row_order", **equal: Any
+) -> pa.Table:
     """Every force (and British Transport Police) × offence × period, with every statistic and its uncertainty.
 
     The rows of :func:`crimestats.analytics.figures.force_statistics` with, in addition, ``force_code`` and
     ``force`` (the area), ``note`` (why a figure is missing or qualified), the offence's name, level and order
     in the classification, 95% and 99.8% rate intervals, plausible rank ranges and the test of the change.
+    See :func:`read` for ``columns``, ``order_by`` and the filters.
     """
-    return _materialised(store, "forces", options, compute_forces)
+    return read(store, _ensured(store, "forces", options, compute_forces), columns, order_by, **equal)
 
 
-def totals(store: Any, options: Options = Options()) -> pa.Table:
+def totals(
+    store: Any, options: Options = Options(), columns: str = "*", order_by: str = "row_order", **equal: Any
+) -> pa.Table:
     """Regions, countries and England and Wales × offence × period, like for like, with rate intervals.
 
     The rows of :func:`crimestats.analytics.figures.area_totals` (summed from :func:`forces`), with
     ``area`` naming the forces a total leaves out ("England and Wales (excluding Greater Manchester)").
+    See :func:`read` for ``columns``, ``order_by`` and the filters.
     """
-    return _materialised(store, "totals", options, compute_totals)
+    return read(store, _ensured(store, "totals", options, compute_totals), columns, order_by, **equal)
 
 
 def materialise(store: Any, options: Options = Options()) -> None:
     """Compute and keep the statistics of an option set now (the CLI does this for the defaults after ingest)."""
-    forces(store, options)
-    totals(store, options)
+    _ensured(store, "forces", options, compute_forces)
+    _ensured(store, "totals", options, compute_totals)
 
 
-def _materialised(store: Any, kind: str, options: Options, compute: Callable[[Any, Options], pa.Table]) -> pa.Table:
+def read(store: Any, name: str, columns: str = "*", order_by: str = "row_order", **equal: Any) -> pa.Table:
+    """A filtered read of a materialised table: the rows whose columns equal the values given
+    (``offence="burglary"``), the ``columns`` and ``order_by`` SQL expressions chosen by the caller (never by
+    a user: values are bound as parameters). This is the one place a question meets the engine."""
+    select = "* EXCLUDE (row_order)" if columns == "*" else columns
+    where = " AND ".join(f"{column} = ?" for column in equal) or "true"
+    query = f"SELECT {select} FROM {name} WHERE {where} ORDER BY {order_by}"
+    return store.con.sql(query, params=list(equal.values())).to_arrow_table()
+
+
+def _ensured(store: Any, kind: str, options: Options, compute: Callable[[Any, Options], pa.Table]) -> str:
+    """The name of the materialised table of a kind and option set, computing it first if need be."""
     name, files, options_json = statistics_key(store, kind, options)
-    memo: dict[str, pa.Table] = store.memo
-    if name not in memo:
+    if name not in store.memo:
         if not _exists(store, name):
             _store(store, name, kind, files, options_json, compute(store, options))
-        memo[name] = store.con.sql(f"SELECT * FROM {name} ORDER BY row_order").to_arrow_table().drop(["row_order"])
-    return memo[name]
+        store.memo[name] = True
+    return name
 
 
 def _exists(store: Any, name: str) -> bool:
@@ -192,6 +205,7 @@ def _store(store: Any, name: str, kind: str, files: str, options_json: str, tabl
 def compute_forces(store: Any, options: Options = Options()) -> pa.Table:
     """:func:`forces`, computed from the stored figures (what is materialised)."""
     from crimestats.analytics import _reference
+    from crimestats.analytics.comparisons import with_change_tests, with_intervals, with_rank_ranges
     from crimestats.analytics.figures import force_statistics
 
     expr = force_statistics(store.backend, options).join(_reference.offences(), "offence")
@@ -209,6 +223,7 @@ def compute_totals(store: Any, options: Options = Options()) -> pa.Table:
     """:func:`totals`, computed from the materialised force statistics (what is materialised)."""
     import ibis
 
+    from crimestats.analytics.comparisons import with_intervals
     from crimestats.analytics.figures import area_totals
 
     rows = ibis.memtable(forces(store, options))
@@ -244,15 +259,3 @@ def _total_row(row: dict[str, Any]) -> dict[str, Any]:
     excluded = row["excluded"] or []
     whole = {key: _whole(row[key]) for key in _WHOLE_TOTAL}
     return {**row, **whole, "area": row["area_name"] + (f" (excluding {', '.join(excluded)})" if excluded else "")}
-
-
-# ---- filtered reads ------------------------------------------------------------------------------------------
-
-
-def rows_where(table: pa.Table, **equal: Any) -> pa.Table:
-    """The rows of a materialised table whose columns equal the values given (``offence="burglary"``)."""
-    mask = None
-    for column, value in equal.items():
-        test = pc.equal(table[column], pa.scalar(value, table.schema.field(column).type))
-        mask = test if mask is None else pc.and_(mask, test)
-    return table if mask is None else table.filter(mask)

@@ -27,7 +27,7 @@ from typing import Any
 
 from crimestats import reference
 from crimestats.analytics import materialised, uncertainty
-from crimestats.analytics.figures import Options, force_land_areas, force_populations
+from crimestats.analytics.options import Options
 from crimestats.errors import NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
@@ -131,9 +131,11 @@ def peer_covariates(store: Store, period: str, options: Options = Options()) -> 
     offences = {TOTAL, *MIX_GROUPS}
     rows = [
         row
-        for row in materialised.rows_where(materialised.forces(store, mye), period_end=month, kind="force").to_pylist()
+        for row in materialised.forces(store, mye, period_end=month, kind="force").to_pylist()
         if row["offence"] in offences
     ]
+    from crimestats.analytics.figures import force_land_areas
+
     land = {r["area_code"]: r["area_sq_km"] for r in force_land_areas(store.backend).to_pyarrow().to_pylist()}
     counts: dict[str, dict[str, float]] = {}
     population: dict[str, float] = {}
@@ -180,7 +182,7 @@ def peer_comparison(
     group = peer_group(store, force, period, groups, options=options)
     slug = reference.offence(offence or TOTAL).slug
     codes = [group.force_code, *group.members]
-    rows = materialised.rows_where(materialised.forces(store, options), period_end=month, offence=slug)
+    rows = materialised.forces(store, options, period_end=month, offence=slug)
     keys = ("area_code", "area_name", "count", "population", "rate_per_1000", "rate_note")
     found = {r["area_code"]: {k: r[k] for k in keys} for r in rows.to_pylist() if r["area_code"] in codes}
     header = {
@@ -317,9 +319,7 @@ def _no_rate_to_compare(store: Store, area: reference.Area, period: str, options
     month = parse_period(period)
     label = period_label(month)
     mye = Options(population="ons-mye", population_year=options.population_year)
-    rows = materialised.rows_where(
-        materialised.forces(store, mye), period_end=month, area_code=area.code, offence=TOTAL
-    ).to_pylist()
+    rows = materialised.forces(store, mye, period_end=month, area_code=area.code, offence=TOTAL).to_pylist()
     count = rows[0]["count"] if rows else None
     if count is None:
         return f"{area.name} has no figures for the {label} to compare"
@@ -333,10 +333,10 @@ def _no_rate_to_compare(store: Store, area: reference.Area, period: str, options
             f"{area.name} has no computed peer group for the {label}: the store has no land areas (ONS MYE5) "
             "for population density; give a most similar groups file (--msg)"
         )
+    from crimestats.analytics import population_years
+
     year = options.population_year or rows[0]["population_year"]
-    years = sorted(
-        {int(r["year"]) for r in force_populations(store.backend).select("year").distinct().to_pyarrow().to_pylist()}
-    )
+    years = population_years(store)
     earlier = [y for y in years if year is None or y < year]
     hint = f"; try --population-year {earlier[-1]}" if earlier else ""
     return (

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special, stats
+from scipy import special
 from scipy.special import ndtri
 
 __all__ = [
@@ -188,6 +188,8 @@ class Interval:
 
 def _exact_count_limits(count: float, level: float) -> tuple[float, float]:
     """Exact (Garwood) Poisson limits: half the chi-square quantiles on 2k and 2k + 2 degrees of freedom."""
+    from scipy import stats
+
     tail = (1 - level) / 2
     low = 0.0 if count == 0 else float(stats.chi2.ppf(tail, 2 * count)) / 2
     high = float(stats.chi2.ppf(1 - tail, 2 * count + 2)) / 2
@@ -267,6 +269,8 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
     then a Poisson cdf plus a survival function (:func:`_e_test_sum`). x1 runs between the 1e-10 and 1 - 1e-16
     quantiles of its distribution, as in :func:`scipy.stats.poisson_means_test`.
     """
+    from scipy import stats
+
     pooled = (k1 + k2) / (n1 + n2)
     with np.errstate(divide="ignore", invalid="ignore"):
         t_obs = np.abs(k1 / n1 - k2 / n2) / np.sqrt(k1 / n1**2 + k2 / n2**2)
@@ -301,7 +305,8 @@ def _e_test_sum(x1: FloatArray, n1: float, n2: float, t_obs: float, mean1: float
 
 def _poisson_pmf(ks: FloatArray, mean: float) -> FloatArray:
     """``P(X = k)``, X ~ Poisson(mean): :func:`scipy.stats.poisson.pmf`'s formula, without its argument checks."""
-    return np.exp(special.xlogy(ks, mean) - special.gammaln(ks + 1) - mean)
+    masses: FloatArray = np.exp(special.xlogy(ks, mean) - special.gammaln(ks + 1) - mean)
+    return masses
 
 
 def _poisson_cdfs(ks: FloatArray, mean: float) -> FloatArray:
@@ -314,11 +319,13 @@ def _poisson_cdfs(ks: FloatArray, mean: float) -> FloatArray:
     """
     low, high = ks.min(), ks.max()
     if high - low > _RUNNING_SUM_SPAN * ks.size:
-        return np.where(ks < 0, 0.0, special.pdtr(np.maximum(ks, 0), mean))
+        cdfs: FloatArray = np.where(ks < 0, 0.0, special.pdtr(np.maximum(ks, 0), mean))
+        return cdfs
     start = float(special.pdtr(low, mean)) if low >= 0 else 0.0
     masses = _poisson_pmf(np.arange(low + 1, high + 1), mean)
-    running = np.append(start, start + np.cumsum(masses))
-    return np.minimum(running[(ks - low).astype(np.int64)], 1.0)
+    running: FloatArray = np.minimum(np.append(start, start + np.cumsum(masses)), 1.0)
+    picked: FloatArray = running[(ks - low).astype(np.int64)]
+    return picked
 
 
 def _poisson_sfs(ks: FloatArray, mean: float) -> FloatArray:
@@ -326,11 +333,13 @@ def _poisson_sfs(ks: FloatArray, mean: float) -> FloatArray:
     largest k downwards."""
     low, high = ks.min(), ks.max()
     if high - low > _RUNNING_SUM_SPAN * ks.size:
-        return np.where(ks < 0, 1.0, special.pdtrc(np.maximum(ks, 0), mean))
+        sfs: FloatArray = np.where(ks < 0, 1.0, special.pdtrc(np.maximum(ks, 0), mean))
+        return sfs
     top = float(special.pdtrc(high, mean)) if high >= 0 else 1.0
     masses = _poisson_pmf(np.arange(low + 1, high + 1), mean)
-    running = np.append(top + np.cumsum(masses[::-1])[::-1], top)
-    return np.minimum(running[(ks - low).astype(np.int64)], 1.0)
+    running: FloatArray = np.minimum(np.append(top + np.cumsum(masses[::-1])[::-1], top), 1.0)
+    picked: FloatArray = running[(ks - low).astype(np.int64)]
+    return picked
 
 
 def change_test(
@@ -407,6 +416,8 @@ def _exact_poisson_limit(expected: float, p: float) -> float:
     ``r_p`` is the smallest r with ``F(r) >= p``; ``alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1))``; the limit
     is ``r_p - alpha``, which makes the limit move smoothly as the population grows instead of in steps.
     """
+    from scipy import stats
+
     r_p = float(stats.poisson.ppf(p, expected))
     f_r = float(stats.poisson.cdf(r_p, expected))
     f_below = float(stats.poisson.cdf(r_p - 1, expected))

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import openpyxl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from crimestats import formatting as fmt
 from crimestats.reports import charts
@@ -43,23 +41,14 @@ def cell(column: Column, row: dict[str, Any]) -> str:
     if column.kind == "rate":
         return fmt.rate(value)
     if column.kind == "interval":
-        low, high = row.get("rate_ci_low"), row.get("rate_ci_high")
-        return fmt.NOT_AVAILABLE if low is None or high is None else f"{fmt.rate(low)}–{fmt.rate(high)}"
+        return fmt.interval(row.get("rate_ci_low"), row.get("rate_ci_high"))
     if column.kind == "percent":
         return fmt.signed_percent(value)
     if column.kind == "rank":
-        return _rank(row)
+        return fmt.rank(*(row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high")))
     if column.kind == "verdict":
         return _verdict(row)
     return fmt.NOT_AVAILABLE if value is None else str(value)
-
-
-def _rank(row: dict[str, Any]) -> str:
-    rank, of, low, high = (row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high"))
-    if rank is None:
-        return fmt.NOT_AVAILABLE
-    plausible = "" if low is None else f" ({low}–{high})" if low != high else f" ({low})"
-    return f"{rank} of {of}{plausible}"
 
 
 def _verdict(row: dict[str, Any]) -> str:
@@ -127,6 +116,8 @@ def write_tables(report: Report, path: Path, format: str) -> list[Path]:
         if format == "csv":
             target.write_text(_csv(table), encoding="utf-8")
         elif format == "parquet":
+            import pyarrow.parquet as pq
+
             pq.write_table(_arrow(table), target)
         else:
             raise ValueError(f"unknown table format {format!r}")
@@ -154,6 +145,8 @@ def _arrow(table: ReportTable) -> pa.Table:
 
 
 def _write_xlsx(report: Report, path: Path) -> None:
+    import openpyxl
+
     book = openpyxl.Workbook()
     book.remove(book.active)
     for table in report.tables:
