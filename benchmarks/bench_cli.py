@@ -103,7 +103,7 @@ def print_table(steps: list[Command], runs: dict[str, list[Run]]) -> None:
         wall = stats.median(run.wall for run in runs[step.label])
         ratio = cpu / base
         target = "" if step.target is None else f"<= {step.target:.0f}x {'met' if ratio <= step.target else 'missed'}"
-        print(f"{step.label:<{width}}  {cpu:>6.3f}  {wall:>6.3f}  {ratio:>13.1f}x  {target}")
+        print(f"{step.label:<{width}}  {cpu:>6.3f}  {wall:>6.3f}  {ratio:>13.1f}x  {target}".rstrip())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
