@@ -22,8 +22,8 @@ from crimestats import __version__, analytics, caveats, reference
 from crimestats import formatting as fmt
 from crimestats.analytics.options import Options
 from crimestats.downloads.cli import data_app
-from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
-from crimestats.periods import format_period, parse_period, period_label
+from crimestats.errors import CrimestatsError, UnknownAreaError
+from crimestats.periods import parse_period, period_label
 from crimestats.store import Store, default_path
 
 if TYPE_CHECKING:
@@ -108,9 +108,10 @@ PopulationYearOption = Annotated[
 MsgOption = Annotated[
     Path | None,
     typer.Option(
+        "--most-similar-group",
         "--msg",
         help="Home Office most similar groups: a CSV with header 'force,peer', one row per group member "
-        "(default: a computed group, labelled as such).",
+        "(default: a computed group, labelled as such). --msg is the short form.",
     ),
 ]
 ForceArgument = Annotated[str, typer.Argument(help="Force name, alias or ONS code, e.g. 'Wiltshire' or E23000038.")]
@@ -298,7 +299,7 @@ def league(
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
     options = _options(source, population, population_year, no_suppress)
-    rows = _query(_explained(analytics.league_table), period, offence, options).to_pylist()
+    rows = _query(analytics.league_table, period, offence, options).to_pylist()
     notes = [*_caveat_notes(offence, period), _population_note(rows)]
     _emit(rows, format, _title(offence, period), LEAGUE_VIEW, notes)
 
@@ -307,37 +308,6 @@ def _population_note(rows: list[dict[str, Any]]) -> str:
     """Where the residents behind the rates come from: 'Populations: ONS Table P3, 2019-09.'"""
     sources = sorted({str(r["population_source"]) for r in rows if r.get("population") is not None})
     return f"Populations: {'; '.join(sources)}." if sources else "Populations: none in the store for this period."
-
-
-def _explained(function: Callable[[Store, str, str | None, Options], T]) -> Callable[..., T]:
-    """A table query whose 'no figures' error says where the offence's figures are (or that there are none)."""
-
-    def query(store: Store, period: str, offence: str | None, options: Options) -> T:
-        try:
-            return function(store, period, offence, options)
-        except NoDataError as error:
-            raise _offence_missing(store, period, offence, options) or error from None
-
-    return query
-
-
-def _offence_missing(store: Store, period: str, offence: str | None, options: Options) -> NoDataError | None:
-    """Why a period has no figures for an offence: fraud is not counted by force, or which periods have it."""
-    item = reference.offence(offence or "total-excluding-fraud")
-    if item.level == "fraud":
-        why = caveats.caveat("fraud-national-only").text
-        return NoDataError(f"no {item.slug} figures by police force: {why[0].lower()}{why[1:]}")
-    month = parse_period(period)
-    rows = analytics.offence_periods(store, item.slug, options)
-    source = f" from {options.source}" if options.source else ""
-    if not rows:
-        return NoDataError(
-            f"no {item.slug} figures{source} in the store for any period; `crimestats periods` lists what it holds"
-        )
-    if any(row["period_end"] == month for row in rows):
-        return None
-    found = ", ".join(f"{format_period(r['period_end'])} ({r['source']} {r['vintage']})" for r in rows)
-    return NoDataError(f"no {item.slug} figures{source} for the {period_label(month)}; {item.slug} figures: {found}")
 
 
 def _caveat_notes(offence: str | None, period: str, area: str | None = None) -> list[str]:
@@ -379,7 +349,7 @@ def totals(
 ) -> None:
     """England and Wales, England, Wales and regional totals, like for like when a force's data is missing."""
     options = _options(source, population, population_year, False)
-    rows = _query(_explained(analytics.totals_table), period, offence, options)
+    rows = _query(analytics.totals_table, period, offence, options)
     _emit(rows.to_pylist(), format, _title(offence, period), TOTALS_VIEW, _caveat_notes(offence, period))
 
 
@@ -759,72 +729,20 @@ _TABLE_FOLDERS = (ReportFormat.csv, ReportFormat.parquet)
 
 
 def _write_report(built: Any, format: ReportFormat, out_path: Path | None) -> None:
-    """Write the report as --out says (see `report`), turning any failure to write into one line."""
-    from crimestats.reports import render
+    """Write the report as --out says (see `report`), listing on stderr each folder created and file written."""
+    from crimestats.reports import files
 
     if out_path is None:
-        sys.stdout.write(_rendered(built, format, None))
+        sys.stdout.write(files.rendered(built, format.value))
         return
     try:
-        if format in _TABLE_FOLDERS:
-            _make_folder(out_path)
-            written = render.write_tables(built, out_path, format.value)
-        else:
-            target = out_path / _report_file_name(built, format) if out_path.is_dir() else out_path
-            written = _write_report_file(built, format, target)
-    except OSError as error:
-        _fail(CrimestatsError(f"cannot write {error.filename or out_path}: {error.strerror or error}"))
-    for path in written:
+        written = files.write_report(built, format.value, out_path)
+    except CrimestatsError as error:
+        _fail(error)
+    for folder in written.folders:
+        err.print(f"created folder {folder}", highlight=False)
+    for path in written.files:
         err.print(f"wrote {path}", highlight=False)
-
-
-def _write_report_file(built: Any, format: ReportFormat, target: Path) -> list[Path]:
-    from crimestats.reports import render
-
-    _make_folder(target.parent)
-    if format is ReportFormat.xlsx:
-        return render.write_tables(built, target, format.value)
-    written = []
-    links = None
-    if format is ReportFormat.md:
-        folder = target.with_name(target.stem + "_charts")
-        _make_folder(folder)
-        links = {}
-        for name, svg in render.chart_svgs(built).items():
-            (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
-            written.append(folder / f"{name}.svg")
-            links[name] = f"{folder.name}/{name}.svg"
-    target.write_text(_rendered(built, format, links), encoding="utf-8")
-    return [target, *written]
-
-
-def _rendered(built: Any, format: ReportFormat, links: dict[str, str] | None) -> str:
-    from crimestats.reports import render
-
-    if format is ReportFormat.md:
-        return render.render_markdown(built, links)
-    if format is ReportFormat.html:
-        return render.render_html(built)
-    if format is ReportFormat.json:
-        return render.render_json(built)
-    raise CrimestatsError(f"--format {format.value} writes files: give --out PATH")
-
-
-def _make_folder(path: Path) -> None:
-    """Create a missing folder (and its parents), saying so; an existing one is used as it is."""
-    if file := next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None):
-        _fail(CrimestatsError(f"cannot write into {path}: {file} is a file, not a folder"))
-    if not path.is_dir():
-        path.mkdir(parents=True)
-        err.print(f"created folder {path}", highlight=False)
-
-
-def _report_file_name(built: Any, format: ReportFormat) -> str:
-    """'wiltshire-2019-09.md', 'wiltshire-burglary-2019-09.md', 'england-and-wales-2019-09.html'."""
-    area = "England and Wales" if built.force_code is None else reference.area(built.force_code).name
-    words = "".join(c if c.isalnum() else " " for c in area.lower()).split()
-    offence = "" if built.offence == "total-excluding-fraud" else f"-{built.offence}"
-    return f"{'-'.join(words)}{offence}-{built.period}.{format.value}"
 
 
 if __name__ == "__main__":

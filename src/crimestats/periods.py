@@ -27,8 +27,11 @@ MONTHS = [
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def parse_period(text: str) -> dt.date:
-    """``'2019-09'`` → the first day of its end month; only March, June, September, December."""
+def parse_period(text: str | dt.date) -> dt.date:
+    """``'2019-09'`` → the first day of its end month; only March, June, September, December. A period already
+    parsed (a date) is returned as it is, so a value parsed where it enters is not parsed again inside."""
+    if isinstance(text, dt.date):
+        return text
     match = _PERIOD.match(text.strip())
     if not match or int(match.group(2)) not in (3, 6, 9, 12):
         raise PeriodError(

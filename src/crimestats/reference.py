@@ -133,8 +133,11 @@ def find_area(name_or_code: str) -> Area | None:
     return keys.get(stripped) or keys.get(key.replace(" ", "-"))
 
 
-def area(name_or_code: str) -> Area:
-    """The area a name, alias, slug or code denotes; :class:`UnknownAreaError` if none."""
+def area(name_or_code: str | Area) -> Area:
+    """The area a name, alias, slug or code denotes; :class:`UnknownAreaError` if none. An area already found
+    is returned as it is."""
+    if isinstance(name_or_code, Area):
+        return name_or_code
     found = find_area(name_or_code)
     if found is None:
         raise UnknownAreaError(
@@ -166,8 +169,11 @@ def find_offence(name_or_slug: str) -> Offence | None:
     return _offences_by_key().get(normalise_name(name_or_slug))
 
 
-def offence(name_or_slug: str) -> Offence:
-    """The offence a name, alias or slug denotes; :class:`UnknownOffenceError` if none."""
+def offence(name_or_slug: str | Offence) -> Offence:
+    """The offence a name, alias or slug denotes; :class:`UnknownOffenceError` if none. An offence already
+    found is returned as it is."""
+    if isinstance(name_or_slug, Offence):
+        return name_or_slug
     found = find_offence(name_or_slug)
     if found is None:
         raise UnknownOffenceError(

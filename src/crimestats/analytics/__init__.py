@@ -91,7 +91,9 @@ def _check_source(options: Options) -> None:
 LEAGUE_ORDER = "rank IS NULL, rank, kind, area_name"
 
 
-def league_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
+def league_table(
+    store: Store, period: str | dt.date, offence: str | reference.Offence | None = None, options: Options = Options()
+) -> pa.Table:
     """Every force's count, rate per 1,000 residents, rank (1 = lowest rate) and change for one offence.
 
     Each rate has its 95% interval (``rate_ci_low``, ``rate_ci_high``), each rank its plausible range
@@ -113,7 +115,11 @@ def league_table(store: Store, period: str, offence: str | None = None, options:
 
 
 def funnel(
-    store: Store, period: str, offence: str | None = None, options: Options = Options(), overdispersion: bool = True
+    store: Store,
+    period: str | dt.date,
+    offence: str | reference.Offence | None = None,
+    options: Options = Options(),
+    overdispersion: bool = True,
 ) -> dict[str, Any]:
     """Funnel-plot data for one offence and period: every force with a rate against the pooled rate.
 
@@ -138,7 +144,9 @@ def funnel(
     return {**header, **data}
 
 
-def period_leagues(store: Store, period: str, options: Options = Options()) -> dict[str, list[dict[str, Any]]]:
+def period_leagues(
+    store: Store, period: str | dt.date, options: Options = Options()
+) -> dict[str, list[dict[str, Any]]]:
     """Every offence's league table for one period, in the order of the offence classification.
 
     offence slug → rows for every force (and British Transport Police), by name, with the statistics columns,
@@ -153,7 +161,9 @@ def period_leagues(store: Store, period: str, options: Options = Options()) -> d
     return by_offence
 
 
-def force_profile(store: Store, force: str, period: str, options: Options = Options()) -> dict[str, Any]:
+def force_profile(
+    store: Store, force: str | reference.Area, period: str | dt.date, options: Options = Options()
+) -> dict[str, Any]:
     """One force across every level of the offence classification for one period.
 
     Returns ``{"force_code", "force", "period", "period_label", "rows": Arrow table}``; rows carry offence,
@@ -193,7 +203,9 @@ TOTALS_COLUMNS = [
 _TOTALS_ORDER = "CASE kind WHEN 'national' THEN 0 WHEN 'country' THEN 1 ELSE 2 END, area_code"
 
 
-def totals_table(store: Store, period: str, offence: str | None = None, options: Options = Options()) -> pa.Table:
+def totals_table(
+    store: Store, period: str | dt.date, offence: str | reference.Offence | None = None, options: Options = Options()
+) -> pa.Table:
     """England and Wales, England, Wales and regional totals for one offence, like for like."""
     _check_source(options)
     month = parse_period(period)
@@ -205,7 +217,7 @@ def totals_table(store: Store, period: str, offence: str | None = None, options:
     return result
 
 
-def national_figures(store: Store, period: str, options: Options = Options()) -> dict[str, dict[str, Any]]:
+def national_figures(store: Store, period: str | dt.date, options: Options = Options()) -> dict[str, dict[str, Any]]:
     """England and Wales for one period, every offence: offence slug → the :func:`totals_table` columns."""
     _check_source(options)
     month = parse_period(period)
@@ -214,7 +226,7 @@ def national_figures(store: Store, period: str, options: Options = Options()) ->
 
 
 def rate_trends(
-    store: Store, offence: str | None = None, options: Options = Options()
+    store: Store, offence: str | reference.Offence | None = None, options: Options = Options()
 ) -> dict[str, list[dict[str, Any]]]:
     """Every force's and England and Wales' rate for one offence in every period the store holds.
 
@@ -249,7 +261,9 @@ def rate_trends(
     return trends
 
 
-def offence_periods(store: Store, offence: str | None = None, options: Options = Options()) -> list[dict[str, Any]]:
+def offence_periods(
+    store: Store, offence: str | reference.Offence | None = None, options: Options = Options()
+) -> list[dict[str, Any]]:
     """The periods with a count of an offence for some force: period_end, source and vintage, oldest first."""
     slug = reference.offence(offence or "total-excluding-fraud").slug
     rows = materialised.forces(store, options, offence=slug).to_pylist()
@@ -319,11 +333,26 @@ def available_periods(store: Store, options: Options = Options()) -> pa.Table:
 
 
 def _no_data(store: Store, offence: str, month: dt.date, options: Options) -> NoDataError:
-    periods = sorted({r["period"] for r in available_periods(store, options).to_pylist()})
-    known = (
-        f"periods in the store: {', '.join(periods)}"
-        if periods
-        else "the store is empty: run `crimestats ingest PATH` first"
-    )
+    """Why a period has no figures for an offence, in one line: fraud is not counted by force; or the periods
+    the store holds (an empty store says how to fill it); or, for an offence that only some of them have, its
+    own periods and releases."""
+    from crimestats import caveats
+
+    item = reference.offence(offence)
+    if item.level == "fraud":
+        why = caveats.caveat("fraud-national-only").text
+        return NoDataError(f"no {item.slug} figures by police force: {why[0].lower()}{why[1:]}")
     source = f" from {options.source}" if options.source else ""
-    return NoDataError(f"no {offence} figures{source} for the {period_label(month)}; {known}")
+    missing = f"no {item.slug} figures{source} for the {period_label(month)}"
+    periods = sorted({r["period"] for r in available_periods(store, options).to_pylist()})
+    if not periods:
+        return NoDataError(f"{missing}; the store is empty: run `crimestats ingest PATH` first")
+    found = offence_periods(store, item, options)
+    if not found:
+        return NoDataError(
+            f"no {item.slug} figures{source} in the store for any period; `crimestats periods` lists what it holds"
+        )
+    if sorted({format_period(r["period_end"]) for r in found}) == periods:
+        return NoDataError(f"{missing}; periods in the store: {', '.join(periods)}")
+    listed = ", ".join(f"{format_period(r['period_end'])} ({r['source']} {r['vintage']})" for r in found)
+    return NoDataError(f"{missing}; {item.slug} figures: {listed}")

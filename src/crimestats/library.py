@@ -1,0 +1,170 @@
+"""``crimestats.open()``: one object that answers every question the CLI answers, on the store the CLI filled.
+
+>>> import crimestats
+>>> with crimestats.open() as stats:                                      # doctest: +SKIP
+...     league = stats.league_table("2019-09", "stalking-and-harassment")
+...     league.to_pandas().head()
+
+Periods, offences and forces are parsed once, here, where they enter; the library inside receives the parsed
+values. Every method returns a frozen result (:mod:`crimestats.results`) or a report model.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crimestats import analytics, reference
+from crimestats.analytics.options import Options
+from crimestats.periods import parse_period
+from crimestats.results import ForceProfile, Funnel, LeagueTable, PeerComparison, Totals, Trend
+from crimestats.store import IngestReport, Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from crimestats.reports.findings import Findings
+    from crimestats.reports.model import Report
+    from crimestats.sources.peer_groups import PeerGroups
+
+__all__ = ["Crimestats", "open"]
+
+TOTAL = "total-excluding-fraud"
+
+
+def open(path: str | Path | None = None, read_only: bool = True) -> Crimestats:  # noqa: A001 (as io.open)
+    """Open the store at ``path`` (default: ``$CRIMESTATS_DB`` or the user data directory, as the CLI).
+
+    Read-only by default, so a notebook can read while the CLI or a server does too; statistics the store has
+    not materialised for an option set are then computed in memory for this session.
+    """
+    return Crimestats(Store(path, read_only=read_only))
+
+
+class Crimestats:
+    """An open store and the questions it answers. Use as a context manager, or call :meth:`close`.
+
+    The option arguments of every method: ``source`` (``ons-pfa``, ``ons-csp``, ``home-office``; default all,
+    by priority), ``population`` (``published`` or ``ons-mye``), ``population_year`` (a mid-year estimate),
+    ``suppress`` (False shows and ranks City of London's rate, which ONS suppresses).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> Crimestats:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- the store --------------------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[str | Path]) -> IngestReport:
+        """Read official files into the store (one transaction each) and materialise the statistics."""
+        report = self.store.ingest(paths)
+        if report.with_status("ingested"):
+            analytics.materialise(self.store)
+        return report
+
+    def files(self) -> builtins.list[dict[str, object]]:
+        """Provenance of every stored file."""
+        return self.store.files()
+
+    def periods(self, source: str | None = None) -> pa.Table:
+        """The 12-month periods the store holds, by source and release."""
+        return analytics.available_periods(self.store, Options(source=source))
+
+    # ---- questions --------------------------------------------------------------------------------------------
+
+    def league_table(self, period: str, offence: str | None = None, **options: Any) -> LeagueTable:
+        """Every force for one offence and period: count, rate, rank, change, with their uncertainty."""
+        month, item = parse_period(period), reference.offence(offence or TOTAL)
+        rows = analytics.league_table(self.store, month, item, _options(options))
+        return LeagueTable.of(rows, month, item)
+
+    def force(self, force: str, period: str, **options: Any) -> ForceProfile:
+        """One force across every level of the offence classification for one period."""
+        profile = analytics.force_profile(self.store, reference.area(force), parse_period(period), _options(options))
+        return ForceProfile(**profile)
+
+    def totals(self, period: str, offence: str | None = None, **options: Any) -> Totals:
+        """England and Wales, the countries and the regions for one offence and period, like for like."""
+        month, item = parse_period(period), reference.offence(offence or TOTAL)
+        rows = analytics.totals_table(self.store, month, item, _options(options))
+        return Totals.of(rows, month, item)
+
+    def trend(self, offence: str | None = None, **options: Any) -> Trend:
+        """Every force's and England and Wales' rate for one offence in every period the store holds."""
+        item = reference.offence(offence or TOTAL)
+        return Trend(item.slug, analytics.rate_trends(self.store, item, _options(options)))
+
+    def funnel(self, period: str, offence: str | None = None, overdispersion: bool = True, **options: Any) -> Funnel:
+        """Funnel-plot data for one offence and period (Spiegelhalter 2005)."""
+        month, item = parse_period(period), reference.offence(offence or TOTAL)
+        data = analytics.funnel(self.store, month, item, _options(options), overdispersion)
+        return Funnel(data, "rows")
+
+    def peers(
+        self,
+        force: str,
+        period: str,
+        offence: str | None = None,
+        most_similar_group: str | Path | None = None,
+        **options: Any,
+    ) -> PeerComparison:
+        """A force against its Home Office most similar group (a CSV file ``force,peer``) or a computed group."""
+        from crimestats.analytics.peers import peer_comparison
+
+        parse_period(period)  # a bad period fails here, before the peer group is looked up
+        groups = _groups(most_similar_group)
+        data = peer_comparison(self.store, force, period, offence, groups, _options(options))
+        return PeerComparison(data, "members")
+
+    def findings(
+        self,
+        force: str,
+        period: str,
+        offence: str | None = None,
+        most_similar_group: str | Path | None = None,
+        **options: Any,
+    ) -> Findings:
+        """The notable, true statements about a force in a period, most notable first, with their caveats."""
+        from crimestats.reports.findings import build_findings
+
+        groups = _groups(most_similar_group)
+        parse_period(period)
+        return build_findings(self.store, force, period, groups, _options(options), None, offence)
+
+    def report(
+        self,
+        force: str | None,
+        period: str,
+        offence: str | None = None,
+        most_similar_group: str | Path | None = None,
+        **options: Any,
+    ) -> Report:
+        """The report for a force, or for England and Wales when ``force`` is None (render it with
+        :mod:`crimestats.reports.render`)."""
+        from crimestats.reports.build import force_report, national_report
+
+        parse_period(period)
+        if force is None:
+            return national_report(self.store, period, _options(options), None, None, offence)
+        groups = _groups(most_similar_group)
+        return force_report(self.store, force, period, groups, _options(options), None, None, offence)
+
+
+def _options(given: dict[str, Any]) -> Options:
+    return Options(**given)
+
+
+def _groups(path: str | Path | None) -> PeerGroups | None:
+    from crimestats.sources.peer_groups import read_peer_groups
+
+    return None if path is None else read_peer_groups(Path(path))
