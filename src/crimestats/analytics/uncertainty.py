@@ -269,7 +269,6 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
     then a Poisson cdf plus a survival function (:func:`_e_test_sum`). x1 runs between the 1e-10 and 1 - 1e-16
     quantiles of its distribution, as in :func:`scipy.stats.poisson_means_test`.
     """
-    from scipy import stats
 
     pooled = (k1 + k2) / (n1 + n2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -279,8 +278,8 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
     if todo.size == 0:
         return p_values
     mean1, mean2 = n1[todo] * pooled[todo], n2[todo] * pooled[todo]
-    lows = stats.poisson.ppf(_E_TEST_LOW_TAIL, mean1)
-    highs = stats.poisson.ppf(_E_TEST_HIGH_TAIL, mean1)
+    lows = _poisson_ppf(_E_TEST_LOW_TAIL, mean1)
+    highs = _poisson_ppf(_E_TEST_HIGH_TAIL, mean1)
     for i, row in enumerate(todo):
         x1 = np.arange(lows[i], highs[i] + 1, dtype=np.float64)
         p_values[row] = _e_test_sum(x1, n1[row], n2[row], t_obs[row], mean1[i], mean2[i])
@@ -301,6 +300,16 @@ def _e_test_sum(x1: FloatArray, n1: float, n2: float, t_obs: float, mean1: float
     at_least = np.ceil(larger - 1e-9 * np.maximum(1.0, larger))
     inner = _poisson_cdfs(np.maximum(at_most, -1), mean2) + _poisson_sfs(at_least - 1, mean2)
     return float(min(1.0, np.sum(_poisson_pmf(x1, mean1) * inner)))
+
+
+def _poisson_ppf(q: float, means: FloatArray) -> FloatArray:
+    """The smallest k with ``P(X <= k) >= q``, X ~ Poisson(mean), for 0 < q < 1: :func:`scipy.stats.poisson.ppf`'s
+    formula (the inverse of the incomplete gamma, then one step down where that still reaches q), without
+    importing scipy.stats."""
+    above: FloatArray = np.ceil(special.pdtrik(q, means))
+    below = np.maximum(above - 1, 0)
+    quantiles: FloatArray = np.where(special.pdtr(below, means) >= q, below, above)
+    return quantiles
 
 
 def _poisson_pmf(ks: FloatArray, mean: float) -> FloatArray:
