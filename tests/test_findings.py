@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from crimestats import analytics, reference
 from crimestats import formatting as fmt
-from crimestats import reference
-from crimestats.analytics import Options, uncertainty
-from crimestats.errors import UnknownAreaError
+from crimestats.analytics import Options, summaries, uncertainty
+from crimestats.errors import NoDataError, UnknownAreaError
 from crimestats.reports.findings import Findings, PeriodFigures, build_findings
 from crimestats.sources.peer_groups import read_peer_groups
 from crimestats.store import Store
@@ -294,3 +294,55 @@ def test_findings_about_one_offence_open_with_its_rate_league_position_and_engla
     )
     assert national.text.startswith("Across England and Wales (excluding Greater Manchester) the rate of burglary was")
     assert {f.offence for f in found.findings} <= {"burglary", "residential-burglary", "non-residential-burglary"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The numbers findings word come from the analytics
+
+
+@pytest.mark.parametrize("period", ["2018-03", "2019-09", "2019-12"])
+@pytest.mark.parametrize("offence", ["total-excluding-fraud", "burglary", "robbery", "homicide"])
+def test_the_materialised_funnel_position_is_the_funnel_commands(
+    loaded_store: Store, period: str, offence: str
+) -> None:
+    """Every force's ``funnel_position`` and ``funnel_target`` in the statistics are what ``crimestats funnel``
+    computes for the league; forces it leaves out (no rate, British Transport Police) have none."""
+    rows = _figures(loaded_store, period).leagues[offence]
+    try:
+        funnel = analytics.funnel(loaded_store, period, offence)
+    except NoDataError:
+        assert all(row["funnel_position"] is None and row["funnel_target"] is None for row in rows)
+        return
+    positions = {row["force_code"]: row["position"] for row in funnel["rows"]}
+    assert len(positions) >= 40
+    assert {row["force_code"]: row["funnel_position"] for row in rows} == {
+        row["force_code"]: positions.get(row["force_code"]) for row in rows
+    }
+    assert all(row["funnel_target"] == funnel["target"] for row in rows)
+
+
+@pytest.mark.parametrize("period", ["2018-12", "2019-09"])
+def test_a_rank_is_joint_when_another_force_has_it(loaded_store: Store, period: str) -> None:
+    for offence, rows in _figures(loaded_store, period).leagues.items():
+        ranks = [row["rank"] for row in rows]
+        for row in rows:
+            expected = None if row["rank"] is None else ranks.count(row["rank"]) > 1
+            assert row["rank_joint"] == expected, (offence, row["force"])
+    homicide = _figures(loaded_store, period).leagues["homicide"]
+    assert any(row["rank_joint"] for row in homicide)  # equal rates as printed share a rank
+
+
+def test_the_tests_made_for_a_force_are_its_tested_changes_and_peer_gaps() -> None:
+    rows = {"a": {"change_p_value": 0.2}, "b": {"change_p_value": None}, "c": {"change_p_value": 0.01}}
+    peers = {"a": {"p_value": 0.5}, "b": {"p_value": 0.03}, "c": {"p_value": None}}
+    assert summaries.tests_made(rows, peers) == 4
+    assert summaries.tests_made(rows, {}) == 2  # no peer group
+    assert summaries.tests_made({}, peers) == 0  # peer results of offences not tested for the force
+
+
+def test_strengths_order_findings_by_how_notable_they_are() -> None:
+    assert summaries.change_strength(0.001) == pytest.approx(3) and summaries.change_strength(None) == 0
+    assert summaries.change_strength(0.0) == pytest.approx(300)
+    assert summaries.peer_strength(60.0, 80.0) == pytest.approx(0.25) and summaries.peer_strength(1.0, 0.0) == 0
+    assert summaries.extreme_strength({"rank": 1, "rank_low": 1, "rank_high": 3}) == -2
+    assert summaries.extreme_strength({"rank": 43, "rank_low": None, "rank_high": None}) == 0

@@ -67,6 +67,9 @@ FORCE_EXTRAS = pa.schema(
         ("change_p_value", pa.float64()),
         ("change_significant", pa.bool_()),
         ("change_verdict", pa.string()),
+        ("funnel_position", pa.string()),
+        ("funnel_target", pa.float64()),
+        ("rank_joint", pa.bool_()),
     ]
 )
 TOTAL_EXTRAS = pa.schema(
@@ -113,7 +116,9 @@ def forces(
 
     The rows of :func:`crimestats.analytics.figures.force_statistics` with, in addition, ``force_code`` and
     ``force`` (the area), ``note`` (why a figure is missing or qualified), the offence's name, level and order
-    in the classification, 95% and 99.8% rate intervals, plausible rank ranges and the test of the change.
+    in the classification, 95% and 99.8% rate intervals, plausible rank ranges, the test of the change, the
+    force's position on the funnel plot of its league (``funnel_position``, ``funnel_target``) and whether its
+    rank is shared (``rank_joint``; :func:`crimestats.analytics.summaries.with_league_positions`).
     See :func:`read` for ``columns``, ``order_by`` and the filters.
     """
     return read(store, _ensured(store, "forces", options, compute_forces), columns, order_by, **equal)
@@ -207,6 +212,7 @@ def compute_forces(store: Any, options: Options = Options()) -> pa.Table:
     from crimestats.analytics import _reference
     from crimestats.analytics.comparisons import with_change_tests, with_intervals, with_rank_ranges
     from crimestats.analytics.figures import force_statistics
+    from crimestats.analytics.summaries import with_league_positions
 
     expr = force_statistics(store.backend, options).join(_reference.offences(), "offence")
     expr = expr.order_by("period_end", "offence_order", "area_name")
@@ -214,7 +220,7 @@ def compute_forces(store: Any, options: Options = Options()) -> pa.Table:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in result.to_pylist():
         groups.setdefault((row["offence"], row["period_end"]), []).append(_named(row))
-    ranked = [row for rows in groups.values() for row in with_rank_ranges(rows)]
+    ranked = [row for rows in groups.values() for row in with_league_positions(with_rank_ranges(rows))]
     rows = with_change_tests(with_intervals(ranked))
     return _typed(rows, result.schema, FORCE_EXTRAS, _WHOLE_FORCE)
 

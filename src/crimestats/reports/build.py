@@ -13,7 +13,7 @@ from typing import Any
 
 from crimestats import analytics, caveats, reference
 from crimestats import formatting as fmt
-from crimestats.analytics import Options
+from crimestats.analytics import Options, summaries
 from crimestats.analytics.comparisons import funnel_rows
 from crimestats.analytics.peers import PeerGroup, group_averages
 from crimestats.errors import NoDataError
@@ -104,7 +104,7 @@ def force_report(
     league = figures.leagues.get(data.offence, [])
     group = findings.peer_group
     own = [(slug, row) for slug, rows in figures.leagues.items() if (row := _row(rows, area.code)) is not None]
-    tables = [_offence_table(figures, group, own), _league_table(league, figures, data.offence)]
+    tables = [_offence_table(figures, group, own), _league_table(league, data.offence)]
     if group is not None:
         tables.append(_peer_table(group, figures, data.offence))
     used = [row for _, row in own] + [r for r in league if r["area_code"] in _group_codes(group)]
@@ -172,9 +172,10 @@ OFFENCE_COLUMNS = (
 def _offence_table(
     figures: PeriodFigures, group: PeerGroup | None, own: list[tuple[str, dict[str, Any]]]
 ) -> ReportTable:
+    results = summaries.peer_results(group, figures.leagues, [slug for slug, _ in own]) if group else {}
     rows = []
     for slug, row in own:
-        peers = group_averages(group, _by_code(figures.leagues[slug])) if group else None
+        peers = results.get(slug)
         national = figures.national.get(slug) or {}
         rows.append(
             {
@@ -210,21 +211,20 @@ LEAGUE_COLUMNS = (
 )
 
 
-def _league_table(league: list[dict[str, Any]], figures: PeriodFigures, offence: str) -> ReportTable:
-    positions, target = figures.funnel_positions(offence)
+def _league_table(league: list[dict[str, Any]], offence: str) -> ReportTable:
     words = {"above": "above", "below": "below", "within": "within limits"}
     rows = tuple(
         {
             "force_code": row["area_code"],
             "force": row["area_name"],
             **{key: row[key] for key in _FIGURE_KEYS},
-            "funnel_position": words.get(positions.get(row["area_code"], "")),
+            "funnel_position": words.get(row["funnel_position"] or ""),
         }
         for row in sorted(league, key=_league_order)
     )
     notes = (
         f"Against all forces: outside or within the 99.8% funnel limits around the rate of all forces together "
-        f"({fmt.rate(target)} per 1,000).",
+        f"({fmt.rate(summaries.funnel_summary(league)['target'])} per 1,000).",
     )
     title = f"{reference.offence(offence).name}: all forces"
     return ReportTable("league", title, LEAGUE_COLUMNS, rows, notes)
@@ -385,11 +385,8 @@ def _offence_mix(group: PeerGroup, figures: PeriodFigures, offence: str = TOTAL)
     what = "offence groups"
     if offence != TOTAL and len(children) > 1:
         shown, what = children, f"types of {_lower(reference.offence(offence).name)}"
-    rows = []
-    for item in shown:
-        result = group_averages(group, _by_code(figures.leagues[item.slug]))
-        rows.append({"offence": item.name, "force_rate": result["rate_per_1000"], "peer_rate": result["simple_mean"]})
-    return rows, what
+    mix = summaries.offence_mix(group, figures.leagues, [item.slug for item in shown])
+    return [{**row, "offence": row["offence_name"]} for row in mix], what
 
 
 def _caveats(
@@ -485,7 +482,7 @@ def national_report(
         ReportTable(
             "totals", f"{reference.offence(data.offence).name}: countries and regions", TOTALS_COLUMNS, tuple(totals)
         ),
-        _league_table(league, figures, data.offence),
+        _league_table(league, data.offence),
         ReportTable("offences", f"{national['area']} by offence", NATIONAL_OFFENCE_COLUMNS, tuple(offences)),
     )
     rows = [_chart_row(r) for r in league]
@@ -530,10 +527,9 @@ def _national_headline(
     national: dict[str, Any], league: list[dict[str, Any]], figures: PeriodFigures, offence: str = TOTAL
 ) -> tuple[str, ...]:
     """The national picture of one offence (``national`` and ``league`` are that offence's)."""
-    ranked = sorted((r for r in league if r["rank"] is not None), key=lambda r: r["rank"])
-    positions, _ = figures.funnel_positions(offence)
-    above = sum(1 for p in positions.values() if p == "above")
-    below = sum(1 for p in positions.values() if p == "below")
+    lowest, highest, ranked = summaries.league_ends(league)
+    funnel = summaries.funnel_summary(league)
+    above, below, compared = funnel["above"], funnel["below"], funnel["compared"]
     rate = national["rate_per_1000"]
     recorded = (
         f"{fmt.count(national['count'])} crimes (excluding fraud)"
@@ -548,13 +544,12 @@ def _national_headline(
         word = "up" if national["change_pct"] >= 0 else "down"
         lines.append(f"That is {word} {fmt.percent(national['change_pct'])} on a year earlier, like for like.")
     if ranked:
-        low, high = ranked[0], ranked[-1]
+        low, high = lowest[0], highest[-1]
         lines.append(
             f"Rates ranged from {fmt.rate(low['rate_per_1000'])} per 1,000 in {low['area_name']} to "
-            f"{fmt.rate(high['rate_per_1000'])} in {high['area_name']}, across {len(ranked)} forces with a "
+            f"{fmt.rate(high['rate_per_1000'])} in {high['area_name']}, across {ranked} forces with a "
             "published rate."
         )
-    compared = len(positions)
     if above or below:
         lines.append(
             f"{above} of the {compared} forces compared were above and {below} below the 99.8% funnel limits "

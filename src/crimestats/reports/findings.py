@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from crimestats import analytics, caveats, reference
 from crimestats import formatting as fmt
-from crimestats.analytics import Options
-from crimestats.analytics.comparisons import funnel_rows
-from crimestats.analytics.peers import PeerGroup, group_averages, not_a_force, peer_covariates, peer_group
+from crimestats.analytics import Options, summaries
+from crimestats.analytics.peers import PeerGroup, not_a_force, peer_covariates, peer_group
 from crimestats.errors import NoDataError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.sources.peer_groups import PeerGroups
@@ -135,7 +133,6 @@ class PeriodFigures:
     leagues: dict[str, list[dict[str, Any]]]
     national: dict[str, dict[str, Any]]
     read_covariates: Callable[[], dict[str, list[float]]]
-    _funnels: dict[str, tuple[dict[str, str], float | None]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, store: Store, period: str, options: Options = Options()) -> PeriodFigures:
@@ -150,16 +147,6 @@ class PeriodFigures:
     def covariates(self) -> dict[str, list[float]]:
         """The computed peer groups' covariates, read on first use (a national report never needs them)."""
         return self.read_covariates()
-
-    def funnel_positions(self, slug: str) -> tuple[dict[str, str], float | None]:
-        """force code → funnel position for one offence, and the pooled rate (computed once per offence)."""
-        if slug not in self._funnels:
-            try:
-                data = funnel_rows(self.leagues.get(slug, []))
-                self._funnels[slug] = ({r["force_code"]: r["position"] for r in data["rows"]}, data["target"])
-            except ValueError:
-                self._funnels[slug] = ({}, None)
-        return self._funnels[slug]
 
 
 def build_findings(
@@ -190,7 +177,9 @@ def build_findings(
         return Findings(area.code, area.name, format_period(month), period_label(month), None, (_missing(area, month),))
     group = _peer_group(store, area, period, groups, figures.covariates)
     context = _Context(area, figures, own, group)
-    context = dataclasses.replace(context, tests=_tests_made(context))
+    tested = dict(context.offences(("total", *DETAIL_LEVELS)))
+    peers = {} if group is None else summaries.peer_results(group, figures.leagues, tested)
+    context = dataclasses.replace(context, peers=peers, tests=summaries.tests_made(tested, peers))
     focus = reference.offence(offence).slug if offence else TOTAL
     found = [*_league(context, focus), *_national(context, focus)]
     found += [*_changes(context), *_peers(context), *_extremes(context)]
@@ -220,6 +209,7 @@ class _Context:
     figures: PeriodFigures
     own: dict[str, dict[str, Any] | None]
     group: PeerGroup | None
+    peers: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # offence → the force against its group
     tests: int = 0  # significance tests made for the force (changes and peer gaps), for the borderline note
 
     @property
@@ -237,21 +227,6 @@ class _Context:
             area_code=self.area.code, offence=slug, period_end=self.month, comparison=comparison, rate=rate, test=test
         )
         return tuple(item.id for item in found)
-
-    def peer_result(self, slug: str) -> dict[str, Any] | None:
-        """The force against its peer group for one offence (None without a group)."""
-        if self.group is None:
-            return None
-        return group_averages(self.group, {r["area_code"]: r for r in self.figures.leagues.get(slug, [])})
-
-    def shares_rank(self, slug: str, rank: int) -> bool:
-        """Whether another force has the same rank for this offence (equal rates at 1 decimal place)."""
-        return sum(1 for row in self.figures.leagues.get(slug, []) if row["rank"] == rank) > 1
-
-    def funnel_position(self, slug: str) -> tuple[str | None, float | None]:
-        """The force's position on the funnel plot of all forces for this offence, and the pooled rate."""
-        positions, target = self.figures.funnel_positions(slug)
-        return positions.get(self.area.code), target
 
 
 # --- wording -----------------------------------------------------------------------------------------------
@@ -280,16 +255,6 @@ def _p_text(p: float | None, c: _Context) -> str:
     if p is None or not BORDERLINE_BELOW <= p < ALPHA:
         return text
     return f"{text}, borderline among {c.tests} tests"
-
-
-def _tests_made(c: _Context) -> int:
-    """How many changes and peer gaps were tested for the force (each at the 5% level)."""
-    made = 0
-    for slug, row in c.offences(("total", *DETAIL_LEVELS)):
-        made += row.get("change_p_value") is not None
-        result = c.peer_result(slug)
-        made += result is not None and result["p_value"] is not None
-    return made
 
 
 def _rank_range(row: Mapping[str, Any]) -> str:
@@ -335,7 +300,7 @@ def _league(c: _Context, slug: str = TOTAL) -> list[Finding]:
         text = f"{name} recorded {count_text(row['count'], slug)} in the {label}; {why}."
         league = Finding("league", slug, _offence_name(slug), text, row["count"], "offences", why, None)
         return [dataclasses.replace(league, caveats=c.caveats(slug, rate=True), numbers={"count": row["count"]})]
-    position, target = c.funnel_position(slug)
+    position, target = row["funnel_position"], row["funnel_target"]
     rate = fmt.rate(row["rate_per_1000"])
     if slug == TOTAL:
         text = f"{name} recorded {rate} crimes per 1,000 residents in the {label}"
@@ -343,7 +308,7 @@ def _league(c: _Context, slug: str = TOTAL) -> list[Finding]:
         text = f"{name}'s rate of {_name(slug)} was {rate} per 1,000 residents in the {label}"
         text += f" ({fmt.count(row['count'])} offences)"
     if row["rank"] is not None:
-        text += f", {_position(row, c.shares_rank(slug, row['rank']))}"
+        text += f", {_position(row, bool(row['rank_joint']))}"
     text += _funnel_clause(position, target) + "."
     return [
         Finding(
@@ -449,7 +414,7 @@ def _change(c: _Context, slug: str, row: dict[str, Any]) -> Finding:
         measure = "rate" if by_rate else "number of offences"
         text = f"{_subject(slug)} {change} ({counts}); the change in the {measure} is statistically significant"
         text += f" ({_p_text(p, c)})."
-    strength = -math.log10(max(p, 1e-300)) if p is not None else 0.0
+    strength = summaries.change_strength(p)
     return Finding(
         "change",
         slug,
@@ -471,7 +436,7 @@ def _peers(c: _Context) -> list[Finding]:
         return []
     found = []
     for slug, row in c.offences(("total", *DETAIL_LEVELS)):
-        result = c.peer_result(slug)
+        result = c.peers.get(slug)
         if result is None or row["rate_per_1000"] is None or result["simple_mean"] is None:
             continue
         if slug != TOTAL and not result["significant"]:
@@ -482,7 +447,7 @@ def _peers(c: _Context) -> list[Finding]:
 
 def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any]) -> Finding:
     assert c.group is not None
-    rated = sum(1 for m in result["members"] if m["rate_per_1000"] is not None)
+    rated = summaries.rated_members(result)
     others = rated - 1
     group = (
         f"{c.area.name} and its {others} nearest forces by population, density and offence mix "
@@ -500,13 +465,12 @@ def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any]) -
         verdict = "statistically significant" if result["significant"] else "not statistically significant"
         text += f"; the difference from the rest of the group is {verdict} ({_p_text(result['p_value'], c)})"
     text += "."
-    strength = abs(rate - mean) / mean if mean else 0.0
     return Finding(
         "peer",
         slug,
         _offence_name(slug),
         text,
-        rate - mean,
+        result["difference"],
         "difference in rate per 1,000 residents",
         f"simple mean of the rates of {rated} {'force' if rated == 1 else 'forces'} including {c.area.name} "
         f"({c.group.method})",
@@ -514,7 +478,7 @@ def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any]) -
         result["p_value"],
         c.caveats(slug, rate=True, test=result["p_value"] is not None),
         {**_numbers(row), "simple_mean": mean, "weighted_mean": result["weighted_mean"]},
-        strength,
+        summaries.peer_strength(rate, mean),
     )
 
 
@@ -522,9 +486,9 @@ def _extremes(c: _Context) -> list[Finding]:
     found = []
     for slug, row in c.offences(DETAIL_LEVELS):
         rank, of = row["rank"], row["ranked_of"]
-        if rank is None or of < MIN_LEAGUE or rank not in (1, of) or c.shares_rank(slug, rank):
+        if rank is None or of < MIN_LEAGUE or rank not in (1, of) or row["rank_joint"]:
             continue  # a rank shared at the published precision (e.g. every homicide rate is 0.0) is no extreme
-        position, target = c.funnel_position(slug)
+        position, target = row["funnel_position"], row["funnel_target"]
         word = "lowest" if rank == 1 else "highest"
         text = (
             f"Among the {of} forces, {c.area.name} had the {word} rate of {_name(slug)}: "
@@ -532,7 +496,6 @@ def _extremes(c: _Context) -> list[Finding]:
             + _funnel_clause(position, target)
             + "."
         )
-        spread = (row["rank_high"] or rank) - (row["rank_low"] or rank)
         found.append(
             Finding(
                 "extreme",
@@ -545,7 +508,7 @@ def _extremes(c: _Context) -> list[Finding]:
                 None if position is None else position != "within",
                 caveats=c.caveats(slug, rate=True),
                 numbers=_numbers(row, funnel_position=position, all_forces_rate=target),
-                strength=-spread,
+                strength=summaries.extreme_strength(row),
             )
         )
     return found
