@@ -5,6 +5,7 @@ and PNG; the map from the real boundary file is drawn the right way out."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -16,7 +17,9 @@ import altair as alt
 import jsonschema
 import pytest
 
-from crimestats import analytics
+from crimestats import analytics, reference
+from crimestats.analytics import summaries
+from crimestats.analytics.peers import peer_group
 from crimestats.errors import NoDataError, PeriodError, UnknownAreaError
 from crimestats.reports import charts
 from crimestats.store import Store
@@ -66,8 +69,9 @@ TREND = [
     for (period, label), rate in zip(PERIODS, rates, strict=True)
 ]
 
+#: Offence-mix rows as the analytics give them (analytics.summaries.offence_mix), the largest difference marked.
 MIX: list[dict[str, Any]] = [
-    {"offence": "Violence against the person", "force_rate": 21.1, "peer_rate": 18.4},
+    {"offence": "Violence against the person", "force_rate": 21.1, "peer_rate": 18.4, "largest_difference": True},
     {"offence": "Theft offences", "force_rate": 22.2, "peer_rate": 25.0},
     {"offence": "Fraud offences", "force_rate": None, "peer_rate": None},
     {"offence": "Drug offences", "force_rate": None, "peer_rate": 2.1},
@@ -121,12 +125,15 @@ def boundaries(data_dir: Path) -> dict[str, Any]:
 
 
 def map_rows(boundaries: dict[str, Any]) -> list[dict[str, Any]]:
-    """A made-up rate for every force but Greater Manchester, keyed by the file's codes."""
+    """A made-up rate for every force but Greater Manchester, keyed by the file's codes, rising with the code, and
+    its rank (1 = lowest rate) among the forces with a rate."""
     rows = []
     for index, feature in enumerate(sorted(boundaries["features"], key=lambda f: f["properties"]["PFA16CD"])):
         name = feature["properties"]["PFA16NM"]
         rate = None if name == "Greater Manchester" else 55.0 + index * 1.7
-        rows.append({"force_code": feature["properties"]["PFA16CD"], "force": name, "rate_per_1000": rate})
+        rank = None if rate is None else 1 + sum(row["rate_per_1000"] is not None for row in rows)
+        code = feature["properties"]["PFA16CD"]
+        rows.append({"force_code": code, "force": name, "rate_per_1000": rate, "rank": rank})
     return rows
 
 
@@ -507,7 +514,7 @@ def test_trend_notes_go_in_the_subtitle_wrapped_to_the_chart_and_in_the_descript
 
 def test_offence_mix_says_what_its_rows_are() -> None:
     rows = [
-        {"offence": "Residential burglary", "force_rate": 2.7, "peer_rate": 3.7},
+        {"offence": "Residential burglary", "force_rate": 2.7, "peer_rate": 3.7, "largest_difference": True},
         {"offence": "Non-residential burglary", "force_rate": 1.5, "peer_rate": 2.0},
     ]
     spec = charts.offence_mix_chart(rows, "Wiltshire", "Peer average", what="types of burglary").to_dict()
@@ -515,3 +522,38 @@ def test_offence_mix_says_what_its_rows_are() -> None:
         "Paired bar chart of crimes per 1,000 residents in 2 types of burglary, comparing Wiltshire with Peer average."
     )
     assert "Largest difference: Residential burglary, 2.70 against 3.70." in spec["description"]
+
+
+def test_the_map_names_the_lowest_and_highest_by_rank_all_of_them_where_it_is_joint(
+    boundaries: dict[str, Any],
+) -> None:
+    rows = map_rows(boundaries)
+    spec = charts.choropleth(boundaries, rows, "PFA16CD").to_dict()
+    rated = [row for row in rows if row["rank"] is not None]
+    low, high = rated[0], rated[-1]
+    assert f" Lowest {low['force']} ({low['rate_per_1000']:.1f}), highest {high['force']} (" in spec["description"]
+    # ranks come from the analytics (equal rates as printed share one), never from sorting rates here
+    tied = [{**row, "rank": 1} if row is rated[1] else row for row in rows]
+    spec = charts.choropleth(boundaries, tied, "PFA16CD").to_dict()
+    names = " and ".join(sorted([low["force"], rated[1]["force"]]))
+    assert f" Lowest {names} (joint, {low['rate_per_1000']:.1f})," in spec["description"]
+    unranked = [{**row, "rank": None} for row in rows]
+    assert "Lowest" not in charts.choropleth(boundaries, unranked, "PFA16CD").to_dict()["description"]
+
+
+def test_the_offence_mix_analytics_mark_the_largest_difference_as_a_ratio(loaded_store: Store) -> None:
+    """analytics.summaries.offence_mix gives the chart its rows: the force's rate, its group's simple mean, and
+    the one offence where the two differ most as a ratio (what the chart's description names)."""
+    period = "2019-09"
+    leagues = analytics.period_leagues(loaded_store, period)
+    group = peer_group(loaded_store, "Wiltshire", period)
+    groups = [o.slug for o in reference.offences() if o.level == "group" and o.slug in leagues]
+    mix = summaries.offence_mix(group, leagues, groups)
+    assert [row["offence"] for row in mix] == groups
+    assert sum(row["largest_difference"] for row in mix) == 1
+    compared = [row for row in mix if row["force_rate"] and row["peer_rate"]]
+    widest = max(compared, key=lambda row: abs(math.log(row["force_rate"] / row["peer_rate"])))
+    assert widest["largest_difference"]
+    spec = charts.offence_mix_chart([{**row, "offence": row["offence_name"]} for row in mix], "Wiltshire", "Peers")
+    assert f"Largest difference: {widest['offence_name']}, " in spec.to_dict()["description"]
+    assert not any(row["largest_difference"] for row in summaries.offence_mix(group, leagues, []))

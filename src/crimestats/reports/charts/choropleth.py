@@ -26,6 +26,8 @@ def choropleth(
 
     ``geojson`` is a FeatureCollection in WGS84 whose features carry the ONS force code in
     ``properties[code_property]``. Rings are rewound for d3-geo and coordinates rounded to 5 decimals (about 1 m).
+    The description names the lowest and highest by the rows' ``rank`` (1 = lowest rate), all of them where the
+    rank is joint.
     """
     if geojson.get("type") != "FeatureCollection" or not isinstance(geojson.get("features"), list):
         raise ValueError("choropleth needs a GeoJSON FeatureCollection")
@@ -56,7 +58,8 @@ def choropleth(
     }
     missing = sum(properties["rate_per_1000"] is None for properties in features)
     notes = [f"Light grey: no rate published ({missing} area{'s' if missing > 1 else ''})"] if missing else []
-    return finish(chart, title, _map_description(features, focus_code, measure), notes)
+    ranks = {code: row.get("rank") for code, row in by_code.items()}
+    return finish(chart, title, _map_description(features, focus_code, ranks, measure), notes)
 
 
 def _feature_collection(areas: list[tuple[dict[str, Any], Any]]) -> str:
@@ -112,14 +115,16 @@ def _map_focus(features: list[dict[str, Any]], rows: list[dict[str, Any]], highl
     raise UnknownAreaError(f"cannot highlight {highlight!r}: no boundary has the code {row['force_code']}")  # type: ignore[index]
 
 
-def _map_description(features: list[dict[str, Any]], focus_code: str | None, measure: str = RATE_TITLE) -> str:
-    rated = sorted((p for p in features if p["rate_per_1000"] is not None), key=lambda p: p["rate_per_1000"])
+def _map_description(
+    features: list[dict[str, Any]], focus_code: str | None, ranks: Mapping[str, Any], measure: str = RATE_TITLE
+) -> str:
     text = f"Map of {len(features)} police force areas shaded by {measure.lower()}; darker is higher."
-    if rated:
-        text += (
-            f" Lowest {rated[0]['force']} ({rate_text(rated[0]['rate_per_1000'])}),"
-            f" highest {rated[-1]['force']} ({rate_text(rated[-1]['rate_per_1000'])})."
-        )
+    ranked = [p for p in features if p["rate_per_1000"] is not None and ranks.get(p["code"]) is not None]
+    if ranked:
+        first, last = min(ranks[p["code"]] for p in ranked), max(ranks[p["code"]] for p in ranked)
+        lowest = [p for p in ranked if ranks[p["code"]] == first]
+        highest = [p for p in ranked if ranks[p["code"]] == last]
+        text += f" Lowest {_named(lowest)}, highest {_named(highest)}."
     missing = [p["force"] for p in features if p["rate_per_1000"] is None]
     if missing:
         text += f" No rate published for {', '.join(missing)}."
@@ -127,3 +132,10 @@ def _map_description(features: list[dict[str, Any]], focus_code: str | None, mea
     if focus:
         text += f" {focus[0]['force']} is outlined: {focus[0]['rate_text']}."
     return text
+
+
+def _named(areas: list[dict[str, Any]]) -> str:
+    """'Dorset (61.5)'; areas sharing a rank: 'Dorset and Wiltshire (joint, 61.5)'."""
+    names = sorted(str(p["force"]) for p in areas)
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{listed} ({'joint, ' if len(names) > 1 else ''}{areas[0]['rate_text']})"

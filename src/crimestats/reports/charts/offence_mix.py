@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from crimestats.errors import NoDataError
@@ -16,7 +15,9 @@ def offence_mix_chart(
 ) -> Spec:
     """Paired horizontal bars per offence group: the force (accent) against its peers' average (grey).
 
-    ``what`` says what the rows are, for the description ('offence groups', 'types of burglary').
+    ``what`` says what the rows are, for the description ('offence groups', 'types of burglary'). The row whose
+    ``largest_difference`` is true (:func:`crimestats.analytics.summaries.offence_mix` marks it) is named in the
+    description as the largest difference.
     """
     records: list[dict[str, Any]] = []
     offences: list[str] = []
@@ -63,14 +64,8 @@ def _mix_description(
     rows: list[dict[str, Any]], force: str, peer_label: str, offences: list[str], what: str = "offence groups"
 ) -> str:
     text = f"Paired bar chart of {RATE_TITLE.lower()} in {len(offences)} {what}, comparing {force} with {peer_label}."
-    gaps = [
-        (force_rate / peer_rate, str(row["offence"]), force_rate, peer_rate)
-        for row in rows
-        if (force_rate := number(row.get("force_rate"))) is not None
-        and (peer_rate := number(row.get("peer_rate"))) is not None
-        and peer_rate > 0
-    ]
-    if gaps:
-        ratio, offence, force_rate, peer_rate = max(gaps, key=lambda gap: abs(math.log(gap[0])) if gap[0] > 0 else 0)
-        text += f" Largest difference: {offence}, {rate_text(force_rate, 2)} against {rate_text(peer_rate, 2)}."
+    largest = next((row for row in rows if row.get("largest_difference")), None)
+    if largest is not None:
+        force_rate, peer_rate = (rate_text(number(largest.get(key)), 2) for key in ("force_rate", "peer_rate"))
+        text += f" Largest difference: {largest['offence']}, {force_rate} against {peer_rate}."
     return text
