@@ -39,8 +39,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
-from scipy.special import ndtri
+
+# SciPy is imported inside the functions that use it: answering a question from the materialised statistics
+# never needs it, and importing it costs a third of a second.
 
 __all__ = [
     "EXACT_BELOW",
@@ -168,6 +169,8 @@ def _counts_and_populations(counts: Any, populations: Any) -> tuple[FloatArray, 
 
 def _z(level: float) -> float:
     """The two-sided standard normal quantile for a confidence level: 1.95996... for 0.95."""
+    from scipy.special import ndtri
+
     return float(ndtri(1 - (1 - level) / 2))
 
 
@@ -306,6 +309,8 @@ def _poisson_ppf(q: float, means: FloatArray) -> FloatArray:
     """The smallest k with ``P(X <= k) >= q``, X ~ Poisson(mean), for 0 < q < 1: :func:`scipy.stats.poisson.ppf`'s
     formula (the inverse of the incomplete gamma, then one step down where that still reaches q), without
     importing scipy.stats."""
+    from scipy import special
+
     above: FloatArray = np.ceil(special.pdtrik(q, means))
     below = np.maximum(above - 1, 0)
     quantiles: FloatArray = np.where(special.pdtr(below, means) >= q, below, above)
@@ -314,6 +319,8 @@ def _poisson_ppf(q: float, means: FloatArray) -> FloatArray:
 
 def _poisson_pmf(ks: FloatArray, mean: float) -> FloatArray:
     """``P(X = k)``, X ~ Poisson(mean): :func:`scipy.stats.poisson.pmf`'s formula, without its argument checks."""
+    from scipy import special
+
     masses: FloatArray = np.exp(special.xlogy(ks, mean) - special.gammaln(ks + 1) - mean)
     return masses
 
@@ -326,6 +333,8 @@ def _poisson_cdfs(ks: FloatArray, mean: float) -> FloatArray:
     mass up to the largest (every term is positive, so the sums lose no precision in either tail). A span far
     wider than the points asked for falls back to SciPy.
     """
+    from scipy import special
+
     low, high = ks.min(), ks.max()
     if high - low > _RUNNING_SUM_SPAN * ks.size:
         cdfs: FloatArray = np.where(ks < 0, 0.0, special.pdtr(np.maximum(ks, 0), mean))
@@ -340,6 +349,8 @@ def _poisson_cdfs(ks: FloatArray, mean: float) -> FloatArray:
 def _poisson_sfs(ks: FloatArray, mean: float) -> FloatArray:
     """``P(X > k)`` for each whole k of an array, X ~ Poisson(mean): as :func:`_poisson_cdfs`, summed from the
     largest k downwards."""
+    from scipy import special
+
     low, high = ks.min(), ks.max()
     if high - low > _RUNNING_SUM_SPAN * ks.size:
         sfs: FloatArray = np.where(ks < 0, 1.0, special.pdtrc(np.maximum(ks, 0), mean))
