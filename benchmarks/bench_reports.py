@@ -37,7 +37,7 @@ from typing import Any
 from _common import Timing, checked, data_parser, in_turns, ingest_fresh, machine_info
 
 from crimestats import analytics
-from crimestats.analytics import materialised
+from crimestats.analytics import materialised, summaries
 from crimestats.errors import CrimestatsError
 from crimestats.reports import build, charts, findings
 from crimestats.reports.build import ReportData, force_report, national_report
@@ -187,11 +187,10 @@ def probed(probes: Probes) -> Iterator[None]:
         (analytics, "totals_table", "countries and regions (analytics.totals_table)"),
         (materialised, "forces", "force statistics, materialised (materialised.forces)"),
         (materialised, "totals", "area totals, materialised (materialised.totals)"),
-        (materialised, "with_intervals", "rate intervals (comparisons.with_intervals)"),
-        (materialised, "with_rank_ranges", "plausible ranks, simulated (comparisons.with_rank_ranges)"),
-        (materialised, "with_change_tests", "change tests (comparisons.with_change_tests)"),
-        (build, "funnel_rows", "funnel limits (comparisons.funnel_rows)"),
-        (findings, "funnel_rows", "funnel limits (comparisons.funnel_rows)"),
+        (summaries, "peer_results", "peer groups against their members (summaries.peer_results)"),
+        (summaries, "offence_mix", "offence mix against peers (summaries.offence_mix)"),
+        (summaries, "funnel_summary", "funnel tallies (summaries.funnel_summary)"),
+        (build, "funnel_rows", "funnel limits for the chart (comparisons.funnel_rows)"),
         (charts, "to_svg", "charts to SVG (charts.to_svg, vl-convert)"),
     ]
     with ExitStack() as stack:

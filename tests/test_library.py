@@ -92,7 +92,7 @@ def test_a_report_model_and_options(stats: crimestats.Crimestats) -> None:
     report = stats.report("Wiltshire", "2019-09")
     assert report.force_code == "E23000038" and report.period == "2019-09"
     league = stats.league_table("2019-09", suppress=False)
-    city = next(row for row in league.to_dict()["rows"] if row["force"] == "London, City of")
+    city = next(row for row in league.to_dict()["rows"] if row["force"] == "City of London")
     assert city["rank"] is not None and city["rate_per_1000"] is not None
 
 
