@@ -116,9 +116,10 @@ def forces(
 
     The rows of :func:`crimestats.analytics.figures.force_statistics` with, in addition, ``force_code`` and
     ``force`` (the area), ``note`` (why a figure is missing or qualified), the offence's name, level and order
-    in the classification, 95% and 99.8% rate intervals, plausible rank ranges, the test of the change, the
-    force's position on the funnel plot of its league (``funnel_position``, ``funnel_target``) and whether its
-    rank is shared (``rank_joint``; :func:`crimestats.analytics.summaries.with_league_positions`).
+    in the classification, the force area's land area (``area_sq_km``, ONS MYE5, for peer groups), 95% and
+    99.8% rate intervals, plausible rank ranges, the test of the change, the force's position on the funnel
+    plot of its league (``funnel_position``, ``funnel_target``) and whether its rank is shared
+    (``rank_joint``; :func:`crimestats.analytics.summaries.with_league_positions`).
     See :func:`read` for ``columns``, ``order_by`` and the filters.
     """
     return read(store, _ensured(store, "forces", options, compute_forces), columns, order_by, **equal)
@@ -211,10 +212,11 @@ def compute_forces(store: Any, options: Options = Options()) -> pa.Table:
     """:func:`forces`, computed from the stored figures (what is materialised)."""
     from crimestats.analytics import _reference
     from crimestats.analytics.comparisons import with_change_tests, with_intervals, with_rank_ranges
-    from crimestats.analytics.figures import force_statistics
+    from crimestats.analytics.figures import _left_lookup, force_land_areas, force_statistics
     from crimestats.analytics.summaries import with_league_positions
 
     expr = force_statistics(store.backend, options).join(_reference.offences(), "offence")
+    expr = _left_lookup(expr, force_land_areas(store.backend), ["area_code"])
     expr = expr.order_by("period_end", "offence_order", "area_name")
     result = expr.to_pyarrow()
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}

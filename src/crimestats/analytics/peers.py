@@ -134,9 +134,7 @@ def peer_covariates(store: Store, period: str, options: Options = Options()) -> 
         for row in materialised.forces(store, mye, period_end=month, kind="force").to_pylist()
         if row["offence"] in offences
     ]
-    from crimestats.analytics.figures import force_land_areas
-
-    land = {r["area_code"]: r["area_sq_km"] for r in force_land_areas(store.backend).to_pyarrow().to_pylist()}
+    land = {row["area_code"]: row["area_sq_km"] for row in rows}
     counts: dict[str, dict[str, float]] = {}
     population: dict[str, float] = {}
     for row in rows:
