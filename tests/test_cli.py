@@ -418,3 +418,26 @@ def test_the_table_says_where_its_populations_come_from(cli_store: Store) -> Non
     assert code == 0 and "Populations: ONS Table P3, 2019-09." in out
     code, out, _ = run(cli_store, "table", "--period", "2018-03", "--source", "home-office")
     assert code == 0 and "Populations: ONS mid-year estimates, mid-2016 (release mid-2023)." in out
+
+
+def _commands() -> dict[tuple[str, ...], str]:
+    """Every command and sub-command, as the words a user types, with its help text."""
+    import typer.main
+
+    found = {}
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", {})
+        found |= {(name, sub): each.help or "" for sub, each in subcommands.items()}
+        if not subcommands:
+            found[(name,)] = command.help or ""
+    return found
+
+
+def test_every_command_has_help_text_and_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    commands = _commands()
+    assert len(commands) >= 15 and ("table",) in commands and ("data", "download") in commands
+    for words, help_text in commands.items():
+        assert len(help_text) > 30, f"`crimestats {' '.join(words)}` has no help text"
+        assert runner.invoke(app, [*words, "--help"]).exit_code == 0, words
+        assert f"crimestats {' '.join(words)}" in readme, f"`crimestats {' '.join(words)}` is not in the README"

@@ -31,6 +31,7 @@ import vl_convert as vlc
 from typer.testing import CliRunner
 
 from crimestats import cli, reference
+from crimestats.cli import commands
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.reports import charts
 from crimestats.reports.build import ReportData, force_report, national_report
@@ -939,10 +940,10 @@ def test_html_escapes_text_so_p_below_0001_is_not_a_tag(sample: Sample) -> None:
 @pytest.fixture
 def cli_report(sample: Sample, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str]]:
     """``crimestats report …`` in-process, on the Wiltshire (or national) report of 2019-09 built once."""
-    monkeypatch.setattr(cli, "_ensure_data", lambda yes, mirror: None)
+    monkeypatch.setattr(commands, "_ensure_data", lambda yes, mirror: None)
     monkeypatch.setattr(
-        cli,
-        "_query",
+        commands,
+        "query",
         # the CLI imports the report builders when a command runs, so the function is told apart by its name
         lambda function, *args: sample(None if function.__name__ == "national_report" else args[0], "2019-09"),
     )

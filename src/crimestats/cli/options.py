@@ -1,0 +1,166 @@
+"""The options every command shares, parsed once where they enter: enums, option types, the store to open.
+
+A value that does not parse (an unknown force, a population year the store lacks) is one line and exit 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from crimestats import analytics, reference
+from crimestats.analytics.options import Options
+from crimestats.cli.output import Format, fail
+from crimestats.errors import CrimestatsError, UnknownAreaError
+from crimestats.store import Store, default_path
+
+T = TypeVar("T")
+
+
+class Source(StrEnum):
+    ons_pfa = "ons-pfa"
+    ons_csp = "ons-csp"
+    home_office = "home-office"
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+class Population(StrEnum):
+    published = "published"
+    ons_mye = "ons-mye"
+
+
+class State:
+    db: Path | None = None
+
+
+PeriodOption = Annotated[
+    str,
+    typer.Option(
+        "--period", "-p", help="Quarter end of the 12-month period, e.g. 2019-09 = year ending September 2019."
+    ),
+]
+OffenceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--offence", "-o", help="Offence name or slug, e.g. 'stalking-and-harassment' (default: total excluding fraud)."
+    ),
+]
+SourceOption = Annotated[
+    Source | None,
+    typer.Option(
+        "--source", "-s", help="Use only this source (default: ONS force tables, then ONS CSP table, then Home Office)."
+    ),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+PopulationOption = Annotated[
+    Population | None,
+    typer.Option(help="Population for rates: 'published' (ONS Table P3) or 'ons-mye' (mid-year estimates)."),
+]
+PopulationYearOption = Annotated[
+    int | None, typer.Option(help="Mid-year estimate to use, e.g. 2018 (default: the one ONS would use).")
+]
+MsgOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--most-similar-group",
+        "--msg",
+        help="Home Office most similar groups: a CSV with header 'force,peer', one row per group member "
+        "(default: a computed group, labelled as such). --msg is the short form.",
+    ),
+]
+ForceArgument = Annotated[str, typer.Argument(help="Force name, alias or ONS code, e.g. 'Wiltshire' or E23000038.")]
+NoSuppressOption = Annotated[
+    bool, typer.Option("--no-suppress", help="Show and rank City of London's rate, which ONS suppresses.")
+]
+
+
+def options_from(
+    source: Source | None, population: Population | None, population_year: int | None, no_suppress: bool
+) -> Options:
+    if population_year is not None:
+        check_population_year(population, population_year)
+    return Options(
+        source=source.value if source else None,
+        population=population.value if population else None,
+        population_year=population_year,
+        suppress=not no_suppress,
+    )
+
+
+def check_population_year(population: Population | None, year: int) -> None:
+    """--population-year must name an estimate in the store, and only goes with mid-year estimates."""
+    if population is Population.published:
+        fail(
+            CrimestatsError(
+                "--population-year applies to mid-year estimates; published P3 populations are those of the release"
+            )
+        )
+    years = query(analytics.population_years, population is None)
+    if year not in years:
+        known = f"the store holds {year_list(years)}" if years else "the store holds none: ingest the ONS estimates"
+        fail(CrimestatsError(f"no population estimates for mid-{year}; {known}"))
+
+
+def year_list(years: list[int]) -> str:
+    """'mid-2011 to mid-2023' for consecutive years, else 'mid-2011, mid-2016 and mid-2023'."""
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"mid-{years[0]} to mid-{years[-1]}"
+    named = [f"mid-{year}" for year in years]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+
+
+def force_name(name: str, *, transport: bool = True) -> str:
+    """The name if it denotes a police force (or BTP, when ``transport``); else one line naming what it is,
+    or suggesting the forces whose names contain it ('Manchester' → Greater Manchester)."""
+    from crimestats.analytics.peers import not_a_force
+
+    found = reference.find_area(name)
+    if found is None:
+        fail(UnknownAreaError(unknown_area(name, transport)))
+    error = not_a_force(found, transport=transport)
+    if error is not None:
+        fail(error)
+    return name
+
+
+def unknown_area(name: str, transport: bool) -> str:
+    text = reference.normalise_name(name)
+    candidates = [*reference.forces(), *([reference.area("BTP")] if transport else [])]
+    near = [
+        area.name
+        for area in candidates
+        if len(text) >= 3 and any(text in reference.normalise_name(key) for key in (area.name, *area.aliases))
+    ]
+    if near and len(near) <= 6:
+        hint = f"did you mean {', '.join(near[:-1])} or {near[-1]}?" if len(near) > 1 else f"did you mean {near[0]}?"
+    else:
+        hint = "try a name like 'Wiltshire' or a code like E23000038"
+    return f"unknown force or area {name!r} ({hint})"
+
+
+def open_store(read_only: bool = False) -> Store:
+    path = State.db or default_path()
+    if read_only and not path.exists():
+        raise CrimestatsError(f"no store at {path}: run `crimestats ingest PATH` first")
+    return Store(path, read_only=read_only, cache_statistics=True)
+
+
+def query(function: Callable[..., T], *args: Any) -> T:
+    """Open the store read-only, make one library call, and turn a library error into one line and exit 1."""
+    try:
+        with open_store(read_only=True) as store:
+            return function(store, *args)
+    except CrimestatsError as error:
+        fail(error)
