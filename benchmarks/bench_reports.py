@@ -40,9 +40,10 @@ from crimestats import analytics
 from crimestats.analytics import materialised, summaries
 from crimestats.errors import CrimestatsError
 from crimestats.reports import build, charts, findings
-from crimestats.reports.build import ReportData, force_report, national_report
+from crimestats.reports.build import ReportData, force_report
 from crimestats.reports.findings import TOTAL, PeriodFigures
 from crimestats.reports.model import Report
+from crimestats.reports.national import national_report
 from crimestats.reports.render import render_html, render_json, render_markdown
 from crimestats.store import Store
 

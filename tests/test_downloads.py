@@ -614,7 +614,7 @@ def test_report_on_an_empty_store_downloads_ingests_and_reports(
     """The one-command path: `crimestats report ... --yes` from nothing, through the mirror, gives the same national
     league table as a store built from the shared files."""
     from crimestats.cli import app
-    from crimestats.reports.build import national_report
+    from crimestats.reports.national import national_report
 
     monkeypatch.setenv("CRIMESTATS_CACHE", str(tmp_path / "cache"))
     db = str(tmp_path / "fresh.duckdb")

@@ -34,9 +34,10 @@ from crimestats import cli, reference
 from crimestats.cli import commands
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.reports import charts
-from crimestats.reports.build import ReportData, force_report, national_report
+from crimestats.reports.build import ReportData, force_report
 from crimestats.reports.findings import PeriodFigures
 from crimestats.reports.model import Chart, Report
+from crimestats.reports.national import national_report
 from crimestats.reports.render import render_html, render_json, render_markdown, write_tables
 from crimestats.store import Store
 

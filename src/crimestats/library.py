@@ -151,7 +151,8 @@ class Crimestats:
     ) -> Report:
         """The report for a force, or for England and Wales when ``force`` is None (render it with
         :mod:`crimestats.reports.render`)."""
-        from crimestats.reports.build import force_report, national_report
+        from crimestats.reports.build import force_report
+        from crimestats.reports.national import national_report
 
         parse_period(period)
         if force is None:

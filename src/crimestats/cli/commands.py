@@ -444,7 +444,8 @@ def report(
         fail(CrimestatsError(f"--format {format.value} writes files: give --out PATH"))
     if format in _TABLE_FOLDERS and out_path is not None and out_path.exists() and not out_path.is_dir():
         fail(CrimestatsError(f"--out {out_path} is a file: --format {format.value} writes a folder, a file per table"))
-    from crimestats.reports.build import force_report, national_report
+    from crimestats.reports.build import force_report
+    from crimestats.reports.national import national_report
 
     _ensure_data(yes, mirror)
     options = options_from(source, population, population_year, False)

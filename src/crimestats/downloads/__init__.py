@@ -17,20 +17,11 @@ from typing import Any
 
 import httpx
 
+from crimestats.downloads.cache import default_cache_dir
 from crimestats.downloads.catalogue import Release, RemoteFile, Source, load_catalogue, release_key
-from crimestats.downloads.fetch import (
-    DownloadError,
-    DownloadReport,
-    Fetcher,
-    FetchPolicy,
-    FetchResult,
-    ProgressHook,
-    default_cache_dir,
-    download,
-    resolve_releases,
-    select_sources,
-    via_mirror,
-)
+from crimestats.downloads.discovery import resolve_releases, select_sources
+from crimestats.downloads.fetch import DownloadError, DownloadReport, download
+from crimestats.downloads.http import Fetcher, FetchPolicy, FetchResult, ProgressHook, via_mirror
 from crimestats.errors import NoDataError
 from crimestats.store import IngestReport, Store
 

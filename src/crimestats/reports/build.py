@@ -1,4 +1,5 @@
-"""Build report models from the store: the force report and the national report for one period.
+"""Build report models from the store: the force report for one period, and the parts the national report
+(:mod:`crimestats.reports.national`) shares with it.
 
 Build first, render second: these functions gather figures, findings, tables, charts (as Vega-Lite specs),
 caveats and provenance into a frozen :class:`~crimestats.reports.model.Report`; the renderers turn that into
@@ -16,15 +17,14 @@ from crimestats import formatting as fmt
 from crimestats.analytics import Options, summaries
 from crimestats.analytics.comparisons import funnel_rows
 from crimestats.analytics.peers import PeerGroup, group_averages
-from crimestats.errors import NoDataError
-from crimestats.periods import format_period, period_label
+from crimestats.periods import period_label
 from crimestats.reports import charts
-from crimestats.reports.findings import TOTAL, Finding, PeriodFigures, build_findings, count_text
+from crimestats.reports.findings import TOTAL, Finding, PeriodFigures, build_findings
 from crimestats.reports.model import Chart, Column, Report, ReportTable, SourceFile
 from crimestats.sources.peer_groups import PeerGroups
 from crimestats.store import Store
 
-__all__ = ["METHODS", "ReportData", "force_report", "national_report"]
+__all__ = ["METHODS", "ReportData", "force_report"]
 
 #: How the figures were made, printed at the end of every report.
 METHODS = (
@@ -97,21 +97,21 @@ def force_report(
     """
     area = reference.area(force)
     figures = figures or PeriodFigures.read(store, period, options)
-    data = _data_for(store, options, offence, data)
+    data = data_for(store, options, offence, data)
     focus = None if data.offence == TOTAL else data.offence
     findings = build_findings(store, area.code, period, groups, options, figures, offence=focus)
     found = list(findings.findings)
     league = figures.leagues.get(data.offence, [])
     group = findings.peer_group
     own = [(slug, row) for slug, rows in figures.leagues.items() if (row := _row(rows, area.code)) is not None]
-    tables = [_offence_table(figures, group, own), _league_table(league, data.offence)]
+    tables = [_offence_table(figures, group, own), league_report_table(league, data.offence)]
     if group is not None:
         tables.append(_peer_table(group, figures, data.offence))
     used = [row for _, row in own] + [r for r in league if r["area_code"] in _group_codes(group)]
     used += [r for r in data.trends.get(area.code, []) if r["period"] <= findings.period]
     return Report(
         kind="force",
-        title=f"{area.name}: police recorded {_subject(data.offence)}, {findings.period_label}",
+        title=f"{area.name}: police recorded {subject(data.offence)}, {findings.period_label}",
         period=findings.period,
         period_label=findings.period_label,
         force_code=area.code,
@@ -120,14 +120,14 @@ def force_report(
         tables=tuple(tables),
         charts=tuple(_force_charts(area, findings.period, group, figures, data, league)),
         caveats=_caveats(found, area.code, figures, data.offence),
-        sources=_sources(data, used),
+        sources=source_files(data, used),
         methods=METHODS,
         notes=_notes(group),
         offence=data.offence,
     )
 
 
-def _subject(offence: str) -> str:
+def subject(offence: str) -> str:
     """What the police recorded: 'crime' for the total, else the offence ('burglary')."""
     return "crime" if offence == TOTAL else _lower(reference.offence(offence).name)
 
@@ -137,7 +137,7 @@ def _lower(name: str) -> str:
     return name[0].lower() + name[1:]
 
 
-def _data_for(store: Store, options: Options, offence: str | None, data: ReportData | None) -> ReportData:
+def data_for(store: Store, options: Options, offence: str | None, data: ReportData | None) -> ReportData:
     slug = reference.offence(offence or TOTAL).slug
     return data if data is not None and data.offence == slug else ReportData.read(store, options, slug)
 
@@ -211,7 +211,7 @@ LEAGUE_COLUMNS = (
 )
 
 
-def _league_table(league: list[dict[str, Any]], offence: str) -> ReportTable:
+def league_report_table(league: list[dict[str, Any]], offence: str) -> ReportTable:
     words = {"above": "above", "below": "below", "within": "within limits"}
     rows = tuple(
         {
@@ -271,29 +271,29 @@ def _force_charts(
     data: ReportData,
     league: list[dict[str, Any]],
 ) -> list[Chart]:
-    measure = _rate_title(data.offence)
+    measure = rate_title(data.offence)
     label = f"{measure}, {period_label(figures.month)}"
-    rows = [_chart_row(r) for r in league]
+    rows = [chart_row(r) for r in league]
     rated = any(r["rate_per_1000"] is not None for r in rows)
     focus = area.code if any(r["force_code"] == area.code and r["rate_per_1000"] is not None for r in rows) else None
     made: list[Chart] = []
     if rated:
-        made.append(_chart("league", charts.league_chart(rows, focus, label, measure=measure)))
+        made.append(as_chart("league", charts.league_chart(rows, focus, label, measure=measure)))
     trend = _force_trend(area, period, data, league)
     if trend is not None:
         made.append(trend)
-    funnel = _funnel(league)
+    funnel = funnel_data(league)
     if funnel is not None:
         title = f"Against the size of each force: {label}"
-        made.append(_chart("funnel", charts.funnel_chart(funnel, focus, title, measure=measure)))
+        made.append(as_chart("funnel", charts.funnel_chart(funnel, focus, title, measure=measure)))
     if group is not None:
         mix, what = _offence_mix(group, figures, data.offence)
         title = f"{what[0].upper()}{what[1:]}: {area.name} and its peers"
         chart = charts.offence_mix_chart(mix, area.name, "Peer average", title, what=what)
-        made.append(_chart("offence_mix", chart))
+        made.append(as_chart("offence_mix", chart))
     if data.boundaries is not None and rated:
         made.append(
-            _chart("map", charts.choropleth(data.boundaries, rows, "force_code", focus, label, measure=measure))
+            as_chart("map", charts.choropleth(data.boundaries, rows, "force_code", focus, label, measure=measure))
         )
     return made
 
@@ -304,20 +304,20 @@ def _force_trend(area: reference.Area, period: str, data: ReportData, league: li
     own = [r for r in data.trends.get(area.code, []) if r["period"] <= period]
     national = [r for r in data.trends.get(NATIONAL, []) if r["period"] <= period]
     if own:
-        return _trend(own + national, f"{area.name} and England and Wales", data.offence)
+        return trend_report_chart(own + national, f"{area.name} and England and Wales", data.offence)
     why = (_row(league, area.code) or {}).get("note") or "no rate is published for it"
-    return _trend(national, "England and Wales", data.offence, [f"{area.name} is not plotted; {why}."])
+    return trend_report_chart(national, "England and Wales", data.offence, [f"{area.name} is not plotted; {why}."])
 
 
-def _trend(rows: list[dict[str, Any]], who: str, offence: str, notes: Iterable[str] = ()) -> Chart | None:
+def trend_report_chart(rows: list[dict[str, Any]], who: str, offence: str, notes: Iterable[str] = ()) -> Chart | None:
     """The trend chart, or None with fewer than two periods. England and Wales excluding a force is a series
     of its own (see :func:`_national_point`), said in a note; a series missing a period is broken there."""
     if len({r["period"] for r in rows}) < 2:
         return None
-    measure = _rate_title(offence)
+    measure = rate_title(offence)
     notes = [*notes, *_break_notes(rows)]
     chart = charts.trend_chart(_with_gaps(rows), f"{measure}: {who} over time", measure=measure, notes=notes)
-    return _chart("trend", chart)
+    return as_chart("trend", chart)
 
 
 def _break_notes(rows: list[dict[str, Any]]) -> list[str]:
@@ -350,28 +350,28 @@ def _with_gaps(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows + gaps
 
 
-def _rate_title(offence: str) -> str:
+def rate_title(offence: str) -> str:
     """'Crimes per 1,000 residents' or 'Robbery per 1,000 residents'."""
     return (
         "Crimes per 1,000 residents" if offence == TOTAL else f"{reference.offence(offence).name} per 1,000 residents"
     )
 
 
-def _chart(name: str, chart: Any) -> Chart:
+def as_chart(name: str, chart: Any) -> Chart:
     spec = chart.to_dict(validate=False)  # the chart functions' specs are validated in their tests
     title = spec.get("title")
     text = title.get("text") if isinstance(title, dict) else title
     return Chart(name, str(text or name), spec, str(spec.get("description") or ""))
 
 
-def _chart_row(row: dict[str, Any]) -> dict[str, Any]:
+def chart_row(row: dict[str, Any]) -> dict[str, Any]:
     keys = ("rate_per_1000", "rate_ci_low", "rate_ci_high", "count", "population", "rank", "ranked_of")
     return {"force_code": row["area_code"], "force": row["area_name"], **{k: row.get(k) for k in keys}}
 
 
-def _funnel(league: list[dict[str, Any]]) -> dict[str, Any] | None:
+def funnel_data(league: list[dict[str, Any]]) -> dict[str, Any] | None:
     try:
-        return funnel_rows([_chart_row(r) for r in league])
+        return funnel_rows([chart_row(r) for r in league])
     except ValueError:
         return None
 
@@ -396,14 +396,14 @@ def _caveats(
     ids |= {
         c.id for c in caveats.caveats_for(area_code=area_code, offence=offence, period_end=figures.month, rate=True)
     }
-    return tuple(_caveat(c) for c in caveats.caveats() if c.id in ids)
+    return tuple(caveat_entry(c) for c in caveats.caveats() if c.id in ids)
 
 
-def _caveat(item: caveats.Caveat) -> dict[str, Any]:
+def caveat_entry(item: caveats.Caveat) -> dict[str, Any]:
     return {"id": item.id, "text": item.text, "source": item.source_title, "source_url": item.source_url}
 
 
-def _sources(data: ReportData, rows: Iterable[dict[str, Any]]) -> tuple[SourceFile, ...]:
+def source_files(data: ReportData, rows: Iterable[dict[str, Any]]) -> tuple[SourceFile, ...]:
     rows = list(rows)
     names = {row.get("file_name") for row in rows}
     wanted = {"ons-lookup", "ons-mye"} if any(_uses_mye(r) for r in rows) else set()
@@ -430,134 +430,3 @@ def _notes(group: PeerGroup | None) -> tuple[str, ...]:
             "Office most similar group. Pass --msg FILE to use the Home Office groups.",
         )
     return ("The peer group is the Home Office most similar group from the file supplied.",)
-
-
-# --- the national report ----------------------------------------------------------------------------------------
-
-
-TOTALS_COLUMNS = (
-    Column("area", "Area"),
-    Column("count", "Offences", "count"),
-    Column("population", "Population", "count"),
-    Column("rate_per_1000", "Rate per 1,000", "rate"),
-    Column("change_pct", "Change %", "percent"),
-)
-NATIONAL_OFFENCE_COLUMNS = (
-    Column("offence_name", "Offence"),
-    Column("count", "Offences", "count"),
-    Column("rate_per_1000", "Rate per 1,000", "rate"),
-    Column("previous_count", "A year earlier", "count"),
-    Column("change_pct", "Change %", "percent"),
-)
-
-
-def national_report(
-    store: Store,
-    period: str,
-    options: Options = Options(),
-    figures: PeriodFigures | None = None,
-    data: ReportData | None = None,
-    offence: str | None = None,
-) -> Report:
-    """The national picture for one period: England and Wales, regions, every force's rate with its interval
-    and funnel position, offences nationally, charts, caveats and sources. ``offence`` (default total
-    recorded crime) is what the report is about: its title, headline, regional table, league table, trend,
-    funnel plot and map. The table of offences nationally always lists every offence."""
-    figures = figures or PeriodFigures.read(store, period, options)
-    data = _data_for(store, options, offence, data)
-    national, focus = figures.national.get(TOTAL), figures.national.get(data.offence)
-    league = figures.leagues.get(data.offence, [])
-    if national is None or focus is None or not league:
-        raise NoDataError(f"no national figures for the period ending {period}; try `crimestats periods`")
-    measure = _rate_title(data.offence)
-    label = f"{measure}, {period_label(figures.month)}"
-    totals = analytics.totals_table(store, period, data.offence, options).to_pylist()
-    offences = [
-        {"offence": slug, "offence_name": reference.offence(slug).name, **row}
-        for slug, row in figures.national.items()
-        if reference.offence(slug).level in ("total", "category", "group", "subgroup")
-    ]
-    offences.sort(key=lambda r: [o.slug for o in reference.offences()].index(r["offence"]))
-    tables = (
-        ReportTable(
-            "totals", f"{reference.offence(data.offence).name}: countries and regions", TOTALS_COLUMNS, tuple(totals)
-        ),
-        _league_table(league, data.offence),
-        ReportTable("offences", f"{national['area']} by offence", NATIONAL_OFFENCE_COLUMNS, tuple(offences)),
-    )
-    rows = [_chart_row(r) for r in league]
-    rated = any(r["rate_per_1000"] is not None for r in rows)
-    made = [_chart("league", charts.league_chart(rows, None, label, measure=measure))] if rated else []
-    trend = [r for r in data.trends.get(NATIONAL, []) if r["period"] <= format_period(figures.month)]
-    chart = _trend(trend, "England and Wales", data.offence)
-    made += [chart] if chart is not None else []
-    funnel = _funnel(league)
-    if funnel is not None:
-        title = f"Against the size of each force: {label}"
-        made.append(_chart("funnel", charts.funnel_chart(funnel, None, title, measure=measure)))
-    if data.boundaries is not None and rated:
-        made.append(_chart("map", charts.choropleth(data.boundaries, rows, "force_code", None, label, measure=measure)))
-    headline = _national_headline(focus, league, figures, data.offence)
-    found = caveats.caveats_for(
-        area_code=None, offence=data.offence, period_end=figures.month, comparison=True, rate=True
-    )
-    return Report(
-        kind="national",
-        title=f"Police recorded {_subject(data.offence)} in England and Wales, {period_label(figures.month)}",
-        period=format_period(figures.month),
-        period_label=period_label(figures.month),
-        force_code=None,
-        headline=headline,
-        findings=(),
-        tables=tables,
-        charts=tuple(made),
-        caveats=tuple(_caveat(c) for c in found),
-        sources=_sources(data, [*league, *_trend_rows(data, format_period(figures.month))]),
-        methods=METHODS,
-        offence=data.offence,
-    )
-
-
-def _trend_rows(data: ReportData, period: str) -> list[dict[str, Any]]:
-    """Every force's trend rows up to the period: the files behind the England and Wales trend."""
-    return [row for code, rows in data.trends.items() if code != NATIONAL for row in rows if row["period"] <= period]
-
-
-def _national_headline(
-    national: dict[str, Any], league: list[dict[str, Any]], figures: PeriodFigures, offence: str = TOTAL
-) -> tuple[str, ...]:
-    """The national picture of one offence (``national`` and ``league`` are that offence's)."""
-    lowest, highest, ranked = summaries.league_ends(league)
-    funnel = summaries.funnel_summary(league)
-    above, below, compared = funnel["above"], funnel["below"], funnel["compared"]
-    rate = national["rate_per_1000"]
-    recorded = (
-        f"{fmt.count(national['count'])} crimes (excluding fraud)"
-        if offence == TOTAL
-        else count_text(national["count"], offence)
-    )
-    lines = [
-        f"The police in {national['area']} recorded {recorded} in the {period_label(figures.month)}"
-        + (f": {fmt.rate(rate)} per 1,000 residents." if rate is not None else "; no population is held for a rate.")
-    ]
-    if national.get("change_pct") is not None:
-        word = "up" if national["change_pct"] >= 0 else "down"
-        lines.append(f"That is {word} {fmt.percent(national['change_pct'])} on a year earlier, like for like.")
-    if ranked:
-        low, high = lowest[0], highest[-1]
-        lines.append(
-            f"Rates ranged from {fmt.rate(low['rate_per_1000'])} per 1,000 in {low['area_name']} to "
-            f"{fmt.rate(high['rate_per_1000'])} in {high['area_name']}, across {ranked} forces with a "
-            "published rate."
-        )
-    if above or below:
-        lines.append(
-            f"{above} of the {compared} forces compared were above and {below} below the 99.8% funnel limits "
-            "around the rate of all forces together, allowing for the usual spread between forces."
-        )
-    elif compared:
-        lines.append(
-            f"All {compared} forces compared were within the 99.8% funnel limits around the rate of all forces "
-            "together once the usual spread between forces is allowed for: no force stands out beyond it."
-        )
-    return tuple(lines)
