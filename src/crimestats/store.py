@@ -126,7 +126,8 @@ class Store:
         self.path = Path(path) if path is not None else default_path()
         self.read_only = read_only
         self.cache_statistics = cache_statistics
-        #: Materialised statistics already read by this connection, by table name.
+        #: What this connection has read of the store and need not read again until a file is stored: the
+        #: digest of the files and the materialised tables known to exist.
         self.memo: dict[str, Any] = {}
         try:
             if not read_only:
@@ -150,6 +151,7 @@ class Store:
             return False
         self.con.close()
         self._backend = None
+        self.memo.clear()  # temporary tables of the old connection are gone with it
         try:
             self.con = duckdb.connect(str(self.path))
         except duckdb.Error:
@@ -216,6 +218,7 @@ class Store:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        self.memo.clear()  # what was read of the store before this file (its digest, its statistics) is stale
         tables = (batch.figures, batch.populations, batch.lookup, batch.boundaries)
         return sum(int(table.num_rows) for table in tables)
 

@@ -97,8 +97,13 @@ def _definitions_digest() -> str:
 
 
 def _files_digest(store: Any) -> str:
-    [(shas,)] = store.con.execute("SELECT coalesce(string_agg(sha256, ',' ORDER BY sha256), '') FROM files").fetchall()
-    return hashlib.sha256(shas.encode()).hexdigest()
+    """The digest of the stored files, read once per connection (the store forgets it when a file is stored)."""
+    if "files_digest" not in store.memo:
+        query = "SELECT coalesce(string_agg(sha256, ',' ORDER BY sha256), '') FROM files"
+        [(shas,)] = store.con.execute(query).fetchall()
+        store.memo["files_digest"] = hashlib.sha256(shas.encode()).hexdigest()
+    digest: str = store.memo["files_digest"]
+    return digest
 
 
 def statistics_key(store: Any, kind: str, options: Options) -> tuple[str, str, str]:
