@@ -548,7 +548,7 @@ def test_the_offence_mix_analytics_mark_the_largest_difference_as_a_ratio(loaded
     leagues = analytics.period_leagues(loaded_store, period)
     group = peer_group(loaded_store, "Wiltshire", period)
     groups = [o.slug for o in reference.offences() if o.level == "group" and o.slug in leagues]
-    mix = summaries.offence_mix(group, leagues, groups)
+    mix = summaries.offence_mix(summaries.peer_results(group, leagues, groups))
     assert [row["offence"] for row in mix] == groups
     assert sum(row["largest_difference"] for row in mix) == 1
     compared = [row for row in mix if row["force_rate"] and row["peer_rate"]]
@@ -556,4 +556,6 @@ def test_the_offence_mix_analytics_mark_the_largest_difference_as_a_ratio(loaded
     assert widest["largest_difference"]
     spec = charts.offence_mix_chart([{**row, "offence": row["offence_name"]} for row in mix], "Wiltshire", "Peers")
     assert f"Largest difference: {widest['offence_name']}, " in spec.to_dict()["description"]
-    assert not any(row["largest_difference"] for row in summaries.offence_mix(group, leagues, []))
+    assert not any(
+        row["largest_difference"] for row in summaries.offence_mix(summaries.peer_results(group, leagues, []))
+    )

@@ -11,7 +11,6 @@ values. Every method returns a frozen result (:mod:`crimestats.results`) or a re
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +71,7 @@ class Crimestats:
             analytics.materialise(self.store)
         return report
 
-    def files(self) -> builtins.list[dict[str, object]]:
+    def files(self) -> list[dict[str, object]]:
         """Provenance of every stored file."""
         return self.store.files()
 
@@ -85,29 +84,29 @@ class Crimestats:
     def league_table(self, period: str, offence: str | None = None, **options: Any) -> LeagueTable:
         """Every force for one offence and period: count, rate, rank, change, with their uncertainty."""
         month, item = parse_period(period), reference.offence(offence or TOTAL)
-        rows = analytics.league_table(self.store, month, item, _options(options))
+        rows = analytics.league_table(self.store, month, item, Options(**options))
         return LeagueTable.of(rows, month, item)
 
     def force(self, force: str, period: str, **options: Any) -> ForceProfile:
         """One force across every level of the offence classification for one period."""
-        profile = analytics.force_profile(self.store, reference.area(force), parse_period(period), _options(options))
+        profile = analytics.force_profile(self.store, reference.area(force), parse_period(period), Options(**options))
         return ForceProfile(**profile)
 
     def totals(self, period: str, offence: str | None = None, **options: Any) -> Totals:
         """England and Wales, the countries and the regions for one offence and period, like for like."""
         month, item = parse_period(period), reference.offence(offence or TOTAL)
-        rows = analytics.totals_table(self.store, month, item, _options(options))
+        rows = analytics.totals_table(self.store, month, item, Options(**options))
         return Totals.of(rows, month, item)
 
     def trend(self, offence: str | None = None, **options: Any) -> Trend:
         """Every force's and England and Wales' rate for one offence in every period the store holds."""
         item = reference.offence(offence or TOTAL)
-        return Trend(item.slug, analytics.rate_trends(self.store, item, _options(options)))
+        return Trend(item.slug, analytics.rate_trends(self.store, item, Options(**options)))
 
     def funnel(self, period: str, offence: str | None = None, overdispersion: bool = True, **options: Any) -> Funnel:
         """Funnel-plot data for one offence and period (Spiegelhalter 2005)."""
         month, item = parse_period(period), reference.offence(offence or TOTAL)
-        data = analytics.funnel(self.store, month, item, _options(options), overdispersion)
+        data = analytics.funnel(self.store, month, item, Options(**options), overdispersion)
         return Funnel(data, "rows")
 
     def peers(
@@ -123,7 +122,7 @@ class Crimestats:
 
         parse_period(period)  # a bad period fails here, before the peer group is looked up
         groups = _groups(most_similar_group)
-        data = peer_comparison(self.store, force, period, offence, groups, _options(options))
+        data = peer_comparison(self.store, force, period, offence, groups, Options(**options))
         return PeerComparison(data, "members")
 
     def findings(
@@ -139,7 +138,7 @@ class Crimestats:
 
         groups = _groups(most_similar_group)
         parse_period(period)
-        return build_findings(self.store, force, period, groups, _options(options), None, offence)
+        return build_findings(self.store, force, period, groups, Options(**options), None, offence)
 
     def report(
         self,
@@ -156,13 +155,9 @@ class Crimestats:
 
         parse_period(period)
         if force is None:
-            return national_report(self.store, period, _options(options), None, None, offence)
+            return national_report(self.store, period, Options(**options), None, None, offence)
         groups = _groups(most_similar_group)
-        return force_report(self.store, force, period, groups, _options(options), None, None, offence)
-
-
-def _options(given: dict[str, Any]) -> Options:
-    return Options(**given)
+        return force_report(self.store, force, period, groups, Options(**options), None, None, offence)
 
 
 def _groups(path: str | Path | None) -> PeerGroups | None:

@@ -26,6 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 from crimestats.analytics.options import Options
+from crimestats.store import Store
 
 __all__ = [
     "CATALOGUE",
@@ -96,7 +97,7 @@ def _definitions_digest() -> str:
     return digest.hexdigest()
 
 
-def _files_digest(store: Any) -> str:
+def _files_digest(store: Store) -> str:
     """The digest of the stored files, read once per connection (the store forgets it when a file is stored)."""
     if "files_digest" not in store.memo:
         query = "SELECT coalesce(string_agg(sha256, ',' ORDER BY sha256), '') FROM files"
@@ -106,7 +107,7 @@ def _files_digest(store: Any) -> str:
     return digest
 
 
-def statistics_key(store: Any, kind: str, options: Options) -> tuple[str, str, str]:
+def statistics_key(store: Store, kind: str, options: Options) -> tuple[str, str, str]:
     """(table name, files digest, options as JSON) of one kind of materialised statistics."""
     files = _files_digest(store)
     options_json = json.dumps(asdict(options), sort_keys=True)
@@ -115,7 +116,7 @@ def statistics_key(store: Any, kind: str, options: Options) -> tuple[str, str, s
 
 
 def forces(
-    store: Any, options: Options = Options(), columns: str = "*", order_by: str = "row_order", **equal: Any
+    store: Store, options: Options = Options(), columns: str = "*", order_by: str = "row_order", **equal: Any
 ) -> pa.Table:
     """Every force (and British Transport Police) × offence × period, with every statistic and its uncertainty.
 
@@ -131,7 +132,7 @@ def forces(
 
 
 def totals(
-    store: Any, options: Options = Options(), columns: str = "*", order_by: str = "row_order", **equal: Any
+    store: Store, options: Options = Options(), columns: str = "*", order_by: str = "row_order", **equal: Any
 ) -> pa.Table:
     """Regions, countries and England and Wales × offence × period, like for like, with rate intervals.
 
@@ -142,13 +143,13 @@ def totals(
     return read(store, _ensured(store, "totals", options, compute_totals), columns, order_by, **equal)
 
 
-def materialise(store: Any, options: Options = Options()) -> None:
+def materialise(store: Store, options: Options = Options()) -> None:
     """Compute and keep the statistics of an option set now (the CLI does this for the defaults after ingest)."""
     _ensured(store, "forces", options, compute_forces)
     _ensured(store, "totals", options, compute_totals)
 
 
-def read(store: Any, name: str, columns: str = "*", order_by: str = "row_order", **equal: Any) -> pa.Table:
+def read(store: Store, name: str, columns: str = "*", order_by: str = "row_order", **equal: Any) -> pa.Table:
     """A filtered read of a materialised table: the rows whose columns equal the values given
     (``offence="burglary"``), the ``columns`` and ``order_by`` SQL expressions chosen by the caller (never by
     a user: values are bound as parameters). This is the one place a question meets the engine."""
@@ -158,7 +159,7 @@ def read(store: Any, name: str, columns: str = "*", order_by: str = "row_order",
     return store.con.sql(query, params=list(equal.values())).to_arrow_table()
 
 
-def _ensured(store: Any, kind: str, options: Options, compute: Callable[[Any, Options], pa.Table]) -> str:
+def _ensured(store: Store, kind: str, options: Options, compute: Callable[[Store, Options], pa.Table]) -> str:
     """The name of the materialised table of a kind and option set, computing it first if need be."""
     name, files, options_json = statistics_key(store, kind, options)
     if name not in store.memo:
@@ -168,12 +169,12 @@ def _ensured(store: Any, kind: str, options: Options, compute: Callable[[Any, Op
     return name
 
 
-def _exists(store: Any, name: str) -> bool:
+def _exists(store: Store, name: str) -> bool:
     found = store.con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
     return bool(found)
 
 
-def _store(store: Any, name: str, kind: str, files: str, options_json: str, table: pa.Table) -> None:
+def _store(store: Store, name: str, kind: str, files: str, options_json: str, table: pa.Table) -> None:
     """Keep the table in the store with its catalogue entry, dropping tables built from other files or
     definitions; on a store that cannot be written, in a temporary table of this connection."""
     table = table.append_column("row_order", pa.array(range(table.num_rows), pa.int64()))
@@ -188,15 +189,11 @@ def _store(store: Any, name: str, kind: str, files: str, options_json: str, tabl
         try:
             con.execute(CATALOGUE)
             stale = con.execute(
-                "SELECT table_name FROM materialised WHERE files_digest <> ? OR definitions_digest <> ?",
+                "DELETE FROM materialised WHERE files_digest <> ? OR definitions_digest <> ? RETURNING table_name",
                 [files, _definitions_digest()],
             ).fetchall()
             for (old,) in stale:
                 con.execute(f"DROP TABLE IF EXISTS {old}")
-            con.execute(
-                "DELETE FROM materialised WHERE files_digest <> ? OR definitions_digest <> ?",
-                [files, _definitions_digest()],
-            )
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming_statistics")
             con.execute(
                 "INSERT INTO materialised VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -213,7 +210,7 @@ def _store(store: Any, name: str, kind: str, files: str, options_json: str, tabl
 # ---- the computations materialised -------------------------------------------------------------------------
 
 
-def compute_forces(store: Any, options: Options = Options()) -> pa.Table:
+def compute_forces(store: Store, options: Options = Options()) -> pa.Table:
     """:func:`forces`, computed from the stored figures (what is materialised)."""
     from crimestats.analytics import _reference
     from crimestats.analytics.comparisons import with_change_tests, with_intervals, with_rank_ranges
@@ -232,7 +229,7 @@ def compute_forces(store: Any, options: Options = Options()) -> pa.Table:
     return _typed(rows, result.schema, FORCE_EXTRAS, _WHOLE_FORCE)
 
 
-def compute_totals(store: Any, options: Options = Options()) -> pa.Table:
+def compute_totals(store: Store, options: Options = Options()) -> pa.Table:
     """:func:`totals`, computed from the materialised force statistics (what is materialised)."""
     import ibis
 

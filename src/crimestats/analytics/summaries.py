@@ -126,14 +126,11 @@ def rated_members(result: Row) -> int:
     return sum(1 for member in result["members"] if member["rate_per_1000"] is not None)
 
 
-def offence_mix(
-    group: PeerGroup, leagues: Mapping[str, Iterable[Row]], offences: Iterable[str]
-) -> list[dict[str, Any]]:
-    """The force's rate and its peer group's simple mean for each offence, in the order given: ``offence``,
-    ``offence_name``, ``force_rate``, ``peer_rate``, and ``largest_difference``, true on the one row (the first,
-    on a tie) where the force's rate is furthest from its peers' as a ratio (both rates present, the peers'
-    above zero)."""
-    results = peer_results(group, leagues, offences)
+def offence_mix(results: Mapping[str, Row]) -> list[dict[str, Any]]:
+    """The force's rate and its peer group's simple mean for each offence of ``results`` (offence →
+    :func:`peer_results`' result), in their order: ``offence``, ``offence_name``, ``force_rate``, ``peer_rate``,
+    and ``largest_difference``, true on the one row (the first, on a tie) where the force's rate is furthest
+    from its peers' as a ratio (both rates present, the peers' above zero)."""
     rows = [
         {
             "offence": slug,

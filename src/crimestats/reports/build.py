@@ -172,7 +172,7 @@ OFFENCE_COLUMNS = (
 def _offence_table(
     figures: PeriodFigures, group: PeerGroup | None, own: list[tuple[str, dict[str, Any]]]
 ) -> ReportTable:
-    results = summaries.peer_results(group, figures.leagues, [slug for slug, _ in own]) if group else {}
+    results = figures.peer_results(group, [slug for slug, _ in own]) if group else {}
     rows = []
     for slug, row in own:
         peers = results.get(slug)
@@ -245,7 +245,7 @@ PEER_COLUMNS = (
 def _peer_table(group: PeerGroup, figures: PeriodFigures, offence: str = TOTAL) -> ReportTable:
     """The peer group's rates of the report's offence (the group itself is chosen on total recorded crime)."""
     league = _by_code(figures.leagues.get(offence, []))
-    result = group_averages(group, league)
+    result = figures.peer_results(group, [offence]).get(offence) or group_averages(group, league)
     rows = tuple(
         {
             **member,
@@ -385,7 +385,7 @@ def _offence_mix(group: PeerGroup, figures: PeriodFigures, offence: str = TOTAL)
     what = "offence groups"
     if offence != TOTAL and len(children) > 1:
         shown, what = children, f"types of {_lower(reference.offence(offence).name)}"
-    mix = summaries.offence_mix(group, figures.leagues, [item.slug for item in shown])
+    mix = summaries.offence_mix(figures.peer_results(group, [item.slug for item in shown]))
     return [{**row, "offence": row["offence_name"]} for row in mix], what
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +133,7 @@ class PeriodFigures:
     leagues: dict[str, list[dict[str, Any]]]
     national: dict[str, dict[str, Any]]
     read_covariates: Callable[[], dict[str, list[float]]]
+    _peer_results: dict[tuple[PeerGroup, str], dict[str, Any]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def read(cls, store: Store, period: str, options: Options = Options()) -> PeriodFigures:
@@ -147,6 +148,15 @@ class PeriodFigures:
     def covariates(self) -> dict[str, list[float]]:
         """The computed peer groups' covariates, read on first use (a national report never needs them)."""
         return self.read_covariates()
+
+    def peer_results(self, group: PeerGroup, offences: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """offence → the force against its peer group (:func:`crimestats.analytics.summaries.peer_results`), for
+        the offences given that have a league; each worked out once however many parts of a report ask."""
+        wanted = [slug for slug in offences if slug in self.leagues]
+        missing = [slug for slug in wanted if (group, slug) not in self._peer_results]
+        for slug, result in summaries.peer_results(group, self.leagues, missing).items():
+            self._peer_results[(group, slug)] = result
+        return {slug: self._peer_results[(group, slug)] for slug in wanted}
 
 
 def build_findings(
@@ -178,7 +188,7 @@ def build_findings(
     group = _peer_group(store, area, period, groups, figures.covariates)
     context = _Context(area, figures, own, group)
     tested = dict(context.offences(("total", *DETAIL_LEVELS)))
-    peers = {} if group is None else summaries.peer_results(group, figures.leagues, tested)
+    peers = {} if group is None else figures.peer_results(group, tested)
     context = dataclasses.replace(context, peers=peers, tests=summaries.tests_made(tested, peers))
     focus = reference.offence(offence).slug if offence else TOTAL
     found = [*_league(context, focus), *_national(context, focus)]
