@@ -143,6 +143,28 @@ def test_a_suppressed_rate_has_its_change_tested_on_the_counts(loaded_store: Sto
     rows = league_table(loaded_store, "2019-09", "shoplifting").to_pylist()
     city = next(r for r in rows if r["force"] == "City of London")
     assert city["rate_per_1000"] is None and city["previous_count"] is not None
-    assert city["change_verdict"].endswith("(counts compared: the rate is not published)")
+    assert city["change_verdict"].endswith("(counts compared, not rates: the rate is not published)")
     expected = poisson_means_test(int(city["count"]), 1.0, int(city["previous_count"]), 1.0).pvalue
     assert city["change_p_value"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_change_verdict_says_which_comparison_was_made_and_why(loaded_store: Store) -> None:
+    """Table P3 starts with 2018-03, so a 2018 period has no P3 population a year earlier: the counts are
+    compared, and the verdict says so in a sentence; British Transport Police has no resident population; a
+    change too small to test carries no method at all."""
+    rows = {r["force"]: r for r in league_table(loaded_store, "2018-12", "total-excluding-fraud").to_pylist()}
+    wiltshire = rows["Wiltshire"]
+    assert wiltshire["population"] is not None and wiltshire["previous_count"] is not None
+    assert wiltshire["change_verdict"] == (
+        "statistically significant fall (counts compared, not rates: "
+        "no ONS Table P3 population for the year ending December 2017 in the store)"
+    )
+    assert rows["British Transport Police"]["change_verdict"].endswith(
+        "(counts compared, not rates: British Transport Police has no resident population)"
+    )
+    later = {r["force"]: r for r in league_table(loaded_store, "2019-12", "total-excluding-fraud").to_pylist()}
+    assert "counts compared" not in later["Wiltshire"]["change_verdict"]
+    robbery = {r["force"]: r for r in league_table(loaded_store, "2018-03", "robbery").to_pylist()}
+    city = robbery["City of London"]
+    counts = f"{city['previous_count']} then {city['count']}"
+    assert city["change_verdict"] == f"too few offences to judge a change ({counts})"

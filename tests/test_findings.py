@@ -209,7 +209,7 @@ def test_a_change_for_a_force_without_a_rate_speaks_of_the_number_of_offences(lo
         numbers = finding.numbers
         counts_only = uncertainty.change_test(numbers["count"], 1.0, numbers["previous_count"], 1.0)
         assert finding.p_value == counts_only.p_value and finding.significant == counts_only.significant
-        assert numbers["change_verdict"].endswith("(counts compared: the rate is not published)")
+        assert numbers["change_verdict"].endswith("(counts compared, not rates: the rate is not published)")
     (total,) = [f for f in changes if f.offence == "total-excluding-fraud"]
     assert (total.numbers["previous_count"], total.numbers["count"]) == (6485, 8278)
     assert total.text.startswith("Total recorded crime (excluding fraud) rose 28% on a year earlier (6,485 to 8,278")

@@ -11,6 +11,7 @@ from typing import Any
 
 from crimestats.analytics import uncertainty
 from crimestats.analytics.uncertainty import LEVELS
+from crimestats.periods import period_label, shift_months
 
 __all__ = ["funnel_rows", "with_change_tests", "with_intervals", "with_rank_ranges"]
 
@@ -25,14 +26,15 @@ _INTERVAL_COLUMNS = ("rate_ci_low", "rate_ci_high", "rate_ci998_low", "rate_ci99
 def with_intervals(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add ``rate_ci_low`` and ``rate_ci_high``, the 95% interval of each published rate, and ``rate_ci998_low``
     and ``rate_ci998_high``, its 99.8% interval (None if no rate)."""
-    result = []
-    for row in rows:
-        limits: list[float | None] = [None] * 4
-        if _rated(row) and row["count"] >= 0:
-            wide, wider = (uncertainty.rate_interval(row["count"], row["population"], level) for level in LEVELS)
-            limits = [wide.low, wide.high, wider.low, wider.high]
-        result.append({**row, **dict(zip(_INTERVAL_COLUMNS, limits, strict=True))})
-    return result
+    rows = list(rows)
+    rated = [i for i, row in enumerate(rows) if _rated(row) and row["count"] >= 0]
+    limits: dict[int, tuple[float, ...]] = {}
+    if rated:
+        counts, populations = [rows[i]["count"] for i in rated], [rows[i]["population"] for i in rated]
+        arrays = [limit for level in LEVELS for limit in uncertainty.rate_limits(counts, populations, level)]
+        limits = dict(zip(rated, zip(*(array.tolist() for array in arrays), strict=True), strict=True))
+    empty = [None] * len(_INTERVAL_COLUMNS)
+    return [{**row, **dict(zip(_INTERVAL_COLUMNS, limits.get(i, empty), strict=True))} for i, row in enumerate(rows)]
 
 
 def with_rank_ranges(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -79,10 +81,8 @@ def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for i, row in enumerate(rows):
         test = tests.get(i)
         verdict = test.verdict if test else row.get("change_note")  # no test: why there is no change
-        if test and not _both_populations(row):
-            verdict = f"{verdict} (counts compared: no population for both years)"
-        elif test and not _rates_compared(row):
-            verdict = f"{verdict} (counts compared: the rate is not published)"
+        if test and test.p_value is not None and not _rates_compared(row):
+            verdict = f"{verdict} (counts compared, not rates: {_why_counts(row)})"
         result.append(
             {
                 **row,
@@ -96,6 +96,19 @@ def with_change_tests(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _both_populations(row: dict[str, Any]) -> bool:
     return bool(row.get("population")) and bool(row.get("previous_population"))
+
+
+def _why_counts(row: dict[str, Any]) -> str:
+    """Why a change is tested on the counts: the area has no resident population, a year has no population
+    from the source used, or the rate is withheld."""
+    if row.get("kind") == "transport":
+        return f"{row.get('area_name') or 'British Transport Police'} has no resident population"
+    source = (row.get("population_source") or "").split(",")[0] or "the population source used"
+    if not row.get("population"):
+        return f"no {source} population for the {period_label(row['period_end'])} in the store"
+    if not row.get("previous_population"):
+        return f"no {source} population for the {period_label(shift_months(row['period_end'], -12))} in the store"
+    return "the rate is not published"
 
 
 def _rates_compared(row: dict[str, Any]) -> bool:

@@ -56,12 +56,14 @@ __all__ = [
     "change_test",
     "change_tests",
     "count_interval",
+    "count_limits",
     "funnel",
     "funnel_curve",
     "funnel_limits",
     "overdispersion",
     "rank_ranges",
     "rate_interval",
+    "rate_limits",
 ]
 
 #: The confidence levels used for intervals and funnel limits: 95% and 99.8% (roughly 2 and 3 standard errors).
@@ -189,23 +191,37 @@ class Interval:
     method: str
 
 
-def _exact_count_limits(count: float, level: float) -> tuple[float, float]:
-    """Exact (Garwood) Poisson limits: half the chi-square quantiles on 2k and 2k + 2 degrees of freedom."""
-    from scipy import stats
+def _exact_count_limits(counts: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+    """Exact (Garwood) Poisson limits: half the chi-square quantiles on 2k and 2k + 2 degrees of freedom, which
+    are the inverse regularised incomplete gamma function at k and k + 1 (as :func:`scipy.stats.chi2.ppf`
+    computes them)."""
+    from scipy.special import gammaincinv
 
     tail = (1 - level) / 2
-    low = 0.0 if count == 0 else float(stats.chi2.ppf(tail, 2 * count)) / 2
-    high = float(stats.chi2.ppf(1 - tail, 2 * count + 2)) / 2
-    return low, high
+    low = np.where(counts == 0, 0.0, gammaincinv(np.maximum(counts, 1e-300), tail))
+    return low, gammaincinv(counts + 1, 1 - tail)
 
 
-def _byar_count_limits(count: float, level: float) -> tuple[float, float]:
+def _byar_count_limits(counts: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
     """Byar's approximation (Breslow & Day 1987): cube-root normal approximation to the exact limits."""
     z = _z(level)
-    low = count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
-    upper = count + 1
-    high = upper * (1 - 1 / (9 * upper) + z / (3 * math.sqrt(upper))) ** 3
-    return max(low, 0.0), high
+    k = np.maximum(counts, EXACT_BELOW)  # only used from EXACT_BELOW upwards; avoids dividing by zero
+    low = k * (1 - 1 / (9 * k) - z / (3 * np.sqrt(k))) ** 3
+    upper = k + 1
+    high = upper * (1 - 1 / (9 * upper) + z / (3 * np.sqrt(upper))) ** 3
+    return np.maximum(low, 0.0), high
+
+
+def count_limits(counts: Sequence[float] | npt.ArrayLike, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
+    """The limits of :func:`count_interval` for many counts at once: arrays of lower and upper limits."""
+    k = _vector(counts, "counts")
+    if np.any(k < 0):
+        raise ValueError("counts must be zero or more")
+    level = _level(level)
+    exact = k < EXACT_BELOW
+    exact_low, exact_high = _exact_count_limits(np.where(exact, k, 0.0), level)
+    byar_low, byar_high = _byar_count_limits(k, level)
+    return np.where(exact, exact_low, byar_low), np.where(exact, exact_high, byar_high)
 
 
 def count_interval(count: float, level: float = 0.95) -> Interval:
@@ -218,11 +234,21 @@ def count_interval(count: float, level: float = 0.95) -> Interval:
     """
     k = _count(count)
     level = _level(level)
-    if k < EXACT_BELOW:
-        low, high = _exact_count_limits(k, level)
-        return Interval(low, high, level, _EXACT)
-    low, high = _byar_count_limits(k, level)
-    return Interval(low, high, level, _BYAR)
+    low, high = count_limits([k], level)
+    return Interval(float(low[0]), float(high[0]), level, _EXACT if k < EXACT_BELOW else _BYAR)
+
+
+def rate_limits(
+    counts: Sequence[float] | npt.ArrayLike,
+    populations: Sequence[float] | npt.ArrayLike,
+    level: float = 0.95,
+    per: float = 1000,
+) -> tuple[FloatArray, FloatArray]:
+    """The limits of :func:`rate_interval` for many rates at once: arrays of lower and upper limits."""
+    k, population = _counts_and_populations(counts, populations)
+    scale = _positive(per, "per") / population
+    low, high = count_limits(k, level)
+    return low * scale, high * scale
 
 
 def rate_interval(count: float, population: float, level: float = 0.95, per: float = 1000) -> Interval:
