@@ -116,17 +116,19 @@ def _period(sheet: Sheet) -> Any:
 def _header_row(sheet: Sheet) -> int:
     """The row with 'Area Code' in column A (``[note N]`` markers aside), however many lines of title and cover
     text are above it. Not found: an error at the row that has 'Area Name' in column B, if one does."""
-    labels = [
-        (without_notes(sheet.text(i, 0)).lower(), without_notes(sheet.text(i, 1)).lower())
-        for i in range(len(sheet.rows))
-    ]
-    header = next((i for i, (code, _) in enumerate(labels) if code == "area code"), None)
+    header = _first_row(sheet, 0, "area code")
     if header is not None:
         return header
-    beside = next((i for i, (_, name) in enumerate(labels) if name == "area name"), None)
+    beside = _first_row(sheet, 1, "area name")
     if beside is not None:
         raise sheet.error(f"header row has {sheet.text(beside, 0)!r} where 'Area Code' was expected", beside, 0)
     raise sheet.error(f"no header row: no 'Area Code' in column A of rows 1-{len(sheet.rows)}", 0, 0)
+
+
+def _first_row(sheet: Sheet, column: int, label: str) -> int | None:
+    """The first row whose cell in this column is the label (any case, ``[note N]`` markers aside)."""
+    rows = (i for i, cells in enumerate(sheet.rows) if len(cells) > column and "area" in str(cells[column]).lower())
+    return next((i for i in rows if without_notes(sheet.text(i, column)).lower() == label), None)
 
 
 def _symbols(sheet: Sheet) -> dict[str, str]:
@@ -137,7 +139,8 @@ def _symbols(sheet: Sheet) -> dict[str, str]:
             match = _SYMBOL_NOTE.search(str(cell))
             if match:
                 symbols[match.group(1)] = match.group(2).strip().rstrip(".")
-            symbols.update(shorthand(str(cell)))
+            if "[" in str(cell):
+                symbols.update(shorthand(str(cell)))
     return symbols
 
 
