@@ -369,3 +369,22 @@ def test_header_not_found_is_one_line_naming_file_sheet_row_and_column(
     assert "\n" not in message
     assert (info.value.file, info.value.sheet, info.value.row, info.value.column) == (path.name, "Table_P2", row, "A")
     assert message.startswith(f"tables.xlsx, sheet 'Table_P2', row {row}, column A: {says}"), message
+
+
+def test_the_partnership_table_keeps_accessible_symbols_too(data_dir: Path, tmp_path: Path) -> None:
+    """Table C2 (already in the accessible layout) takes '[x]', '[c]' and '[z]' cells as the force tables do, with
+    the meaning its shorthand line gives ('[x] indicates data are unavailable.') or the standard one."""
+    with (data_dir / C2).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = next(i for i, row in enumerate(rows) if " ".join(row[0].split()) == "Police Force Area code")
+    homicide = [" ".join(h.split()) for h in rows[header]].index("Homicide")
+    for offset, symbol in enumerate(("[x]", "[c]", "[z]"), start=1):  # Avon and Somerset, and its first two CSPs
+        rows[header + offset][homicide] = symbol
+    path = tmp_path / C2.name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    cells = {(r["area_code"], r["offence"]): r for r in read_file(path).figures.to_pylist()}
+    meanings = {"[x]": "data are unavailable", "[c]": ACCESSIBLE_SYMBOLS["[c]"], "[z]": ACCESSIBLE_SYMBOLS["[z]"]}
+    for code, symbol in (("E23000036", "[x]"), ("E22000001", "[c]"), ("E22000002", "[z]")):
+        row = cells[(code, "homicide")]
+        assert (row["value"], row["symbol"], row["reason"]) == (None, symbol, meanings[symbol])
