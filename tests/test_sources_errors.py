@@ -320,7 +320,9 @@ CASES = [
         "ons-pfa",
         pfa_workbook(lambda book: set_workbook_cell(book, "Table P1", "A5", "Area Kode", was="Area Code")),
         sheet="Table P1",
-        says=("'Area Code'",),
+        row=5,  # the row with 'Area Name' beside it
+        column="A",
+        says=("'Area Kode' where 'Area Code' was expected",),
     ),
     Case(
         "pfa-unknown-offence-heading",

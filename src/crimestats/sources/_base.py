@@ -401,6 +401,33 @@ def read_sheets(file: Path | Probe, *, by_columns: bool = False) -> Iterator[She
 
 _NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
 
+#: The symbols of the accessible workbooks ONS has published since 2021 (the Government Statistical Service's
+#: guidance on symbols in tables), with their standard meanings; a table's own shorthand line overrides them.
+ACCESSIBLE_SYMBOLS = {
+    "[x]": "data unavailable",
+    "[c]": "withheld to protect confidentiality",
+    "[z]": "not applicable",
+}
+_NOTE_MARKER = re.compile(r"\s*\[note\s*\d+\]", re.IGNORECASE)
+_DEFINES = r"\s*(?:=|:|\bindicates\b|\bdenotes\b|\bmeans\b)\s*"
+_SHORTHAND = re.compile(
+    rf"(\[[a-z]{{1,2}}\]){_DEFINES}(?:that\s+)?(.+?)\s*(?=[.;,]?\s*\[[a-z]{{1,2}}\]{_DEFINES}|\.\s|[.;]?\s*$)",
+    re.IGNORECASE,
+)
+
+
+def without_notes(text: str) -> str:
+    """A title, heading or name without the ``[note N]`` markers of ONS's accessible workbooks:
+    ``'Homicide [note 3][note 4]'`` → ``'Homicide'``."""
+    return _NOTE_MARKER.sub("", text).strip()
+
+
+def shorthand(text: str) -> dict[str, str]:
+    """The symbols a line of an accessible workbook's cover text defines, with their meanings:
+    ``'Some shorthand is used in this table. [x] indicates data are unavailable, [c] = confidential.'`` →
+    ``{'[x]': 'data are unavailable', '[c]': 'confidential'}``."""
+    return {symbol.lower(): meaning for symbol, meaning in _SHORTHAND.findall(text)}
+
 
 def parse_number(
     sheet: Sheet, row: int, column: int, symbols: dict[str, str]

@@ -13,6 +13,7 @@ from typing import Any
 from crimestats import reference
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.sources._base import (
+    ACCESSIBLE_SYMBOLS,
     FIGURES_SCHEMA,
     Batch,
     Probe,
@@ -22,12 +23,13 @@ from crimestats.sources._base import (
     path_of,
     read_sheets,
     resolve_area,
+    shorthand,
     table,
     unknown_error,
 )
 
 NAME = "ons-csp"
-SYMBOLS = {"[x]": "data unavailable", "x": "data unavailable", "..": "data not available", "[c]": "confidential"}
+SYMBOLS = {**ACCESSIBLE_SYMBOLS, "x": "data unavailable", "..": "data not available"}
 
 
 def recognise(probe: Probe) -> bool:
@@ -43,6 +45,7 @@ def read(file: Path | Probe) -> Batch:
     header = _header_row(sheet)
     assert header is not None
     title = " ".join(sheet.text(i, 0) for i in range(header))
+    symbols = {**SYMBOLS, **shorthand(title)}  # the cover text's "[x] indicates data are unavailable."
     period = parse_year_ending(title)
     if period is None:
         raise sheet.error("cannot find 'year ending <month> <year>' in the title rows", 0, 0)
@@ -67,7 +70,7 @@ def read(file: Path | Probe) -> Batch:
             continue
         area_code = _area_code(force, sheet.text(index, 2), sheet.text(index, 3))
         for column, offence in columns.items():
-            value, symbol, reason = parse_number(sheet, index, column, SYMBOLS)
+            value, symbol, reason = parse_number(sheet, index, column, symbols)
             rows.append(
                 {
                     "sheet": sheet.name,

@@ -2,9 +2,13 @@
 
 Table P1 holds counts by offence group and subgroup, P2 the percentage change on a year earlier, P3 the
 rate per 1,000 residents together with the population used (mid-year estimate, rounded to 100) and the
-household figures. Layouts differ by vintage; this reader finds the header row ("Area Code"), reads the
-offence names above each column (two-row headers, footnote digits glued on), and keeps the symbols the
-table notes define (``..`` not available, ``-`` base fewer than 50, ``+`` suppressed) as NULL with a reason.
+household figures. Layouts differ by vintage; this reader finds the header row by its content ("Area Code"
+in column A, below however many lines of title and cover text), reads the offence names above each column
+(two-row headers, footnote digits glued on, or the ``[note N]`` markers of the accessible workbooks ONS has
+published since 2021), and keeps the symbols the table notes define (``..`` not available, ``-`` base fewer
+than 50, ``+`` suppressed; ``[x]``, ``[c]``, ``[z]`` and whatever the cover text's shorthand line says) as
+NULL with their meaning as the reason. The sheets are named ``Table P1`` or, in the accessible workbooks,
+``Table_P1``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import pyarrow as pa
 from crimestats import reference
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.sources._base import (
+    ACCESSIBLE_SYMBOLS,
     FIGURES_SCHEMA,
     POPULATIONS_SCHEMA,
     Batch,
@@ -30,7 +35,9 @@ from crimestats.sources._base import (
     path_of,
     read_workbook,
     resolve_area,
+    shorthand,
     unknown_error,
+    without_notes,
 )
 from crimestats.sources._columns import numbers as _columns_numbers
 
@@ -42,30 +49,36 @@ DEFAULT_SYMBOLS = {
     "-": "not shown: the base number is fewer than 50",
     "+": "suppressed: small resident population",
     "x": "data unavailable",
-    "[x]": "data unavailable",
+    **ACCESSIBLE_SYMBOLS,
 }
 _SYMBOL_NOTE = re.compile(r"""['‘’"](\S{1,3})['‘’"]\s+(?:indicates|denotes|means)\s+(?:that\s+)?(.+)""", re.IGNORECASE)
 
 
 def recognise(probe: Probe) -> bool:
     """A workbook with (at least two of) Tables P1-P3, titled as the police force area offence tables."""
-    names = {s.strip() for s in probe.sheets}
-    tables = len({"Table P1", "Table P2", "Table P3"} & names)
+    tables = len(set(TABLES) & {_table_id(name) for name in probe.sheets})
     return tables >= 2 and probe.mentions("police recorded crime by offence group and police force area")
+
+
+def _table_id(sheet_name: str) -> str | None:
+    """'Table P1', 'Table_P1' (the accessible workbooks), ' table p1 ' → 'P1'; None for any other sheet."""
+    words = sheet_name.replace("_", " ").split()
+    return words[1].upper() if len(words) == 2 and words[0].lower() == "table" else None
 
 
 def read(file: Path | Probe) -> Batch:
     path = path_of(file)
     sheets = read_workbook(file)
+    tables = {_table_id(name): name for name in sheets}
     for table_id in TABLES:
-        if f"Table {table_id}" not in sheets:
+        if table_id not in tables:
             raise Sheet(path.name, None, []).error(f"no sheet 'Table {table_id}' (sheets: {', '.join(sheets)})")
-    period = _period(sheets["Table P1"])
+    period = _period(sheets[tables["P1"]])
     figures: list[pa.Table] = []
     populations: list[pa.Table] = []
     warnings: list[str] = []
     for table_id, measure in TABLES.items():
-        sheet = sheets[f"Table {table_id}"]
+        sheet = sheets[tables[table_id]]
         if TITLE_WORDS[table_id] not in sheet.text(0, 0).lower():
             raise sheet.error(f"title does not mention {TITLE_WORDS[table_id]!r}: {sheet.text(0, 0)[:80]!r}", 0, 0)
         if _period(sheet) != period:
@@ -101,20 +114,33 @@ def _period(sheet: Sheet) -> Any:
 
 
 def _header_row(sheet: Sheet) -> int:
-    for index, cells in enumerate(sheet.rows[:15]):
-        if cells and str(cells[0]).strip().lower() == "area code":
-            return index
-    raise sheet.error("no header row starting 'Area Code' in the first 15 rows")
+    """The row with 'Area Code' in column A (``[note N]`` markers aside), however many lines of title and cover
+    text are above it. Not found: an error at the row that has 'Area Name' in column B, if one does."""
+    header = _first_row(sheet, 0, "area code")
+    if header is not None:
+        return header
+    beside = _first_row(sheet, 1, "area name")
+    if beside is not None:
+        raise sheet.error(f"header row has {sheet.text(beside, 0)!r} where 'Area Code' was expected", beside, 0)
+    raise sheet.error(f"no header row: no 'Area Code' in column A of rows 1-{len(sheet.rows)}", 0, 0)
+
+
+def _first_row(sheet: Sheet, column: int, label: str) -> int | None:
+    """The first row whose cell in this column is the label (any case, ``[note N]`` markers aside)."""
+    rows = (i for i, cells in enumerate(sheet.rows) if len(cells) > column and "area" in str(cells[column]).lower())
+    return next((i for i in rows if without_notes(sheet.text(i, column)).lower() == label), None)
 
 
 def _symbols(sheet: Sheet) -> dict[str, str]:
-    """The symbols this table's notes define, over the defaults."""
+    """The symbols this table's notes and cover text define, over the defaults."""
     symbols = dict(DEFAULT_SYMBOLS)
     for cells in sheet.rows:
         for cell in cells[:1]:
             match = _SYMBOL_NOTE.search(str(cell))
             if match:
                 symbols[match.group(1)] = match.group(2).strip().rstrip(".")
+            if "[" in str(cell):
+                symbols.update(shorthand(str(cell)))
     return symbols
 
 
@@ -124,14 +150,14 @@ def _columns(sheet: Sheet, header: int) -> dict[int, tuple[str, str, int | None]
     unknown: dict[str, int] = {}
     width = max(len(r) for r in sheet.rows[header - 1 : header + 1])
     for column in range(2, width):
-        text = sheet.text(header, column) or sheet.text(header - 1, column)
+        text = without_notes(sheet.text(header, column) or sheet.text(header - 1, column))
         if not text:
             continue
-        lowered = " ".join(text.lower().split())
+        lowered = text.lower()
         year = re.search(r"mid-(\d{4})", lowered)
-        if lowered.startswith("population figures") and year:
+        if lowered.startswith("population") and year:
             columns[column] = ("population", "residents", int(year.group(1)))
-        elif lowered.startswith("household figures") and year:
+        elif lowered.startswith("household") and year:
             columns[column] = ("population", "households", int(year.group(1)))
         elif "(households)" in lowered:
             columns[column] = ("households_rate", "residential-burglary", None)
