@@ -98,7 +98,22 @@ def render_markdown(report: Report, chart_links: dict[str, str] | None = None) -
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str)
+    """The report as indented JSON, each chart's Vega-Lite spec on one line: a map's spec holds every boundary's
+    coordinates, which Python's JSON encoder writes about 20 times faster without indentation."""
+    document = report.to_dict()
+    specs = []
+    for number, chart in enumerate(document["charts"]):
+        specs.append(json.dumps(chart["vega_lite"], ensure_ascii=False, default=str, separators=(",", ":")))
+        chart["vega_lite"] = f"{_SPEC}{number}"
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    for number, spec in enumerate(specs):
+        text = text.replace(json.dumps(f"{_SPEC}{number}"), spec, 1)
+    return text
+
+
+#: Stands in for a chart's spec while the rest of the report is indented: a control character, which no text of
+#: a report holds unescaped, so the placeholder cannot match anything else.
+_SPEC = "\x00vega-lite spec "
 
 
 def write_tables(report: Report, path: Path, format: str) -> list[Path]:
