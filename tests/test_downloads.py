@@ -4,6 +4,8 @@ under their official paths and misbehaves on request. No test touches the intern
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,18 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from crimestats import analytics
-from crimestats.downloads import (
-    DownloadError,
-    Fetcher,
-    FetchPolicy,
-    ensure_data,
-    load_catalogue,
-    status,
-)
-from crimestats.downloads import download as download_sources
 from crimestats.downloads.catalogue import (
     DiscoveryFormatError,
     file_kind,
+    load_catalogue,
     parse_arcgis_item,
     parse_govuk_content,
     parse_ons_edition,
@@ -35,7 +29,9 @@ from crimestats.downloads.catalogue import (
     url_file_name,
 )
 from crimestats.downloads.cli import data_app
-from crimestats.downloads.fetch import check_content, via_mirror
+from crimestats.downloads.fetch import DownloadError, Fetcher, FetchPolicy, check_content, via_mirror
+from crimestats.downloads.fetch import download as download_datasets
+from crimestats.downloads.updates import ensure_data, status
 from crimestats.errors import CrimestatsError, NoDataError
 from crimestats.store import Store, sha256
 
@@ -70,7 +66,7 @@ class Sleeps(list[float]):
 
 def fetch_one(mirror: Mirror, dest: Path, url: str, sleep: Sleeps | None = None, policy: FetchPolicy = FAST) -> Any:
     with Fetcher(dest, mirror=mirror.base, policy=policy, sleep=Sleeps() if sleep is None else sleep) as fetcher:
-        return fetcher.fetch(remote_file(url, ("xlsx",)), source="ons-pfa-tables", release="2019-09")
+        return fetcher.fetch(remote_file(url, ("xlsx",)), dataset="ons-pfa-tables", release="2019-09")
 
 
 def original(data_dir: Path, url: str) -> Path:
@@ -85,7 +81,7 @@ def cached_names(dest: Path) -> set[str]:
 # ---- the catalogue ----------------------------------------------------------------------------------------------
 
 
-def test_catalogue_describes_every_official_source() -> None:
+def test_catalogue_describes_every_official_dataset() -> None:
     catalogue = load_catalogue()
     assert set(catalogue) >= {
         "ons-pfa-tables",
@@ -96,19 +92,25 @@ def test_catalogue_describes_every_official_source() -> None:
         "ons-pfa-boundaries",
         "police-uk-archive",
     }
-    methods = {source.discovery.method for source in catalogue.values()}
+    methods = {dataset.discovery.method for dataset in catalogue.values()}
     assert methods == {"ons-dataset-json", "govuk-content-api", "police-uk-archive", "arcgis-hub"}
-    for source in catalogue.values():
-        assert source.publisher and source.url.startswith("https://") and source.licence.startswith("Open Government")
-        assert source.releases, source.name
-        for release in source.releases:
+    for dataset in catalogue.values():
+        assert dataset.publisher and dataset.url.startswith("https://")
+        assert dataset.licence.startswith("Open Government")
+        assert dataset.releases, dataset.name
+        for release in dataset.releases:
+            assert release.dataset == dataset.name
             for remote in release.files:
-                assert remote.url.startswith("https://") and remote.kind in source.file_types, remote
+                assert remote.url.startswith("https://") and remote.kind in dataset.file_types, remote
+    # the store sources (`--source`) each dataset's files are read as
+    assert catalogue["ons-pfa-tables"].read_as == ("ons-pfa", "ons-csp")
+    assert catalogue["home-office-pfa"].read_as == ("home-office",)
+    assert catalogue["police-uk-archive"].read_as == ()
 
 
 def test_catalogue_lists_the_official_url_of_every_shared_file(data_dir: Path) -> None:
     """Every genuine official file in the shared data has its official URL in the catalogue."""
-    urls = {remote.url for source in load_catalogue().values() for r in source.releases for remote in r.files}
+    urls = {remote.url for dataset in load_catalogue().values() for r in dataset.releases for remote in r.files}
     for edition, relative in served.PFA_EDITIONS.items():
         if relative.endswith(".xlsx"):
             assert served.pfa_url(edition) in urls
@@ -175,17 +177,17 @@ def test_discovery_parsers_read_the_publishers_shapes(mirror: Mirror) -> None:
 
 @pytest.mark.parametrize("document", [{}, {"datasets": "x"}, [], None, "<html>"])
 def test_discovery_parsers_reject_other_shapes(document: Any) -> None:
-    source = load_catalogue()["ons-pfa-tables"]
+    dataset = load_catalogue()["ons-pfa-tables"]
     with pytest.raises(DiscoveryFormatError, match="unexpected discovery response"):
         parse_ons_landing(document, "https://www.ons.gov.uk/x/data")
     with pytest.raises(DiscoveryFormatError):
-        parse_ons_edition(document, "https://www.ons.gov.uk/x/data", source)
+        parse_ons_edition(document, "https://www.ons.gov.uk/x/data", dataset)
     with pytest.raises(DiscoveryFormatError):
-        parse_govuk_content(document, "https://www.gov.uk/api/content/x", source)
+        parse_govuk_content(document, "https://www.gov.uk/api/content/x", dataset)
     with pytest.raises(DiscoveryFormatError):
-        parse_police_uk_dates(document, "https://data.police.uk/api/crimes-street-dates", source)
+        parse_police_uk_dates(document, "https://data.police.uk/api/crimes-street-dates", dataset)
     with pytest.raises(DiscoveryFormatError):
-        parse_arcgis_item(document, "https://hub.arcgis.com/api/v3/datasets/x", source)
+        parse_arcgis_item(document, "https://hub.arcgis.com/api/v3/datasets/x", dataset)
 
 
 # ---- the command line ------------------------------------------------------------------------------------------
@@ -195,10 +197,12 @@ def test_sources_lists_the_catalogue_as_json_and_table() -> None:
     result = runner.invoke(data_app, ["sources", "--format", "json"])
     assert result.exit_code == 0, result.output
     entries = json.loads(result.stdout)
-    assert all({"name", "publisher", "url", "licence"} <= set(entry) for entry in entries)
+    assert all({"name", "publisher", "url", "licence", "read_as"} <= set(entry) for entry in entries)
     assert {e["name"] for e in entries} == set(load_catalogue())
+    assert next(e for e in entries if e["name"] == "ons-mye")["read_as"] == ["ons-mye"]
     table = runner.invoke(data_app, ["sources"])
-    assert table.exit_code == 0 and "ons-pfa-tables" in table.stdout and "Open Government Licence" in table.stdout
+    assert table.exit_code == 0 and "Official datasets" in table.stdout and "ons-pfa-tables" in table.stdout
+    assert "Open Government Licence" in table.stdout and "ons-pfa, ons-csp" in table.stdout
 
 
 def test_every_data_command_has_help() -> None:
@@ -207,10 +211,19 @@ def test_every_data_command_has_help() -> None:
         assert result.exit_code == 0 and len(result.stdout) > 100, command
 
 
-def test_unknown_source_is_one_line_error(tmp_path: Path) -> None:
+def test_unknown_dataset_is_one_line_error(tmp_path: Path) -> None:
     result = runner.invoke(data_app, ["download", "ons-atlantis", "--dest", str(tmp_path)])
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: unknown source ons-atlantis") and "Traceback" not in result.output
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: unknown dataset 'ons-atlantis'; known: ons-pfa-tables, ")
+    assert "Traceback" not in result.output
+
+
+def test_importing_the_cli_loads_neither_httpx_nor_the_catalogue() -> None:
+    """Every command imports `crimestats.downloads.cli` to register `data`; only the `data` commands need the rest."""
+    lazy = ["httpx", "crimestats.downloads.catalogue", "crimestats.downloads.discovery", "crimestats.downloads.fetch"]
+    code = f"import sys, crimestats.cli; print(sorted(set({lazy!r}) & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def every_statistic(store: Store) -> list[dict[str, Any]]:
@@ -233,7 +246,7 @@ def test_download_through_mirror_then_ingest_equals_ingesting_the_shared_files(
     assert len(manifest) == 13
     for url, entry in manifest.items():
         assert entry["url"] == url and sha256(dest / entry["path"]) == entry["sha256"]
-        assert {"size", "etag", "last_modified", "fetched_at", "source", "release"} <= set(entry)
+        assert {"size", "etag", "last_modified", "fetched_at", "dataset", "release"} <= set(entry)
     assert not [p for p in dest.rglob("*.part")]
 
     with Store(tmp_path / "downloaded.duckdb") as store:
@@ -260,11 +273,28 @@ def test_download_through_mirror_then_ingest_equals_ingesting_the_shared_files(
     assert all("if-none-match" in entry.headers for entry in mirror.log if entry.status == 304)
 
 
+def test_a_manifest_written_by_the_old_code_is_still_read(mirror: Mirror, tmp_path: Path) -> None:
+    """Format 1 manifests name each file's dataset `source`: its files stay known, unchanged and downloaded."""
+    first = download_datasets(["ons-mye"], dest=tmp_path, mirror=mirror.base, policy=FAST)
+    assert [(r.status, r.dataset) for r in first.results] == [("downloaded", "ons-mye")]
+    path = tmp_path / "manifest.json"
+    document = json.loads(path.read_text())
+    old = {url: {("source" if k == "dataset" else k): v for k, v in e.items()} for url, e in document["files"].items()}
+    path.write_text(json.dumps({"format": "crimestats-downloads/1", "files": old}))
+
+    (row,) = status(None, ["ons-mye"], dest=tmp_path, mirror=mirror.base, policy=FAST).rows
+    assert (row["dataset"], row["downloaded"]) == ("ons-mye", "mid-2023")
+    again = download_datasets(["ons-mye"], dest=tmp_path, mirror=mirror.base, policy=FAST)
+    assert [(r.status, r.dataset) for r in again.results] == [("unchanged", "ons-mye")]
+    (entry,) = json.loads(path.read_text())["files"].values()
+    assert entry["dataset"] == "ons-mye" and "source" not in entry
+
+
 # ---- misbehaviour: each case ends in a correct file or a clear error ---------------------------------------------
 
 
 def test_redirect_to_another_official_host_stays_on_the_mirror(mirror: Mirror, tmp_path: Path) -> None:
-    report = download_sources(["ons-pfa-boundaries"], dest=tmp_path, mirror=mirror.base, policy=FAST)
+    report = download_datasets(["ons-pfa-boundaries"], dest=tmp_path, mirror=mirror.base, policy=FAST)
     assert [r.status for r in report.results] == ["downloaded"]
     assert [e.status for e in mirror.requests_for(served.BOUNDARIES_LEGACY_URL)] == [301]
     assert [e.status for e in mirror.requests_for(served.BOUNDARIES_URL)] == [200]
@@ -428,7 +458,7 @@ def test_size_limit_without_content_length(tmp_path: Path) -> None:
         Fetcher(tmp_path, client=client, policy=FetchPolicy(retries=0, max_size=100_000)) as fetcher,
         pytest.raises(DownloadError, match="more than the size limit of 100,000 bytes"),
     ):
-        fetcher.fetch(remote_file(SEP19), source="x", release="y")
+        fetcher.fetch(remote_file(SEP19), dataset="x", release="y")
     assert not list(tmp_path.rglob("*.part"))
 
 
@@ -455,7 +485,7 @@ def test_content_checks(tmp_path: Path, kind: str, content: bytes, message: str)
 
 def test_discovery_failure_falls_back_to_the_catalogue_with_a_warning(mirror: Mirror, tmp_path: Path) -> None:
     mirror.fault(f"{served.ONS}{served.MYE_URI}/data", Fault("status", status=500, times=None))
-    report = download_sources(["ons-mye"], dest=tmp_path, mirror=mirror.base, policy=FAST, sleep=Sleeps())
+    report = download_datasets(["ons-mye"], dest=tmp_path, mirror=mirror.base, policy=FAST, sleep=Sleeps())
     assert [(r.status, r.release) for r in report.results] == [("downloaded", "mid-2023")]
     assert len(report.warnings) == 1 and "ons-mye: could not discover the latest release" in report.warnings[0]
     assert "using the releases in the catalogue" in report.warnings[0]
@@ -475,7 +505,7 @@ def test_offline_discovery_warns_and_the_download_fails_clearly(tmp_path: Path) 
 
 
 def test_latest_only_and_old_editions(mirror: Mirror, tmp_path: Path) -> None:
-    report = download_sources(["ons-pfa-tables"], dest=tmp_path, mirror=mirror.base, policy=FAST, latest_only=True)
+    report = download_datasets(["ons-pfa-tables"], dest=tmp_path, mirror=mirror.base, policy=FAST, latest_only=True)
     assert [(r.release, r.path.name if r.path else None) for r in report.results] == [
         ("2025-06", "policeforceareatablesyejune25final.csv")
     ]
@@ -484,7 +514,7 @@ def test_latest_only_and_old_editions(mirror: Mirror, tmp_path: Path) -> None:
 
 
 def test_police_uk_archive_from_the_dates_api(mirror: Mirror, tmp_path: Path) -> None:
-    report = download_sources(["police-uk-archive"], dest=tmp_path, mirror=mirror.base, policy=FAST)
+    report = download_datasets(["police-uk-archive"], dest=tmp_path, mirror=mirror.base, policy=FAST)
     (result,) = report.results
     assert (result.status, result.release, result.path) == (
         "downloaded",
@@ -499,10 +529,10 @@ def test_police_uk_archive_from_the_dates_api(mirror: Mirror, tmp_path: Path) ->
 def test_status_compares_the_store_with_the_latest_release(
     mirror: Mirror, loaded_store: Store, tmp_path: Path, data_dir: Path
 ) -> None:
-    rows = {r["source"]: r for r in status(loaded_store, dest=tmp_path, mirror=mirror.base, policy=FAST).rows}
+    rows = {r["dataset"]: r for r in status(loaded_store, dest=tmp_path, mirror=mirror.base, policy=FAST).rows}
     assert rows["ons-pfa-tables"]["in_store"] == "2025-06" and rows["ons-pfa-tables"]["latest"] == "2025-06"
     assert rows["ons-pfa-tables"]["update_available"] is False
-    # the year ending June 2025 force tables share a reader with the discontinued partnership tables, not a source
+    # the year ending June 2025 force tables are read as the source of the discontinued partnership tables too
     assert rows["ons-csp-tables"]["in_store"] is None and rows["ons-csp-tables"]["note"] == "not in the store"
     assert rows["ons-mye"]["update_available"] is False and rows["ons-lookup"]["update_available"] is False
     assert rows["ons-mye"]["note"] == "up to date"

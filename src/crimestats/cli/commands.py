@@ -458,7 +458,7 @@ def report(
 
 def _ensure_data(yes: bool, mirror: str | None) -> None:
     """Offer to download and ingest the official files when the store is missing or empty."""
-    from crimestats.downloads import ensure_data
+    from crimestats.downloads.updates import ensure_data
 
     path = State.db or default_path()
     if path.exists():

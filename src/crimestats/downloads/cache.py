@@ -27,7 +27,8 @@ def default_cache_dir() -> Path:
 
 
 class Manifest:
-    """``manifest.json`` in the cache folder: per official URL, where the file is and what the server said."""
+    """``manifest.json`` in the cache folder: per official URL, where the file is, the dataset and release it
+    belongs to and what the server said. Older manifests (format 1) call the dataset ``source``; both are read."""
 
     def __init__(self, dest: Path) -> None:
         self.path = dest / MANIFEST
@@ -35,7 +36,7 @@ class Manifest:
         if self.path.exists():
             try:
                 document = json.loads(self.path.read_text(encoding="utf-8"))
-                self.files = dict(document.get("files", {}))
+                self.files = {url: _current(entry) for url, entry in document.get("files", {}).items()}
             except (OSError, ValueError, AttributeError) as exc:
                 raise DownloadError(f"{self.path}: not a crimestats download manifest ({exc})") from exc
 
@@ -47,8 +48,15 @@ class Manifest:
         self.save()
 
     def save(self) -> None:
-        document = {"format": "crimestats-downloads/1", "files": dict(sorted(self.files.items()))}
+        document = {"format": "crimestats-downloads/2", "files": dict(sorted(self.files.items()))}
         write_atomic(self.path, json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n")
+
+
+def _current(entry: dict[str, Any]) -> dict[str, Any]:
+    """A manifest entry as this version writes it: format 1 called the dataset ``source``."""
+    if "source" in entry and "dataset" not in entry:
+        entry = {key: value for key, value in entry.items() if key != "source"} | {"dataset": entry["source"]}
+    return entry
 
 
 def write_atomic(path: Path, data: bytes) -> None:

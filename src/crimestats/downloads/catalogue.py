@@ -1,4 +1,4 @@
-"""The catalogue of official sources (``data/sources.toml``) and the parsers for the publishers' discovery responses.
+"""The catalogue of official datasets (``data/datasets.toml``) and the parsers for the publishers' discovery responses.
 
 Discovery finds the releases a publisher lists now; the catalogue's own releases are the fallback when it
 cannot be reached. Every parser here is pure (a decoded JSON document in, releases out) so that it can be
@@ -33,7 +33,7 @@ __all__ = [
     "Discovery",
     "Release",
     "RemoteFile",
-    "Source",
+    "Dataset",
     "file_kind",
     "load_catalogue",
     "parse_arcgis_item",
@@ -83,12 +83,12 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class Release:
-    """One release of a source: its name, the data period it covers (``vintage``) if that is not its name, files.
+    """One release of a dataset: its name, the data period it covers (``vintage``) if that is not its name, files.
 
     A release discovered on a gov.uk page is named by its publication date and has no known period.
     """
 
-    source: str
+    dataset: str
     release: str
     files: tuple[RemoteFile, ...]
     vintage: str | None = None
@@ -103,7 +103,7 @@ class Release:
 
 @dataclass(frozen=True)
 class Discovery:
-    """How the latest release of a source is found."""
+    """How the latest release of a dataset is found."""
 
     method: str
     url: str | None = None
@@ -113,8 +113,9 @@ class Discovery:
 
 
 @dataclass(frozen=True)
-class Source:
-    """One official source: publisher, landing page, licence, discovery and the releases known to the catalogue."""
+class Dataset:
+    """One official dataset one can download: publisher, landing page, licence, discovery, the releases known to the
+    catalogue, and the store sources its files are read as (``read_as``; none when the store does not read them)."""
 
     name: str
     title: str
@@ -126,7 +127,7 @@ class Source:
     description: str
     file_types: tuple[str, ...]
     editions: str
-    store_sources: tuple[str, ...]
+    read_as: tuple[str, ...]
     default: bool
     discovery: Discovery
     releases: tuple[Release, ...] = field(default=())
@@ -150,7 +151,7 @@ class Source:
             "file_types": list(self.file_types),
             "discovery": {"method": self.discovery.method, "url": self.discovery.url},
             "editions": self.editions,
-            "store_sources": list(self.store_sources),
+            "read_as": list(self.read_as),
             "default": self.default,
             "releases": [
                 {"release": r.release, "vintage": r.period, "files": [f.url for f in r.files]} for r in self.releases
@@ -158,45 +159,45 @@ class Source:
         }
 
 
-def load_catalogue(path: Path | None = None) -> dict[str, Source]:
-    """The sources in ``path`` (default: the catalogue shipped in ``crimestats/data/sources.toml``), by name."""
+def load_catalogue(path: Path | None = None) -> dict[str, Dataset]:
+    """The datasets in ``path`` (default: the catalogue shipped in ``crimestats/data/datasets.toml``), by name."""
     try:
         if path is None:
-            text = resources.files("crimestats.data").joinpath("sources.toml").read_text(encoding="utf-8")
+            text = resources.files("crimestats.data").joinpath("datasets.toml").read_text(encoding="utf-8")
         else:
             text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CrimestatsError(f"cannot read the source catalogue {path or 'sources.toml'}: {exc}") from exc
-    sources = []
-    for number, entry in enumerate(document.get("source", []), start=1):
+        raise CrimestatsError(f"cannot read the dataset catalogue {path or 'datasets.toml'}: {exc}") from exc
+    datasets = []
+    for number, entry in enumerate(document.get("dataset", []), start=1):
         try:
-            sources.append(_source(entry))
+            datasets.append(_dataset(entry))
         except (KeyError, TypeError) as exc:
             raise CrimestatsError(
-                f"source catalogue {path or 'sources.toml'}: source {number} is malformed ({exc})"
+                f"dataset catalogue {path or 'datasets.toml'}: dataset {number} is malformed ({exc})"
             ) from exc
-    return {source.name: source for source in sources}
+    return {dataset.name: dataset for dataset in datasets}
 
 
-def _source(entry: Mapping[str, Any]) -> Source:
+def _dataset(entry: Mapping[str, Any]) -> Dataset:
     name = str(entry["name"])
     discovery = Discovery(**entry.get("discovery", {"method": "fixed"}))
     if discovery.method not in METHODS:
-        raise CrimestatsError(f"source catalogue: {name} has unknown discovery method '{discovery.method}'")
+        raise CrimestatsError(f"dataset catalogue: {name} has unknown discovery method '{discovery.method}'")
     if entry.get("editions", "latest") not in ("all", "latest"):
-        raise CrimestatsError(f"source catalogue: {name}: editions must be 'all' or 'latest'")
+        raise CrimestatsError(f"dataset catalogue: {name}: editions must be 'all' or 'latest'")
     file_types = tuple(entry.get("file_types", ()))
     releases = tuple(
         Release(
-            source=name,
+            dataset=name,
             release=str(item["release"]),
             vintage=item.get("vintage"),
             files=tuple(_remote_file(spec, file_types) for spec in item["files"]),
         )
         for item in entry.get("releases", [])
     )
-    return Source(
+    return Dataset(
         name=name,
         title=entry["title"],
         publisher=entry["publisher"],
@@ -207,7 +208,7 @@ def _source(entry: Mapping[str, Any]) -> Source:
         description=" ".join(str(entry.get("description", "")).split()),
         file_types=file_types,
         editions=entry.get("editions", "latest"),
-        store_sources=tuple(entry.get("store_sources", ())),
+        read_as=tuple(entry.get("read_as", ())),
         default=bool(entry.get("default", False)),
         discovery=discovery,
         releases=releases,
@@ -255,7 +256,7 @@ def file_kind(name: str) -> str | None:
 
 
 def release_key(release: str) -> tuple[int, ...]:
-    """Sort key for release names within a source: ``2019-09`` < ``2019-12``; ``mid-2022`` < ``mid-2023``."""
+    """Sort key for release names within a dataset: ``2019-09`` < ``2019-12``; ``mid-2022`` < ``mid-2023``."""
     return tuple(int(number) for number in re.findall(r"\d+", release))
 
 
@@ -289,7 +290,7 @@ def parse_ons_landing(document: Any, url: str) -> list[str]:
     return [uri for uri in uris if isinstance(uri, str) and uri.startswith("/")]
 
 
-def parse_ons_edition(document: Any, url: str, source: Source) -> Release | None:
+def parse_ons_edition(document: Any, url: str, dataset: Dataset) -> Release | None:
     """The release an ONS edition page's JSON describes: files from ``downloads[].file`` of the catalogued types."""
     _require(isinstance(document, dict) and isinstance(document.get("downloads"), list), url, "no 'downloads' list")
     uri = document.get("uri")
@@ -298,37 +299,37 @@ def parse_ons_edition(document: Any, url: str, source: Source) -> Release | None
     files = []
     for item in document["downloads"]:
         name = item.get("file") if isinstance(item, dict) else None
-        if isinstance(name, str) and file_kind(name) in source.file_types:
-            files.append(remote_file(f"{host}/file?uri={quote(f'{uri}/{name}', safe='/')}", source.file_types))
+        if isinstance(name, str) and file_kind(name) in dataset.file_types:
+            files.append(remote_file(f"{host}/file?uri={quote(f'{uri}/{name}', safe='/')}", dataset.file_types))
     if not files:
         return None
     description = document.get("description") if isinstance(document.get("description"), dict) else {}
     published = description.get("releaseDate") if isinstance(description, dict) else None
     release = release_from_edition(PurePosixPath(uri).name)
-    return Release(source.name, release, tuple(files), published=published if isinstance(published, str) else None)
+    return Release(dataset.name, release, tuple(files), published=published if isinstance(published, str) else None)
 
 
-def parse_govuk_content(document: Any, url: str, source: Source) -> Release | None:
+def parse_govuk_content(document: Any, url: str, dataset: Dataset) -> Release | None:
     """The attachments of a gov.uk content item whose file name matches the catalogue's ``match`` and file types."""
     _require(isinstance(document, dict) and isinstance(document.get("details"), dict), url, "no 'details'")
     attachments = document["details"].get("attachments", [])
     _require(isinstance(attachments, list), url, "'details.attachments' is not a list")
-    pattern = source.discovery.match or ""
+    pattern = dataset.discovery.match or ""
     files = []
     for item in attachments:
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             continue
         filename = item.get("filename")
         name = filename if isinstance(filename, str) else url_file_name(item["url"])
-        if pattern in name and file_kind(name) in source.file_types:
-            files.append(remote_file(item["url"], source.file_types, name=_safe_name(name)))
+        if pattern in name and file_kind(name) in dataset.file_types:
+            files.append(remote_file(item["url"], dataset.file_types, name=_safe_name(name)))
     if not files:
         return None
     updated = document.get("public_updated_at")
     stamps = [stamp for f in files if (stamp := _publication_stamp(f.name))]
     release = max(stamps) if stamps else updated[:10] if isinstance(updated, str) and len(updated) >= 10 else "latest"
     published = updated if isinstance(updated, str) else None
-    return Release(source.name, release, tuple(files), published=published, named_by_period=False)
+    return Release(dataset.name, release, tuple(files), published=published, named_by_period=False)
 
 
 def _publication_stamp(name: str) -> str | None:
@@ -343,27 +344,27 @@ def _publication_stamp(name: str) -> str | None:
         return None
 
 
-def parse_police_uk_dates(document: Any, url: str, source: Source) -> Release:
+def parse_police_uk_dates(document: Any, url: str, dataset: Dataset) -> Release:
     """The newest month data.police.uk lists, as the archive for that month (``discovery.template``)."""
     _require(isinstance(document, list) and document != [], url, "expected a non-empty list of dates")
     dates = [item.get("date") for item in document if isinstance(item, dict)]
     months = sorted(d for d in dates if isinstance(d, str) and re.fullmatch(r"\d{4}-\d{2}", d))
     _require(bool(months), url, "no 'date' like 2025-12")
-    template = source.discovery.template or "https://data.police.uk/data/archive/{release}.zip"
+    template = dataset.discovery.template or "https://data.police.uk/data/archive/{release}.zip"
     latest = months[-1]
-    return Release(source.name, latest, (remote_file(template.format(release=latest), source.file_types),))
+    return Release(dataset.name, latest, (remote_file(template.format(release=latest), dataset.file_types),))
 
 
-def parse_arcgis_item(document: Any, url: str, source: Source) -> Release:
+def parse_arcgis_item(document: Any, url: str, dataset: Dataset) -> Release:
     """The catalogued release of an Open Geography Portal item, dated by the item's ``modified`` time."""
     data = document.get("data") if isinstance(document, dict) else None
     attributes = data.get("attributes") if isinstance(data, dict) else None
     _require(isinstance(attributes, dict), url, "no 'data.attributes'")
     assert isinstance(attributes, dict)
-    _require(bool(source.releases), url, "the catalogue lists no download for this item")
+    _require(bool(dataset.releases), url, "the catalogue lists no download for this item")
     modified = attributes.get("modified")
     published = None
     if isinstance(modified, int | float):
         published = dt.datetime.fromtimestamp(modified / 1000, dt.UTC).isoformat(timespec="seconds")
-    newest = max(source.releases, key=lambda r: release_key(r.release))
-    return Release(source.name, newest.release, newest.files, newest.vintage, published)
+    newest = max(dataset.releases, key=lambda r: release_key(r.release))
+    return Release(dataset.name, newest.release, newest.files, newest.vintage, published)

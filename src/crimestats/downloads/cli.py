@@ -1,7 +1,8 @@
-"""``crimestats data``: list the official sources, download them into the cache, check for updates.
+"""``crimestats data``: list the official datasets, download them into the cache, check for updates.
 
 A Typer sub-app: parse arguments, make one library call, format what it returns. Library errors become one
-line on stderr and exit code 1.
+line on stderr and exit code 1. Every ``crimestats`` command imports this module to register ``data``, so the
+catalogue, discovery and httpx are imported inside the commands that use them.
 """
 
 from __future__ import annotations
@@ -10,31 +11,25 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
-from crimestats.downloads import catalogue, fetch
-from crimestats.downloads import status as source_status
+from crimestats.downloads.cache import default_cache_dir
 from crimestats.errors import CrimestatsError
 from crimestats.store import Store, default_path
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from crimestats.downloads.http import FetchPolicy
 
 __all__ = ["data_app"]
 
 data_app = typer.Typer(
     help=(
-        "Get the official files: list the sources, download them into a local cache (checked, resumable, "
+        "Get the official files: list the datasets, download them into a local cache (checked, resumable, "
         "only what changed), and see whether newer releases are out.\n\n"
         "`crimestats data download` then `crimestats ingest` the cache folder it prints."
     ),
@@ -56,7 +51,7 @@ DestOption = Annotated[
     Path | None,
     typer.Option(
         "--dest",
-        help=f"Cache folder for the files (default: $CRIMESTATS_CACHE or {fetch.default_cache_dir()}).",
+        help=f"Cache folder for the files (default: $CRIMESTATS_CACHE or {default_cache_dir()}).",
         show_default=False,
     ),
 ]
@@ -74,8 +69,10 @@ RetriesOption = Annotated[int, typer.Option(help="Retries of a failed request, w
 TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for the server at each step.")]
 
 
-def _policy(retries: int, timeout: float, **limits: int) -> fetch.FetchPolicy:
-    return fetch.FetchPolicy(timeout=timeout, retries=retries, discovery_retries=min(retries, 1), **limits)
+def _policy(retries: int, timeout: float, **limits: int) -> FetchPolicy:
+    from crimestats.downloads.http import FetchPolicy
+
+    return FetchPolicy(timeout=timeout, retries=retries, discovery_retries=min(retries, 1), **limits)
 
 
 def _fail(error: CrimestatsError) -> NoReturn:
@@ -89,16 +86,23 @@ def _warn(message: str) -> None:
 
 @data_app.command("sources")
 def sources(format: FormatOption = Format.table) -> None:
-    """The official sources crimestats can download: publisher, landing page, licence, discovery, releases."""
+    """The official datasets crimestats can download: publisher, licence, releases, the sources they are read as.
+
+    Each dataset's files are read into the store as one or more sources, the `--source` of the other commands.
+    """
+    from rich.table import Table
+
+    from crimestats.downloads.catalogue import load_catalogue
+
     try:
-        entries = [source.summary() for source in catalogue.load_catalogue().values()]
+        entries = [dataset.summary() for dataset in load_catalogue().values()]
     except CrimestatsError as error:
         _fail(error)
     if format is Format.json:
         out.print_json(json.dumps(entries, ensure_ascii=False))
         return
-    table = Table(title="Official sources", title_justify="left")
-    for heading in ("Name", "Publisher", "Title", "Latest known", "Default", "Licence"):
+    table = Table(title="Official datasets", title_justify="left")
+    for heading in ("Dataset", "Publisher", "Title", "Latest known", "Read as", "Default", "Licence"):
         table.add_column(heading)
     for entry in entries:
         releases = entry["releases"]
@@ -107,6 +111,7 @@ def sources(format: FormatOption = Format.table) -> None:
             entry["publisher"],
             f"{entry['title']}\n[dim]{entry['url']}[/]",
             releases[-1]["release"] if releases else "",
+            ", ".join(entry["read_as"]),
             "yes" if entry["default"] else "",
             entry["licence"],
         )
@@ -137,11 +142,11 @@ class _Bars:
 def download(
     names: Annotated[
         list[str] | None,
-        typer.Argument(metavar="SOURCE", help="Sources to fetch (default: those marked default in `sources`)."),
+        typer.Argument(metavar="DATASET", help="Datasets to fetch (default: those marked default in `sources`)."),
     ] = None,
     dest: DestOption = None,
     mirror: MirrorOption = None,
-    latest: Annotated[bool, typer.Option("--latest", help="Only the newest release of each source.")] = False,
+    latest: Annotated[bool, typer.Option("--latest", help="Only the newest release of each dataset.")] = False,
     max_size: Annotated[int, typer.Option("--max-size", help="Refuse any file larger than this (MB).")] = 4096,
     retries: RetriesOption = 4,
     timeout: TimeoutOption = 30.0,
@@ -152,6 +157,10 @@ def download(
 
     manifest.json next to the files records each URL, sha256, size and the server's ETag and Last-Modified.
     """
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    from crimestats.downloads.fetch import download as download_datasets
+
     policy = _policy(retries, timeout, max_size=max_size * 1024 * 1024)
     try:
         with Progress(
@@ -164,7 +173,7 @@ def download(
             transient=True,
             disable=not err.is_terminal,
         ) as bars:
-            report = fetch.download(
+            report = download_datasets(
                 names, dest=dest, mirror=mirror, latest_only=latest, policy=policy, progress=_Bars(bars)
             )
     except CrimestatsError as error:
@@ -175,7 +184,7 @@ def download(
         if result.status == "failed":
             continue
         detail = f"{result.size:,} bytes, sha256 {result.sha256[:12] if result.sha256 else ''}"
-        label = f"{result.status:<10} {result.source} {result.release}"
+        label = f"{result.status:<10} {result.dataset} {result.release}"
         out.print(f"{label}  {result.path}  ({detail})", highlight=False)
     for result in report.failed:
         err.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
@@ -188,7 +197,7 @@ def download(
 def status(
     ctx: typer.Context,
     names: Annotated[
-        list[str] | None, typer.Argument(metavar="SOURCE", help="Sources to check (default: all).")
+        list[str] | None, typer.Argument(metavar="DATASET", help="Datasets to check (default: all).")
     ] = None,
     db: Annotated[
         Path | None, typer.Option(help="Store file (default: the --db given to crimestats, or $CRIMESTATS_DB).")
@@ -199,12 +208,16 @@ def status(
     retries: RetriesOption = 1,
     timeout: TimeoutOption = 30.0,
 ) -> None:
-    """Per source: the release in the store, the latest the publisher lists, and whether an update is out."""
+    """Per dataset: the release in the store, the latest the publisher lists, and whether an update is out."""
+    from rich.table import Table
+
+    from crimestats.downloads.updates import status as dataset_status
+
     path = db or _root_db(ctx) or default_path()
     try:
         store = Store(path, read_only=True) if path.exists() else None
         try:
-            report = source_status(store, names, dest=dest, mirror=mirror, policy=_policy(retries, timeout))
+            report = dataset_status(store, names, dest=dest, mirror=mirror, policy=_policy(retries, timeout))
         finally:
             if store is not None:
                 store.close()
@@ -215,15 +228,15 @@ def status(
     if format is Format.json:
         out.print_json(json.dumps(report.rows, ensure_ascii=False))
         return
-    table = Table(title=f"Sources and the store {path}", title_justify="left")
-    for heading in ("Source", "In the store", "Downloaded", "Latest known", "Status"):
+    table = Table(title=f"Datasets and the store {path}", title_justify="left")
+    for heading in ("Dataset", "In the store", "Downloaded", "Latest known", "Status"):
         table.add_column(heading)
     for row in report.rows:
         latest = row["latest"] or ""
         if row["latest"] and not row["discovered"]:
             latest += " (catalogue; offline?)"
         table.add_row(
-            row["source"],
+            row["dataset"],
             row["in_store"] or "",
             row["downloaded"] or "",
             latest,

@@ -1,6 +1,6 @@
 """Downloading the official files: conditional, resumable, verified and atomic.
 
-Each file is fetched to a hidden temporary name in its source's folder (``.<name>.part``, with a sidecar
+Each file is fetched to a hidden temporary name in its dataset's folder (``.<name>.part``, with a sidecar
 ``.<name>.part.json`` holding the server's validator), checked — the size the server announced, and the
 content: a spreadsheet or archive must be a complete zip, a CSV text rather than an HTML page, GeoJSON a
 FeatureCollection — and only then renamed over the cached file. An interrupted download therefore never
@@ -24,11 +24,8 @@ from pathlib import Path
 import httpx
 
 from crimestats.downloads.cache import Manifest, check_content, default_cache_dir
-from crimestats.downloads.catalogue import (
-    Release,
-    Source,
-)
-from crimestats.downloads.discovery import resolve_releases, select_sources
+from crimestats.downloads.catalogue import Dataset, Release
+from crimestats.downloads.discovery import resolve_releases, select_datasets
 from crimestats.downloads.http import Fetcher, FetchPolicy, FetchResult, ProgressHook, via_mirror
 from crimestats.errors import DownloadError
 
@@ -75,21 +72,21 @@ def download(
     progress: ProgressHook | None = None,
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    catalogue: dict[str, Source] | None = None,
+    catalogue: dict[str, Dataset] | None = None,
 ) -> DownloadReport:
-    """Download the releases of the named sources (default: the catalogue's default sources) into ``dest``
+    """Download the releases of the named datasets (default: the catalogue's default datasets) into ``dest``
     (default: :func:`default_cache_dir`). A file that fails is reported as ``failed`` and the rest go on."""
-    sources = select_sources(names, catalogue)
+    datasets = select_datasets(names, catalogue)
     report = DownloadReport(dest=Path(dest) if dest is not None else default_cache_dir())
     with Fetcher(report.dest, mirror=mirror, policy=policy, client=client, progress=progress, sleep=sleep) as fetcher:
-        for source in sources:
-            releases = resolve_releases(source, fetcher, latest_only=latest_only, warnings=report.warnings)
+        for dataset in datasets:
+            releases = resolve_releases(dataset, fetcher, latest_only=latest_only, warnings=report.warnings)
             report.releases.extend(releases)
             for release in releases:
                 for remote in release.files:
                     try:
-                        result = fetcher.fetch(remote, source=source.name, release=release.release)
+                        result = fetcher.fetch(remote, dataset=dataset.name, release=release.release)
                     except DownloadError as exc:
-                        result = FetchResult(remote.url, "failed", source.name, release.release, error=str(exc))
+                        result = FetchResult(remote.url, "failed", dataset.name, release.release, error=str(exc))
                     report.results.append(result)
     return report

@@ -85,7 +85,7 @@ class FetchResult:
 
     url: str
     status: str
-    source: str
+    dataset: str
     release: str
     path: Path | None = None
     sha256: str | None = None
@@ -290,9 +290,9 @@ class Fetcher:
 
     # -- files
 
-    def fetch(self, remote: RemoteFile, *, source: str, release: str) -> FetchResult:
-        """Download one file into ``<dest>/<source>/``; raises :class:`DownloadError` if it cannot."""
-        folder = self.dest / source
+    def fetch(self, remote: RemoteFile, *, dataset: str, release: str) -> FetchResult:
+        """Download one file into ``<dest>/<dataset>/``; raises :class:`DownloadError` if it cannot."""
+        folder = self.dest / dataset
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / remote.name
         part = folder / f".{remote.name}.part"
@@ -318,7 +318,7 @@ class Fetcher:
         if status == "unchanged":
             assert known is not None
             self.manifest.put({**known, "checked_at": now()})
-            return FetchResult(remote.url, "unchanged", source, release, target, known["sha256"], known["size"])
+            return FetchResult(remote.url, "unchanged", dataset, release, target, known["sha256"], known["size"])
         try:
             check_content(part, remote.kind, remote.url)
         except DownloadError:
@@ -343,14 +343,14 @@ class Fetcher:
                 "content_type": headers.get("content-type"),
                 "fetched_at": now(),
                 "checked_at": now(),
-                "source": source,
+                "dataset": dataset,
                 "release": release,
                 "fetched_from": via_mirror(remote.url, self.mirror) if self.mirror else None,
             }
         )
         if status != "unchanged" and resumed:
             status = "resumed"
-        return FetchResult(remote.url, status, source, release, target, digest, size)
+        return FetchResult(remote.url, status, dataset, release, target, digest, size)
 
     def _attempt(
         self, remote: RemoteFile, known: dict[str, Any] | None, part: Path, sidecar: Path
