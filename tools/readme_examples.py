@@ -5,11 +5,11 @@
 
 Every ``$ crimestats …`` line in a ``console`` block of the README that shows output is run against the store
 (``--db``, default ``$CRIMESTATS_DB`` or the user's store), and the lines under it are replaced by what the
-command prints (standard output, then standard error). A line holding only ``…`` (indented or not) marks where output is left
-out: the README keeps as many lines before the first ``…`` and after the last one as it showed before. A line
-wider than :data:`WIDTH` is cut there and ends in ``…``. Commands that write (``ingest``, ``report``, ``data``,
-anything with ``--out``), whose output depends on when they ran (``files``), or that show no output in the
-README are left as they are. ``tests/test_readme.py`` runs the check on the real files.
+command prints (standard output, then standard error). A line holding only ``…`` (indented or not) marks where
+output is left out: the README keeps as many lines before the first ``…`` and after the last one as it showed
+before. A line wider than :data:`WIDTH` is cut there and ends in ``…``. Commands that write (``ingest``,
+``report``, ``data``, anything with ``--out``), whose output depends on when they ran (``files``), or that show
+no output in the README are left as they are. ``tests/test_readme.py`` runs the check on the real files.
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ def main() -> int:
     before = README.read_text(encoding="utf-8")
     after = regenerate(before, cli_runner(options.db))
     if options.check:
-        diff = list(difflib.unified_diff(before.splitlines(), after.splitlines(), "README.md", "generated", lineterm=""))
+        lines = before.splitlines(), after.splitlines()
+        diff = list(difflib.unified_diff(*lines, "README.md", "generated", lineterm=""))
         print("\n".join(diff) or "README.md is up to date")
         return 1 if diff else 0
     README.write_text(after, encoding="utf-8")
