@@ -3,23 +3,21 @@
 :func:`open_page` loads a file or URL and returns a :class:`PageCheck`: console and page errors, failed requests,
 requests that left the page's own origin (blocked, so tests never touch the network), a full-page screenshot,
 the number of ``<svg>`` elements and the number of distinct colours in the screenshot. The screenshot is
-decoded by :func:`decode_png`, a small pure-Python PNG decoder (8-bit RGB/RGBA, filter types 0-4), so no imaging
-library is needed. Tests call :func:`require_chromium` first: it skips when Chromium is missing, or fails under
-``CI=true``.
+decoded by :func:`decode_png` (Pillow). Tests call :func:`require_chromium` first: it skips when Chromium is
+missing, or fails under ``CI=true``.
 """
 
 from __future__ import annotations
 
-import functools
+import io
 import os
-import struct
-import zlib
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 if TYPE_CHECKING:
@@ -158,103 +156,34 @@ def _bad_status(response: Any, failed: list[str]) -> None:
 
 
 def decode_png(data: bytes) -> tuple[int, int, int, bytes]:
-    """``(width, height, channels, pixels)`` of an 8-bit RGB or RGBA, non-interlaced PNG; pixels row after row."""
+    """``(width, height, channels, pixels)`` of an 8-bit RGB or RGBA PNG, read by Pillow; pixels row after row."""
+    from PIL import Image
+
     if not data.startswith(PNG_SIGNATURE):
         raise ValueError("not a PNG file")
-    header, chunks, pos = None, [], len(PNG_SIGNATURE)
-    while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        pos += 12 + length  # length, type, body, CRC
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            chunks.append(body)
-        elif kind == b"IEND":
-            break
-    if header is None:
-        raise ValueError("PNG has no IHDR chunk")
-    width, height, depth, colour_type, _, _, interlace = header
-    channels = {2: 3, 6: 4}.get(colour_type)
-    if depth != 8 or channels is None or interlace:
-        raise ValueError(f"unsupported PNG: bit depth {depth}, colour type {colour_type}, interlace {interlace}")
-    raw = zlib.decompress(b"".join(chunks))
-    stride = width * channels
-    if len(raw) != height * (stride + 1):
-        raise ValueError(f"PNG data is {len(raw)} bytes, expected {height * (stride + 1)}")
-    rows: list[bytes] = []
-    previous = bytes(stride)
-    for y in range(height):
-        start = y * (stride + 1)
-        previous = _unfilter(raw[start], raw[start + 1 : start + 1 + stride], previous, channels)
-        rows.append(previous)
-    return width, height, channels, b"".join(rows)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.mode not in ("RGB", "RGBA"):
+                raise ValueError(f"unsupported PNG: mode {image.mode} (8-bit RGB or RGBA expected)")
+            return image.width, image.height, len(image.mode), image.tobytes()
+    except OSError as error:
+        raise ValueError(f"unreadable PNG: {error}") from error
 
 
-@functools.cache
-def _masks(length: int) -> tuple[int, int]:
-    return int.from_bytes(b"\x7f" * length, "big"), int.from_bytes(b"\x80" * length, "big")
-
-
-def _add_bytes(line: bytes, previous: bytes) -> bytes:
-    """Bytewise ``(a + b) % 256`` of two rows at once, as big integers with the carries between bytes masked off."""
-    low, high = _masks(len(line))
-    a, b = int.from_bytes(line, "big"), int.from_bytes(previous, "big")
-    return (((a & low) + (b & low)) ^ ((a ^ b) & high)).to_bytes(len(line), "big")
-
-
-def _sub(left: int, x: int) -> int:
-    return (left + x) & 255
-
-
-def _average(left: int, item: tuple[int, int]) -> int:
-    x, up = item
-    return (x + ((left + up) >> 1)) & 255
-
-
-def _paeth(left: int, item: tuple[int, int, int]) -> int:
-    x, up, up_left = item
-    estimate = left + up - up_left
-    to_left, to_up, to_up_left = abs(estimate - left), abs(estimate - up), abs(estimate - up_left)
-    if to_left <= to_up and to_left <= to_up_left:
-        return (x + left) & 255
-    return (x + (up if to_up <= to_up_left else up_left)) & 255
-
-
-def _unfilter(kind: int, line: bytes, previous: bytes, bpp: int) -> bytes:
-    """Undo one scanline's filter (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth), one channel at a time."""
-    if kind == 0:
-        return line
-    if kind == 2:
-        return _add_bytes(line, previous)
-    if kind not in (1, 3, 4):
-        raise ValueError(f"unknown PNG filter type {kind}")
-    out = bytearray(line)
-    for channel in range(bpp):
-        current, above = line[channel::bpp], previous[channel::bpp]
-        if kind == 1:
-            values = list(accumulate(current, _sub))
-        elif kind == 3:
-            values = list(accumulate(zip(current, above, strict=True), _average, initial=0))[1:]
-        else:
-            diagonal = b"\0" + above[:-1]
-            values = list(accumulate(zip(current, above, diagonal, strict=True), _paeth, initial=0))[1:]
-        out[channel::bpp] = bytes(values)
-    return bytes(out)
-
-
-def _rgb(png: bytes) -> list[bytes]:
-    """Every pixel's red, green and blue bytes, row after row; alpha is ignored."""
+def _rgb(png: bytes) -> npt.NDArray[np.uint32]:
+    """Every pixel's colour as one number (red, green and blue bytes), row after row; alpha is ignored."""
     _, _, channels, pixels = decode_png(png)
-    return [pixels[i : i + 3] for i in range(0, len(pixels), channels)]
+    rgb = np.frombuffer(pixels, dtype=np.uint8).reshape(-1, channels)[:, :3].astype(np.uint32)
+    codes: npt.NDArray[np.uint32] = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    return codes
 
 
 def distinct_colours(png: bytes) -> int:
     """How many different RGB colours a PNG uses (alpha ignored)."""
-    return len(set(_rgb(png)))
+    return int(np.unique(_rgb(png)).size)
 
 
 def ink_fraction(png: bytes, background: bytes = b"\xff\xff\xff") -> float:
     """The share of pixels that are not the background colour (white unless given, as RGB bytes)."""
     colours = _rgb(png)
-    return sum(colour != background for colour in colours) / len(colours)
+    return float(np.count_nonzero(colours != int.from_bytes(background, "big")) / colours.size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import io
 import threading
 import zlib
 from collections.abc import Iterator
@@ -146,7 +147,7 @@ def encode_png(width: int, height: int, channels: int, pixels: bytes, filters: l
 
 
 @pytest.mark.parametrize("channels", [3, 4])
-def test_decode_png_undoes_every_filter_type(channels: int) -> None:
+def test_decode_png_reads_every_filter_type(channels: int) -> None:
     width, height = 7, 10
     pixels = bytes(
         (x * 37 + y * 101 + c * 59 + x * y * 13) % 256
@@ -160,8 +161,13 @@ def test_decode_png_undoes_every_filter_type(channels: int) -> None:
 
 
 def test_decode_png_refuses_what_it_cannot_read() -> None:
+    from PIL import Image
+
     with pytest.raises(ValueError, match="not a PNG"):
         decode_png(b"GIF89a")
-    grey = encode_png(2, 2, 3, bytes(12), [0]).replace(bytes([8, 2, 0, 0, 0]), bytes([8, 0, 0, 0, 0]), 1)
-    with pytest.raises(ValueError, match="colour type 0"):
-        decode_png(grey)
+    with pytest.raises(ValueError, match="unreadable PNG"):
+        decode_png(encode_png(2, 2, 3, bytes(12), [0])[:40])  # cut off in the middle
+    grey = io.BytesIO()
+    Image.new("L", (2, 2)).save(grey, format="PNG")
+    with pytest.raises(ValueError, match="mode L"):
+        decode_png(grey.getvalue())
