@@ -115,6 +115,8 @@ SOURCE_LINE = (
 )
 #: The columns a narrow terminal does without, the first to go first; the rank and the force are always shown.
 NARROW_DROPS = ("source", "note", "rate_ci", "population", "change_pct")
+#: Columns whose text may wrap onto more lines in a narrow terminal (a force's name never does).
+WRAPPING = ("note", "offence", "area")
 _NUMBERS = ("count", "population", "rate_per_1000", "england_and_wales_rate", "change_pct", "rank")
 
 
@@ -165,7 +167,8 @@ def _print_table(rows: list[dict[str, Any]], title: str, view: dict[str, str], n
             *notes,
             f"Left out to fit the terminal: {', '.join(left_out)} (--format csv or json has every column).",
         ]
-    out.print(_table(rows, title, shown), width=width)
+    out.print(title, highlight=False, markup=False)
+    out.print(_table(rows, shown, width), width=width, soft_wrap=False)
     for note in notes:
         out.print(f"Note: {note}", style="dim", highlight=False)
     out.print(SOURCE_LINE, style="dim", highlight=False)
@@ -189,29 +192,42 @@ def fitting_columns(rows: list[dict[str, Any]], view: dict[str, str], width: int
 
 
 def _table_width(rows: list[dict[str, Any]], view: dict[str, str]) -> int:
-    """Characters a table needs: each column's widest cell (the note's longest word: it wraps), its heading's
-    longest word, and three for padding and rule, plus the left edge."""
-    return 1 + sum(3 + max(_heading_width(heading), _cell_width(key, rows)) for key, heading in view.items())
+    """Characters a table needs with its headings wrapped: each column's width (:func:`_column_width`) and
+    three for padding and rule, plus the left edge."""
+    return 1 + sum(3 + _column_width(key, heading, rows) for key, heading in view.items())
 
 
-def _heading_width(heading: str) -> int:
-    return max((len(word) for word in heading.split()), default=0)
-
-
-def _cell_width(key: str, rows: list[dict[str, Any]]) -> int:
+def _column_width(key: str, heading: str, rows: list[dict[str, Any]]) -> int:
+    """The narrowest a column can be with every cell whole: its widest cell (for text that wraps, its longest
+    word: see :data:`WRAPPING`) or its heading's longest word."""
     cells = [cell(key, row) for row in rows]
-    if key == "note":
-        return max((len(word) for text in cells for word in text.split()), default=0)
-    return max(map(len, cells), default=0)
+    parts = [word for text in cells for word in text.split()] if key in WRAPPING else cells
+    return max(map(len, [*heading.split(), *parts]), default=0)
 
 
-def _table(rows: list[dict[str, Any]], title: str, view: dict[str, str]) -> Table:
+def _squeezed(rows: list[dict[str, Any]], view: dict[str, str], width: int) -> dict[str, int] | None:
+    """Column widths for a table that does not fit ``width`` as it is: each column its narrowest, then, from
+    the left, as wide as its heading while characters are left (the note, last, takes the rest); None when the
+    table fits."""
+    natural = {key: max([len(heading), *(len(cell(key, row)) for row in rows)]) for key, heading in view.items()}
+    if 1 + sum(3 + w for w in natural.values()) <= width:
+        return None
+    widths = {key: _column_width(key, heading, rows) for key, heading in view.items()}
+    spare = width - _table_width(rows, view)
+    for key in widths:
+        extra = max(0, min(spare, natural[key] - widths[key]))
+        widths[key] += extra
+        spare -= extra
+    return widths
+
+
+def _table(rows: list[dict[str, Any]], view: dict[str, str], width: int) -> Table:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    widths = _squeezed(rows, view, width) or {}
+    table = Table()
     for key, heading in view.items():
-        whole = None if key == "note" else _cell_width(key, rows)
-        table.add_column(heading, justify="right" if key in _NUMBERS else "left", min_width=whole)
+        table.add_column(heading, justify="right" if key in _NUMBERS else "left", width=widths.get(key))
     for row in rows:
         table.add_row(*[cell(key, row) for key in view])
     return table
