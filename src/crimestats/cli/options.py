@@ -15,8 +15,8 @@ import typer
 from crimestats import analytics, reference
 from crimestats.analytics.options import Options
 from crimestats.cli.output import Format, fail
-from crimestats.errors import CrimestatsError, UnknownAreaError
-from crimestats.periods import format_period
+from crimestats.errors import CrimestatsError, PeriodError, UnknownAreaError
+from crimestats.periods import format_period, parse_period
 from crimestats.store import Store, default_path
 
 T = TypeVar("T")
@@ -51,7 +51,10 @@ def period_value(text: str) -> str:
     passed on as ``2019-09``; one that is not a period is one line listing the periods in the store."""
     if not text:
         return text  # `report` says --period is required
-    return format_period(query(analytics.resolve_period, text))
+    try:
+        return format_period(parse_period(text))  # no store needed (`report` may be about to fill an empty one)
+    except PeriodError:  # 'latest', or not a period: the store says which periods it holds
+        return format_period(query(analytics.resolve_period, text))
 
 
 PeriodOption = Annotated[
