@@ -222,7 +222,9 @@ def trend(
     item = reference.offence(result["offence"])
     heading = f"{result['force']}: {item.name}, every period in the store"
     periods = [row["period"] for row in result["rows"]]
-    notes = [_NATIONAL_NOTE, *_caveat_notes(item.slug, periods[-1], result["force_code"], periods[0])]
+    found = [_caveat_notes(item.slug, periods[-1], area, periods[0]) for area in (result["force_code"], None)]
+    notes = [_NATIONAL_NOTE, *dict.fromkeys(found[0] + found[1])]  # the force's caveats, then England and Wales'
+
     emit(result["rows"], format, heading, TREND_VIEW, notes, document=result, out_path=out_path)
 
 
