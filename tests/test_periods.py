@@ -15,8 +15,31 @@ def test_parse_and_label() -> None:
     assert period_label(parse_period("2019-09")) == "year ending September 2019"
 
 
-@pytest.mark.parametrize("text", ["2019-07", "2019", "Sep 2019", "2019-9", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2019-09",
+        "Sep 2019",
+        "Sept 2019",
+        "September 2019",
+        "YE Sep 2019",
+        "ye september 2019",
+        "year ending September 2019",
+        "  Year Ending  SEPTEMBER  2019 ",
+    ],
+)
+def test_periods_as_people_write_them(text: str) -> None:
+    assert parse_period(text) == dt.date(2019, 9, 1)
+
+
+@pytest.mark.parametrize("text", ["2019-07", "2019", "Jul 2019", "year ending July 2019", "2019-9", "2019-13", ""])
 def test_only_quarter_ends(text: str) -> None:
+    with pytest.raises(PeriodError, match="is not a quarter end: write 2019-09 or 'Sep 2019'"):
+        parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["Se 2019", "Sep 19", "Smarch 2019", "ending Sep 2019"])
+def test_what_is_not_a_month_and_year_is_not_a_period(text: str) -> None:
     with pytest.raises(PeriodError):
         parse_period(text)
 

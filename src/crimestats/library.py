@@ -11,14 +11,15 @@ values. Every method returns a frozen result (:mod:`crimestats.results`) or a re
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crimestats import analytics, reference
 from crimestats.analytics.options import Options
-from crimestats.periods import parse_period
-from crimestats.results import ForceProfile, Funnel, LeagueTable, PeerComparison, Totals, Trend
+from crimestats.periods import format_period
+from crimestats.results import ForceProfile, ForceTrend, Funnel, LeagueTable, PeerComparison, Totals, Trend
 from crimestats.store import IngestReport, Store
 
 if TYPE_CHECKING:
@@ -81,20 +82,24 @@ class Crimestats:
 
     # ---- questions --------------------------------------------------------------------------------------------
 
+    def _period(self, period: str | dt.date) -> dt.date:
+        """A period as people write it ('2019-09', 'Sep 2019', 'year ending September 2019') or 'latest'."""
+        return analytics.resolve_period(self.store, period)
+
     def league_table(self, period: str, offence: str | None = None, **options: Any) -> LeagueTable:
         """Every force for one offence and period: count, rate, rank, change, with their uncertainty."""
-        month, item = parse_period(period), reference.offence(offence or TOTAL)
+        month, item = self._period(period), reference.offence(offence or TOTAL)
         rows = analytics.league_table(self.store, month, item, Options(**options))
         return LeagueTable.of(rows, month, item)
 
     def force(self, force: str, period: str, **options: Any) -> ForceProfile:
         """One force across every level of the offence classification for one period."""
-        profile = analytics.force_profile(self.store, reference.area(force), parse_period(period), Options(**options))
+        profile = analytics.force_profile(self.store, reference.area(force), self._period(period), Options(**options))
         return ForceProfile(**profile)
 
     def totals(self, period: str, offence: str | None = None, **options: Any) -> Totals:
         """England and Wales, the countries and the regions for one offence and period, like for like."""
-        month, item = parse_period(period), reference.offence(offence or TOTAL)
+        month, item = self._period(period), reference.offence(offence or TOTAL)
         rows = analytics.totals_table(self.store, month, item, Options(**options))
         return Totals.of(rows, month, item)
 
@@ -103,9 +108,14 @@ class Crimestats:
         item = reference.offence(offence or TOTAL)
         return Trend(item.slug, analytics.rate_trends(self.store, item, Options(**options)))
 
+    def force_trend(self, force: str, offence: str | None = None, **options: Any) -> ForceTrend:
+        """One force for one offence in every period the store holds, beside England and Wales' rate."""
+        item = reference.offence(offence or TOTAL)
+        return ForceTrend.of(analytics.force_trend(self.store, reference.area(force), item, Options(**options)))
+
     def funnel(self, period: str, offence: str | None = None, overdispersion: bool = True, **options: Any) -> Funnel:
         """Funnel-plot data for one offence and period (Spiegelhalter 2005)."""
-        month, item = parse_period(period), reference.offence(offence or TOTAL)
+        month, item = self._period(period), reference.offence(offence or TOTAL)
         data = analytics.funnel(self.store, month, item, Options(**options), overdispersion)
         return Funnel(data, "rows")
 
@@ -120,9 +130,9 @@ class Crimestats:
         """A force against its Home Office most similar group (a CSV file ``force,peer``) or a computed group."""
         from crimestats.analytics.peers import peer_comparison
 
-        parse_period(period)  # a bad period fails here, before the peer group is looked up
+        month = format_period(self._period(period))  # a bad period fails here, before the peer group is read
         groups = _groups(most_similar_group)
-        data = peer_comparison(self.store, force, period, offence, groups, Options(**options))
+        data = peer_comparison(self.store, force, month, offence, groups, Options(**options))
         return PeerComparison(data, "members")
 
     def findings(
@@ -136,9 +146,9 @@ class Crimestats:
         """The notable, true statements about a force in a period, most notable first, with their caveats."""
         from crimestats.reports.findings import build_findings
 
+        month = format_period(self._period(period))
         groups = _groups(most_similar_group)
-        parse_period(period)
-        return build_findings(self.store, force, period, groups, Options(**options), None, offence)
+        return build_findings(self.store, force, month, groups, Options(**options), None, offence)
 
     def report(
         self,
@@ -153,11 +163,11 @@ class Crimestats:
         from crimestats.reports.build import force_report
         from crimestats.reports.national import national_report
 
-        parse_period(period)
+        month = format_period(self._period(period))
         if force is None:
-            return national_report(self.store, period, Options(**options), None, None, offence)
+            return national_report(self.store, month, Options(**options), None, None, offence)
         groups = _groups(most_similar_group)
-        return force_report(self.store, force, period, groups, Options(**options), None, None, offence)
+        return force_report(self.store, force, month, groups, Options(**options), None, None, offence)
 
 
 def _groups(path: str | Path | None) -> PeerGroups | None:

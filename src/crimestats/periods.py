@@ -25,19 +25,34 @@ MONTHS = [
     *("July", "August", "September", "October", "November", "December"),
 ]
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+#: 'Sep 2019', 'September 2019', 'YE Sep 2019', 'year ending September 2019' (any letter case).
+_WRITTEN = re.compile(r"^(?:(?:ye|year ending)\s+)?([a-z]+)\.?\s+(\d{4})$", flags=re.IGNORECASE)
 
 
 def parse_period(text: str | dt.date) -> dt.date:
-    """``'2019-09'`` → the first day of its end month; only March, June, September, December. A period already
-    parsed (a date) is returned as it is, so a value parsed where it enters is not parsed again inside."""
+    """``'2019-09'`` → the first day of its end month; only March, June, September, December. Periods as people
+    write them are read too: ``'Sep 2019'``, ``'September 2019'``, ``'YE Sep 2019'``, ``'year ending September
+    2019'``. A period already parsed (a date) is returned as it is, so a value parsed where it enters is not
+    parsed again inside."""
     if isinstance(text, dt.date):
         return text
-    match = _PERIOD.match(text.strip())
-    if not match or int(match.group(2)) not in (3, 6, 9, 12):
+    month = _month_of(" ".join(text.split()))
+    if month is None or month.month not in (3, 6, 9, 12):
         raise PeriodError(
-            f"period {text!r} is not a quarter end written YYYY-MM (e.g. 2019-09 for the year ending September 2019)"
+            f"period {text!r} is not a quarter end: write 2019-09 or 'Sep 2019' for the year ending September 2019 "
+            "(years end in March, June, September or December)"
         )
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    return month
+
+
+def _month_of(text: str) -> dt.date | None:
+    """The month a period names, quarter end or not, or None if it is not written as a period."""
+    if numeric := _PERIOD.match(text):
+        year, month = int(numeric.group(1)), int(numeric.group(2))
+        return dt.date(year, month, 1) if 1 <= month <= 12 else None
+    written = _WRITTEN.match(text)
+    named = _month_number(written.group(1)) if written else None
+    return dt.date(int(written.group(2)), named, 1) if written and named else None
 
 
 def format_period(month: dt.date) -> str:
@@ -84,7 +99,8 @@ def parse_year_ending(text: str) -> dt.date | None:
 
 
 def _month_number(name: str) -> int | None:
+    """'Sep', 'Sept' or 'September' → 9: a month's name or its first three letters or more."""
     for number, month in enumerate(MONTHS, start=1):
-        if name.lower() in (month.lower(), month[:3].lower()):
+        if len(name) >= 3 and month.lower().startswith(name.lower()):
             return number
     return None

@@ -7,8 +7,10 @@ The data live as CSV files in ``crimestats/data`` and are loaded once. Names are
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -19,12 +21,15 @@ __all__ = [
     "Offence",
     "area",
     "areas",
+    "did_you_mean",
     "find_area",
     "forces",
     "normalise_name",
     "offence",
     "offence_for_code",
     "offences",
+    "suggest_areas",
+    "suggest_offences",
 ]
 
 
@@ -140,10 +145,42 @@ def area(name_or_code: str | Area) -> Area:
         return name_or_code
     found = find_area(name_or_code)
     if found is None:
-        raise UnknownAreaError(
-            f"unknown force or area {name_or_code!r} (try a name like 'Wiltshire' or a code like E23000038)"
-        )
+        hint = did_you_mean(suggest_areas(name_or_code, areas())) or AREA_HINT
+        raise UnknownAreaError(f"unknown force or area {name_or_code!r} ({hint})")
     return found
+
+
+AREA_HINT = "try a name like 'Wiltshire' or a code like E23000038"
+
+
+def suggest_areas(text: str, among: Iterable[Area]) -> list[str]:
+    """The names of the areas ``among`` that a mistyped name may mean: 'Wiltshre' → Wiltshire."""
+    return _nearest(text, {normalise_name(key): a.name for a in among for key in (a.name, *a.aliases)})
+
+
+def suggest_offences(text: str) -> list[str]:
+    """The slugs of the offences a mistyped name may mean: 'burglery' → burglary, 'stalking' →
+    stalking-and-harassment."""
+    return _nearest(text, {normalise_name(key): o.slug for o in offences() for key in (o.slug, o.name, *o.aliases)})
+
+
+def _nearest(text: str, names: dict[str, str], most: int = 6) -> list[str]:
+    """What a mistyped name may mean: the names containing it (three letters or more), else those closest in
+    spelling (difflib's ratio, 0.75 or more), at most ``most`` of them (more means the name says too little).
+    ``names`` maps each name as matched (:func:`normalise_name`) to what to print."""
+    key = normalise_name(text)
+    found = [shown for name, shown in names.items() if len(key) >= 3 and key in name]
+    if not found:
+        found = [names[name] for name in difflib.get_close_matches(key, names, n=most, cutoff=0.75)]
+    unique = list(dict.fromkeys(found))
+    return unique if len(unique) <= most else []
+
+
+def did_you_mean(names: list[str]) -> str | None:
+    """'did you mean Wiltshire?', 'did you mean North Wales or South Wales?', or None without a name."""
+    if not names:
+        return None
+    return f"did you mean {', '.join(names[:-1])} or {names[-1]}?" if len(names) > 1 else f"did you mean {names[0]}?"
 
 
 @functools.cache
@@ -176,9 +213,9 @@ def offence(name_or_slug: str | Offence) -> Offence:
         return name_or_slug
     found = find_offence(name_or_slug)
     if found is None:
-        raise UnknownOffenceError(
-            f"unknown offence {name_or_slug!r} (see `crimestats offences`; e.g. 'stalking-and-harassment')"
-        )
+        near = did_you_mean(suggest_offences(name_or_slug))
+        hint = f"{near} `crimestats offences` lists them all" if near else "see `crimestats offences`; e.g. 'burglary'"
+        raise UnknownOffenceError(f"unknown offence {name_or_slug!r} ({hint})")
     return found
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from crimestats.reference import Offence
 
-__all__ = ["ForceProfile", "Funnel", "LeagueTable", "PeerComparison", "Result", "Totals", "Trend"]
+__all__ = ["ForceProfile", "ForceTrend", "Funnel", "LeagueTable", "PeerComparison", "Result", "Totals", "Trend"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,21 @@ class ForceProfile(Result):
     force: str
     period: str
     period_label: str
+
+
+@dataclass(frozen=True)
+class ForceTrend(Result):
+    """One force for one offence in every period: count, rate, interval, rank, change, source and vintage, beside
+    England and Wales' rate (``crimestats trend FORCE``; see ``analytics.force_trend``)."""
+
+    force_code: str
+    force: str
+    offence: str
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Self:
+        """From ``analytics.force_trend``'s document."""
+        return cls(pa.Table.from_pylist(data["rows"]), data["force_code"], data["force"], data["offence"])
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from crimestats import reference
 from crimestats.analytics import materialised
 from crimestats.analytics.materialised import materialise
 from crimestats.analytics.options import SOURCE_PRIORITY, Options
-from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
+from crimestats.errors import CrimestatsError, NoDataError, PeriodError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.store import Store
 
@@ -37,6 +37,8 @@ __all__ = [
     "population_years",
     "period_leagues",
     "rate_trends",
+    "resolve_period",
+    "store_periods",
     "totals_table",
 ]
 
@@ -356,3 +358,77 @@ def _no_data(store: Store, offence: str, month: dt.date, options: Options) -> No
         return NoDataError(f"{missing}; periods in the store: {', '.join(periods)}")
     listed = ", ".join(f"{format_period(r['period_end'])} ({r['source']} {r['vintage']})" for r in found)
     return NoDataError(f"{missing}; {item.slug} figures: {listed}")
+
+
+def resolve_period(store: Store, text: str | dt.date) -> dt.date:
+    """A period as a user writes it (``2019-09``, ``Sep 2019``, ``year ending September 2019``: see
+    :func:`crimestats.periods.parse_period`) or ``latest``, the newest period in the store. A period that cannot
+    be one is a :class:`PeriodError` naming the periods the store holds."""
+    if isinstance(text, str) and text.strip().lower() == "latest":
+        held = store_periods(store)
+        if not held:
+            raise NoDataError("no periods in the store for 'latest': run `crimestats ingest PATH` first")
+        return held[-1]
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        listed = ", ".join(format_period(month) for month in store_periods(store)) or "none (the store is empty)"
+        raise PeriodError(f"{error}; periods in the store: {listed}") from error
+
+
+def store_periods(store: Store) -> list[dt.date]:
+    """The periods with England and Wales figures in the store, oldest first."""
+    rows = materialised.totals(store, Options(), "period_end", "period_end", kind="national")
+    return sorted(set(rows.column("period_end").to_pylist()))
+
+
+#: The columns of a row of :func:`force_trend`, in order.
+TREND_COLUMNS = [
+    "period",
+    "count",
+    "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
+    "rank",
+    "ranked_of",
+    "change_pct",
+    "england_and_wales_rate",
+    "source",
+    "vintage",
+]
+
+
+def force_trend(
+    store: Store,
+    force: str | reference.Area,
+    offence: str | reference.Offence | None = None,
+    options: Options = Options(),
+) -> dict[str, Any]:
+    """One force for one offence in every period the store holds, oldest first, beside England and Wales.
+
+    Returns ``{"force_code", "force", "offence", "rows"}``; each row holds the :data:`TREND_COLUMNS`: the
+    force's count, rate and 95% interval, rank "n of N", change on a year earlier, source and vintage, and
+    ``england_and_wales_rate``, the national rate of that period like for like (the forces with figures that
+    year: :func:`totals_table`). A period without a count for the force (Greater Manchester, July–December
+    2019) has its row, with the count missing.
+    """
+    _check_source(options)
+    area = reference.area(force)
+    if area.kind not in ("force", "transport"):
+        raise UnknownAreaError(f"{area.name} is a {area.kind}, not a police force; see `crimestats totals`")
+    slug = reference.offence(offence or "total-excluding-fraud").slug
+    national = materialised.totals(store, options, "period_end, rate_per_1000", offence=slug, kind="national")
+    national_rate = dict(zip(*national.to_pydict().values(), strict=True))
+    columns = ", ".join(["period_end", *(c for c in TREND_COLUMNS if c not in ("period", "england_and_wales_rate"))])
+    found = materialised.forces(store, options, columns, "period_end", offence=slug, area_code=area.code)
+    if found.num_rows == 0:
+        raise NoDataError(f"no {slug} figures for {area.name} in the store; `crimestats periods` lists what it holds")
+    rows = [_trend_row(row, national_rate) for row in found.to_pylist()]
+    return {"force_code": area.code, "force": area.name, "offence": slug, "rows": rows}
+
+
+def _trend_row(row: dict[str, Any], national_rate: dict[dt.date, float | None]) -> dict[str, Any]:
+    """A force's statistics row as a :func:`force_trend` row, with England and Wales' rate of its period."""
+    month = row["period_end"]
+    found = {**row, "period": format_period(month), "england_and_wales_rate": national_rate.get(month)}
+    return {key: found[key] for key in TREND_COLUMNS}

@@ -19,6 +19,7 @@ from crimestats.cli.options import (
     MsgOption,
     NoSuppressOption,
     OffenceOption,
+    OutOption,
     PeriodOption,
     PopulationOption,
     PopulationYearOption,
@@ -34,13 +35,13 @@ from crimestats.cli.output import (
     FORCE_VIEW,
     LEAGUE_VIEW,
     TOTALS_VIEW,
+    TREND_VIEW,
     Format,
     emit,
     err,
     fail,
     out,
     title,
-    to_json,
 )
 from crimestats.downloads.cli import data_app
 from crimestats.errors import CrimestatsError
@@ -151,6 +152,7 @@ def league(
     offence: OffenceOption = None,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    out_path: OutOption = None,
     population: PopulationOption = None,
     population_year: PopulationYearOption = None,
     no_suppress: NoSuppressOption = False,
@@ -159,7 +161,7 @@ def league(
     options = options_from(source, population, population_year, no_suppress)
     rows = query(analytics.league_table, period, offence, options).to_pylist()
     notes = [*_caveat_notes(offence, period), _population_note(rows)]
-    emit(rows, format, title(offence, period), LEAGUE_VIEW, notes)
+    emit(rows, format, title(offence, period), LEAGUE_VIEW, notes, out_path=out_path)
 
 
 def _population_note(rows: list[dict[str, Any]]) -> str:
@@ -168,10 +170,15 @@ def _population_note(rows: list[dict[str, Any]]) -> str:
     return f"Populations: {'; '.join(sources)}." if sources else "Populations: none in the store for this period."
 
 
-def _caveat_notes(offence: str | None, period: str, area: str | None = None) -> list[str]:
-    """The caveats that apply to a table of rates and changes (context caveats are in the footer already)."""
+def _caveat_notes(offence: str | None, period: str, area: str | None = None, since: str | None = None) -> list[str]:
+    """The caveats that apply to a table of rates and changes (context caveats are in the footer already), over
+    the periods from ``since`` to ``period`` for a trend."""
     found = caveats.caveats_for(
-        area_code=area, offence=offence or "total-excluding-fraud", period_end=parse_period(period), comparison=True
+        area_code=area,
+        offence=offence or "total-excluding-fraud",
+        period_end=parse_period(period),
+        comparison=True,
+        since=None if since is None else parse_period(since),
     )
     return [c.text for c in found if c.kind != "context"]
 
@@ -182,6 +189,7 @@ def force(
     period: PeriodOption,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    out_path: OutOption = None,
     population: PopulationOption = None,
     population_year: PopulationYearOption = None,
     no_suppress: NoSuppressOption = False,
@@ -192,10 +200,38 @@ def force(
         analytics.force_profile, name, period, options_from(source, population, population_year, no_suppress)
     )
     rows = profile["rows"].to_pylist()
-    if format is Format.json:
-        out.print(to_json({**profile, "rows": rows}), highlight=False)
-        return
-    emit(rows, format, f"{profile['force']}, {profile['period_label']}", FORCE_VIEW)
+    heading = f"{profile['force']}, {profile['period_label']}"
+    emit(rows, format, heading, FORCE_VIEW, document={**profile, "rows": rows}, out_path=out_path)
+
+
+@app.command()
+def trend(
+    name: ForceArgument,
+    offence: OffenceOption = None,
+    source: SourceOption = None,
+    format: FormatOption = Format.table,
+    out_path: OutOption = None,
+    population: PopulationOption = None,
+    population_year: PopulationYearOption = None,
+) -> None:
+    """One force across every period in the store: count, rate and its 95% interval, rank, change on a year
+    earlier, source and release, beside the rate of England and Wales in the same period, like for like."""
+    name = force_name(name)
+    options = options_from(source, population, population_year, False)
+    result = query(analytics.force_trend, name, offence, options)
+    item = reference.offence(result["offence"])
+    heading = f"{result['force']}: {item.name}, every period in the store"
+    periods = [row["period"] for row in result["rows"]]
+    found = [_caveat_notes(item.slug, periods[-1], area, periods[0]) for area in (result["force_code"], None)]
+    notes = [_NATIONAL_NOTE, *dict.fromkeys(found[0] + found[1])]  # the force's caveats, then England and Wales'
+
+    emit(result["rows"], format, heading, TREND_VIEW, notes, document=result, out_path=out_path)
+
+
+_NATIONAL_NOTE = (
+    "England and Wales: the rate of the forces with figures in that period (like for like: a force that could "
+    "not supply data is left out, as `crimestats totals` shows)."
+)
 
 
 @app.command()
@@ -204,17 +240,19 @@ def totals(
     offence: OffenceOption = None,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    out_path: OutOption = None,
     population: PopulationOption = None,
     population_year: PopulationYearOption = None,
 ) -> None:
     """England and Wales, England, Wales and regional totals, like for like when a force's data is missing."""
     options = options_from(source, population, population_year, False)
     rows = query(analytics.totals_table, period, offence, options)
-    emit(rows.to_pylist(), format, title(offence, period), TOTALS_VIEW, _caveat_notes(offence, period))
+    notes = _caveat_notes(offence, period)
+    emit(rows.to_pylist(), format, title(offence, period), TOTALS_VIEW, notes, out_path=out_path)
 
 
 @app.command()
-def periods(source: SourceOption = None, format: FormatOption = Format.table) -> None:
+def periods(source: SourceOption = None, format: FormatOption = Format.table, out_path: OutOption = None) -> None:
     """The 12-month periods the store holds figures for, and from which source."""
     rows = query(analytics.available_periods, options_from(source, None, None, False))
     emit(
@@ -222,11 +260,12 @@ def periods(source: SourceOption = None, format: FormatOption = Format.table) ->
         format,
         "Periods in the store",
         {"period": "Period", "label": "", "source": "Source and release", "forces": "Forces"},
+        out_path=out_path,
     )
 
 
 @app.command()
-def files(format: FormatOption = Format.table) -> None:
+def files(format: FormatOption = Format.table, out_path: OutOption = None) -> None:
     """Provenance: every stored file with its sha256, source, vintage and when it was ingested."""
     rows = query(Store.files)
     view = {
@@ -237,27 +276,27 @@ def files(format: FormatOption = Format.table) -> None:
         "ingested_at": "Ingested",
         "sha256": "sha256",
     }
-    emit(rows, format, "Files in the store", view)
+    emit(rows, format, "Files in the store", view, out_path=out_path)
 
 
 @app.command()
-def offences(format: FormatOption = Format.table) -> None:
+def offences(format: FormatOption = Format.table, out_path: OutOption = None) -> None:
     """The offence classification: names and slugs accepted by --offence."""
     rows = [{"slug": o.slug, "name": o.name, "level": o.level, "parent": o.parent} for o in reference.offences()]
-    emit(rows, format, "Offences", {"slug": "Slug", "name": "Name", "level": "Level", "parent": "Part of"})
+    view = {"slug": "Slug", "name": "Name", "level": "Level", "parent": "Part of"}
+    emit(rows, format, "Offences", view, out_path=out_path)
 
 
 @app.command()
-def forces(format: FormatOption = Format.table) -> None:
+def forces(format: FormatOption = Format.table, out_path: OutOption = None) -> None:
     """The 43 territorial police forces with their ONS codes and regions."""
     names = {a.code: a.name for a in reference.areas()}
     rows = [
         {"code": a.code, "name": a.name, "region": names.get(a.parent or ""), "aliases": "; ".join(a.aliases)}
         for a in reference.forces()
     ]
-    emit(
-        rows, format, "Police forces", {"code": "Code", "name": "Force", "region": "Region", "aliases": "Also known as"}
-    )
+    view = {"code": "Code", "name": "Force", "region": "Region", "aliases": "Also known as"}
+    emit(rows, format, "Police forces", view, out_path=out_path)
 
 
 # ---- comparisons and reports ------------------------------------------------------------------------------
@@ -282,6 +321,7 @@ def peers(
     msg: MsgOption = None,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    out_path: OutOption = None,
     population: PopulationOption = None,
     population_year: PopulationYearOption = None,
 ) -> None:
@@ -297,9 +337,6 @@ def peers(
     options = options_from(source, population, population_year, False)
     groups = _peer_groups(msg)
     result = query(peer_comparison, name, period, offence, groups, options)
-    if format is Format.json:
-        out.print(to_json(result), highlight=False)
-        return
     view = {"force": "Force", "count": "Offences", "population": "Population", "rate_per_1000": "Rate per 1,000"}
     notes = [
         result["method"],
@@ -308,7 +345,7 @@ def peers(
         f"{result['force']} against the rest of the group: {result['verdict']}{_bracketed(result['p_value'])}.",
     ]
     title = f"{result['force']} and its peers: {result['offence_name']}, {result['period_label']}"
-    emit(result["members"], format, title, view, notes)
+    emit(result["members"], format, title, view, notes, document=result, out_path=out_path)
 
 
 def _bracketed(p_value: float | None) -> str:
@@ -330,6 +367,7 @@ def funnel(
     ] = True,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    out_path: OutOption = None,
     population: PopulationOption = None,
     population_year: PopulationYearOption = None,
 ) -> None:
@@ -339,18 +377,11 @@ def funnel(
     """
     options = options_from(source, population, population_year, False)
     result = query(analytics.funnel, period, offence, options, overdispersion)
-    if format is Format.json:
-        out.print(to_json({k: v for k, v in result.items() if k != "curve"}), highlight=False)
-        return
-    rows = [{**row, "limits": _limits(row)} for row in result["rows"]]
+    document = {k: v for k, v in result.items() if k != "curve"}
     view = {"force": "Force", "population": "Population", "rate_per_1000": "Rate per 1,000"}
-    view |= {"limits": "99.8% limits", "position": "Position"}
+    view |= {"limits_998": "99.8% limits", "position": "Position"}
     notes = [f"Target (rate of all forces together): {fmt.rate(result['target'])} per 1,000.", result["method"]]
-    emit(rows, format, title(offence, period), view, notes)
-
-
-def _limits(row: dict[str, Any]) -> str:
-    return f"{fmt.rate(row['lower_998'])}–{fmt.rate(row['upper_998'])}"
+    emit(result["rows"], format, title(offence, period), view, notes, document=document, out_path=out_path)
 
 
 @app.command()
@@ -361,6 +392,7 @@ def findings(
     msg: MsgOption = None,
     source: SourceOption = None,
     format: FormatOption = Format.table,
+    out_path: OutOption = None,
     population: PopulationOption = None,
     population_year: PopulationYearOption = None,
 ) -> None:
@@ -376,13 +408,10 @@ def findings(
     groups = _peer_groups(msg)
     built = query(build_findings, name, period, groups, options, None, offence)
     result = built.to_dict()
-    if format is Format.json:
-        out.print(to_json(result), highlight=False)
-        return
     rows = [{**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "")} for f in result["findings"]]
     view = {"text": "Finding", "significant": "Significant"}
     notes = [f"{c['text']} ({c['source_url']})" for c in result["caveats"]]
-    emit(rows, format, f"{result['force']}, {result['period_label']}", view, notes)
+    emit(rows, format, f"{result['force']}, {result['period_label']}", view, notes, document=result, out_path=out_path)
 
 
 @app.command()

@@ -15,7 +15,8 @@ import typer
 from crimestats import analytics, reference
 from crimestats.analytics.options import Options
 from crimestats.cli.output import Format, fail
-from crimestats.errors import CrimestatsError, UnknownAreaError
+from crimestats.errors import CrimestatsError, PeriodError, UnknownAreaError
+from crimestats.periods import format_period, parse_period
 from crimestats.store import Store, default_path
 
 T = TypeVar("T")
@@ -45,10 +46,25 @@ class State:
     db: Path | None = None
 
 
+def period_value(text: str) -> str:
+    """--period as people write it (2019-09, 'Sep 2019', 'YE September 2019', 'latest'), read once here and
+    passed on as ``2019-09``; one that is not a period is one line listing the periods in the store."""
+    if not text:
+        return text  # `report` says --period is required
+    try:
+        return format_period(parse_period(text))  # no store needed (`report` may be about to fill an empty one)
+    except PeriodError:  # 'latest', or not a period: the store says which periods it holds
+        return format_period(query(analytics.resolve_period, text))
+
+
 PeriodOption = Annotated[
     str,
     typer.Option(
-        "--period", "-p", help="Quarter end of the 12-month period, e.g. 2019-09 = year ending September 2019."
+        "--period",
+        "-p",
+        help="The 12-month period by its last quarter: 2019-09, 'Sep 2019' or 'year ending September 2019' "
+        "(all the year ending September 2019), or 'latest' (the newest in the store).",
+        callback=period_value,
     ),
 ]
 OffenceOption = Annotated[
@@ -63,7 +79,18 @@ SourceOption = Annotated[
         "--source", "-s", help="Use only this source (default: ONS force tables, then ONS CSP table, then Home Office)."
     ),
 ]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format: a table, csv, json, or xlsx (with --out FILE).")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Write to this file: needed for xlsx (a sheet of figures at full precision, a sheet of notes, caveats "
+        "and sources); csv and json too.",
+        show_default=False,
+    ),
+]
 PopulationOption = Annotated[
     Population | None,
     typer.Option(help="Population for rates: 'published' (ONS Table P3) or 'ons-mye' (mid-year estimates)."),
@@ -136,17 +163,8 @@ def force_name(name: str, *, transport: bool = True) -> str:
 
 
 def unknown_area(name: str, transport: bool) -> str:
-    text = reference.normalise_name(name)
     candidates = [*reference.forces(), *([reference.area("BTP")] if transport else [])]
-    near = [
-        area.name
-        for area in candidates
-        if len(text) >= 3 and any(text in reference.normalise_name(key) for key in (area.name, *area.aliases))
-    ]
-    if near and len(near) <= 6:
-        hint = f"did you mean {', '.join(near[:-1])} or {near[-1]}?" if len(near) > 1 else f"did you mean {near[0]}?"
-    else:
-        hint = "try a name like 'Wiltshire' or a code like E23000038"
+    hint = reference.did_you_mean(reference.suggest_areas(name, candidates)) or reference.AREA_HINT
     return f"unknown force or area {name!r} ({hint})"
 
 
