@@ -13,6 +13,8 @@ from crimestats import analytics
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.store import Store
 
+import mirror as served
+from mirror import Mirror
 from official import Published, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +90,19 @@ def published(data_dir: Path) -> dict[str, dict[str, Published]]:
         assert period is not None
         tables[format_period(period)] = {"P1": p1, "P2": read_table(path, "P2"), "P3": read_table(path, "P3")}
     return tables
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[Mirror]:
+    """A misbehaving mirror of the publishers (tests/mirror.py) for the module's download tests."""
+    started = served.start_mirror(data_dir)
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def mirror(server: Mirror) -> Iterator[Mirror]:
+    """The module's server with a clean request log, no faults and its original routes."""
+    server.reset()
+    yield server
+    server.reset()

@@ -9,6 +9,7 @@ the gov.uk content API, data.police.uk's dates, ArcGIS hub items), ``ETag``/``La
     mirror.fault(url, Fault("drop", after=50_000))                     # connection reset mid-body
     mirror.fault(url, Fault("truncate", after=1_000, times=None))      # every time: short body, full Content-Length
     mirror.fault(url, Fault("serve", ranges=False, validators=False))  # no Range support, no ETag/Last-Modified
+    mirror.fault(url, Fault("trickle", after=30))                      # one body byte a second, 30 at most
 
 Two files in the shared data are one-sheet CSV extracts of official workbooks (the Home Office open data 2017/18
 sheet and ONS Table C2 for the year ending June 2025); the discovery responses list them, as CSV downloads, in
@@ -92,7 +93,8 @@ class Route:
 class Fault:
     """One misbehaviour: ``status`` (with ``retry_after``), ``redirect`` (to ``location``), ``drop`` (reset the
     connection after ``after`` body bytes), ``truncate`` (close cleanly after ``after`` bytes), ``content-type``
-    (serve the file under another type), ``html`` (a 200 HTML error page) or ``serve`` (as normal); with
+    (serve the file under another type), ``html`` (a 200 HTML error page), ``trickle`` (one body byte a second,
+    ``after`` bytes at most, until the client hangs up) or ``serve`` (as normal); with
     ``validators=False`` no ETag/Last-Modified is sent, with ``ranges=False`` Range is ignored."""
 
     kind: str
@@ -259,6 +261,8 @@ def _respond(handler: _Handler, route: Route | None, fault: Fault | None, reques
         body, status = body[start:], 206
     headers["Content-Length"] = str(len(body))
     _send_head(handler, status, headers)
+    if fault is not None and kind == "trickle":
+        return status, _trickle(handler, body[: fault.after])
     if fault is not None and kind in ("drop", "truncate"):
         handler.wfile.write(body[: fault.after])
         handler.wfile.flush()
@@ -269,6 +273,19 @@ def _respond(handler: _Handler, route: Route | None, fault: Fault | None, reques
         return status, min(len(body), fault.after)
     handler.wfile.write(body)
     return status, len(body)
+
+
+def _trickle(handler: _Handler, body: bytes) -> int:
+    """Send ``body`` one byte a second, stopping when the client hangs up; the bytes sent."""
+    handler.close_connection = True
+    for sent in range(len(body)):
+        try:
+            handler.wfile.write(body[sent : sent + 1])
+            handler.wfile.flush()
+        except OSError:
+            return sent
+        time.sleep(1)
+    return len(body)
 
 
 def _not_modified(route: Route, request: dict[str, str]) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,21 +41,6 @@ runner = CliRunner()
 FAST = FetchPolicy(timeout=5, retries=3, backoff=0.01, max_backoff=0.05)
 EVERYTHING = ["ons-pfa-tables", "home-office-pfa", "ons-mye", "ons-lookup", "ons-pfa-boundaries"]
 SEP19 = served.pfa_url("yearendingseptember2019")
-
-
-@pytest.fixture(scope="module")
-def server(data_dir: Path) -> Iterator[Mirror]:
-    started = served.start_mirror(data_dir)
-    yield started
-    started.close()
-
-
-@pytest.fixture
-def mirror(server: Mirror) -> Iterator[Mirror]:
-    """The module's server with a clean request log, no faults and its original routes."""
-    server.reset()
-    yield server
-    server.reset()
 
 
 class Sleeps(list[float]):

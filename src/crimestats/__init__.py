@@ -13,6 +13,7 @@ from crimestats.errors import (
     NoDataError,
     PeriodError,
     SourceError,
+    StoreError,
     UnknownAreaError,
     UnknownOffenceError,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "PeriodError",
     "SourceError",
     "Store",
+    "StoreError",
     "Totals",
     "Trend",
     "UnknownAreaError",

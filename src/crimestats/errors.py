@@ -7,6 +7,7 @@
     ├── UnknownOffenceError         an offence name, slug or code is not in the offence classification
     ├── PeriodError                 a period is not a quarter end written like ``2019-09``
     ├── NoDataError                 the store holds no figures for what was asked
+    ├── StoreError                  the store could not be opened or written (a full disk, a read-only file system)
     └── DownloadError               an official file could not be downloaded, or what arrived is not that file
         └── DiscoveryFormatError    a publisher's release listing does not have its documented shape
 
@@ -22,6 +23,7 @@ __all__ = [
     "NoDataError",
     "PeriodError",
     "SourceError",
+    "StoreError",
     "UnknownAreaError",
     "UnknownOffenceError",
     "UnrecognisedFileError",
@@ -73,6 +75,10 @@ class PeriodError(CrimestatsError):
 
 class NoDataError(CrimestatsError):
     """The store holds no figures for what was asked."""
+
+
+class StoreError(CrimestatsError):
+    """The store could not be opened or written (a full disk, a read-only file system); it is left as it was."""
 
 
 class DownloadError(CrimestatsError):

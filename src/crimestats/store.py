@@ -1,12 +1,14 @@
 """The store: one DuckDB file holding every figure read from the official files, with provenance.
 
-Ingest is one transaction per file (a failure leaves the store exactly as it was) and idempotent (a file
+Ingest is one transaction per file (a failure leaves the store exactly as it was, a full disk or a read-only file
+system included: :class:`StoreError`) and idempotent (a file
 whose sha256 is already stored changes nothing). Figures from different sources and vintages of the same
 period are all kept; analytics choose between them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import platformdirs
 
-from crimestats.errors import CrimestatsError, SourceError
+from crimestats.errors import CrimestatsError, SourceError, StoreError
 
 if TYPE_CHECKING:  # imported where used: reading files and building expressions are not every command's work
     import ibis
@@ -134,9 +136,14 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except (duckdb.Error, OSError) as exc:
-            raise CrimestatsError(f"cannot open store {self.path}: {exc}") from exc
+            raise StoreError(f"cannot open store {self.path}: {_reason(exc)}") from exc
         if not read_only:
-            self.con.execute(SCHEMA)
+            try:
+                with self.transaction(f"cannot create the tables of store {self.path}"):
+                    self.con.execute(SCHEMA)
+            except StoreError:
+                self.con.close()
+                raise
         elif not self.con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'files'").fetchall():
             self.con.close()
             raise CrimestatsError(f"{self.path} is not a crimestats store: run `crimestats ingest PATH` to create one")
@@ -195,10 +202,28 @@ class Store:
         rows = self._write(path, digest, batch)
         return FileResult(path, "ingested", batch.source, batch.vintage, rows, batch.warnings)
 
-    def _write(self, path: Path, digest: str, batch: sources.Batch) -> int:
+    @contextlib.contextmanager
+    def transaction(self, failure: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction on the store: committed at the end of the block, rolled back if the block raises.
+
+        A write the store cannot make (a full disk, a read-only file system) is a :class:`StoreError` starting
+        with ``failure``, and the store is left as it was: DuckDB has then already ended the transaction, so
+        the roll-back that follows is allowed to find none.
+        """
         con = self.con
-        con.execute("BEGIN TRANSACTION")
         try:
+            con.execute("BEGIN TRANSACTION")
+            yield con
+            con.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"{failure}: {_reason(exc)}; the store is unchanged") from exc
+            raise
+
+    def _write(self, path: Path, digest: str, batch: sources.Batch) -> int:
+        with self.transaction(f"cannot store {path.name} in {self.path}") as con:
             [(file_id,)] = con.execute(
                 "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
@@ -214,10 +239,6 @@ class Store:
                     con.register("incoming", arrow)
                     con.execute(f"INSERT INTO {name} SELECT {file_id} AS file_id, * FROM incoming")
                     con.unregister("incoming")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         self.memo.clear()  # what was read of the store before this file (its digest, its statistics) is stale
         tables = (batch.figures, batch.populations, batch.lookup, batch.boundaries)
         return sum(int(table.num_rows) for table in tables)
@@ -276,6 +297,15 @@ def _plan(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
             yield path, True
         else:
             raise SourceError("no such file or directory", file=str(path))
+
+
+def _reason(error: BaseException) -> str:
+    """DuckDB's or the OS's message on one line, without DuckDB's class label: 'Could not write file "…": No
+    space left on device'."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    for label in ("TransactionContext Error: ", "Failed to commit: ", "IO Error: "):
+        message = message.removeprefix(label)
+    return message
 
 
 def sha256(path: Path) -> str:

@@ -185,8 +185,7 @@ def _store(store: Store, name: str, kind: str, files: str, options_json: str, ta
         if not writable:
             con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming_statistics")
             return
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with store.transaction(f"cannot keep the statistics in {store.path}"):
             con.execute(CATALOGUE)
             stale = con.execute(
                 "DELETE FROM materialised WHERE files_digest <> ? OR definitions_digest <> ? RETURNING table_name",
@@ -199,10 +198,6 @@ def _store(store: Store, name: str, kind: str, files: str, options_json: str, ta
                 "INSERT INTO materialised VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [name, kind, options_json, files, _definitions_digest(), dt.datetime.now(dt.UTC), table.num_rows],
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.unregister("incoming_statistics")
 

@@ -66,13 +66,30 @@ MirrorOption = Annotated[
 
 
 RetriesOption = Annotated[int, typer.Option(help="Retries of a failed request, with backoff (discovery: at most 1).")]
-TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for the server at each step.")]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        help="Seconds to wait for the server at each step; a file arriving slower than --min-rate over this many"
+        " seconds is given up."
+    ),
+]
+DeadlineOption = Annotated[
+    float, typer.Option("--deadline", help="Seconds one file may take in all, retries included.")
+]
+MinRateOption = Annotated[int, typer.Option("--min-rate", help="Slowest transfer accepted, in KB a second.")]
 
 
-def _policy(retries: int, timeout: float, **limits: int) -> FetchPolicy:
+def _policy(retries: int, timeout: float, deadline: float = 3600.0, min_rate: int = 1, **limits: int) -> FetchPolicy:
     from crimestats.downloads.http import FetchPolicy
 
-    return FetchPolicy(timeout=timeout, retries=retries, discovery_retries=min(retries, 1), **limits)
+    return FetchPolicy(
+        timeout=timeout,
+        retries=retries,
+        discovery_retries=min(retries, 1),
+        deadline=deadline,
+        min_rate=min_rate * 1024,
+        **limits,
+    )
 
 
 def _fail(error: CrimestatsError) -> NoReturn:
@@ -150,10 +167,16 @@ def download(
     max_size: Annotated[int, typer.Option("--max-size", help="Refuse any file larger than this (MB).")] = 4096,
     retries: RetriesOption = 4,
     timeout: TimeoutOption = 30.0,
+    deadline: DeadlineOption = 3600.0,
+    min_rate: MinRateOption = 1,
 ) -> None:
     """Download releases into the cache: unchanged files are not fetched again, interrupted ones resume.
 
     Each file is checked (size; a spreadsheet is a spreadsheet, not an error page) before it replaces the cache's.
+
+    Limits against broken or hostile servers: --max-size, --timeout, --min-rate and --deadline per file; release
+    listings nested more than 64 levels deep are refused, and so is a redirect from https to plain http (name an
+    http --mirror to use plain http).
 
     manifest.json next to the files records each URL, sha256, size and the server's ETag and Last-Modified.
     """
@@ -161,7 +184,7 @@ def download(
 
     from crimestats.downloads.fetch import download as download_datasets
 
-    policy = _policy(retries, timeout, max_size=max_size * 1024 * 1024)
+    policy = _policy(retries, timeout, deadline, min_rate, max_size=max_size * 1024 * 1024)
     try:
         with Progress(
             TextColumn("{task.description}"),

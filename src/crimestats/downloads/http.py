@@ -22,6 +22,7 @@ from crimestats.downloads.cache import (
     DISCOVERY_CACHE,
     Manifest,
     check_content,
+    load_json,
     looks_like_html,
     now,
     sha256_of,
@@ -47,15 +48,23 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class FetchPolicy:
     """Timeouts, retries and limits. ``backoff`` seconds doubles per retry up to ``max_backoff``; discovery
-    documents get fewer retries, so that offline the catalogue's releases are used without a long wait."""
+    documents get fewer retries, so that offline the catalogue's releases are used without a long wait.
+
+    ``timeout`` bounds each wait for the server; ``deadline`` the whole of one file or discovery document, its
+    retries included; a transfer slower than ``min_rate`` bytes a second over ``timeout`` seconds is given up
+    (a server trickling bytes would otherwise hold a download open for ever). ``max_size`` bounds a file,
+    ``max_json_size`` a discovery document."""
 
     timeout: float = 30.0
+    deadline: float = 3600.0
+    min_rate: int = 1024
     retries: int = 4
     discovery_retries: int = 1
     backoff: float = 1.0
     max_backoff: float = 60.0
     max_retry_after: float = 300.0
     max_size: int = 4 * 1024**3
+    max_json_size: int = 64 * 1024**2
 
 
 class ProgressHook(Protocol):
@@ -91,6 +100,43 @@ class FetchResult:
     sha256: str | None = None
     size: int = 0
     error: str | None = None
+
+
+class _Pace:
+    """The deadline of one download and its minimum transfer rate, checked before each attempt and as bytes
+    arrive (a chunk is whatever one read of the socket returned, so a trickle is checked at every byte)."""
+
+    def __init__(self, url: str, policy: FetchPolicy) -> None:
+        self.url, self.policy = url, policy
+        self.deadline = time.monotonic() + policy.deadline
+        self.restart()
+
+    def restart(self) -> None:
+        self.since, self.bytes = time.monotonic(), 0
+
+    def left(self) -> float:
+        """Seconds before the deadline; a :class:`DownloadError` once it has passed."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DownloadError(f"{self.url}: not finished within the deadline of {self.policy.deadline:,.0f} s")
+        return left
+
+    def received(self, amount: int) -> None:
+        self.left()
+        self.bytes += amount
+        elapsed = time.monotonic() - self.since
+        if elapsed < self.policy.timeout:
+            return
+        if self.bytes < self.policy.min_rate * elapsed:
+            raise DownloadError(
+                f"{self.url}: too slow, {self.bytes:,} bytes in {elapsed:.0f} s"
+                f" (the minimum is {self.policy.min_rate:,} bytes a second)"
+            )
+        self.restart()
+
+
+class _Interrupted(DownloadError):
+    """Retries ran out on a connection problem: a partial file with the server's validators is kept to resume."""
 
 
 def via_mirror(url: str, mirror: str | None) -> str:
@@ -179,17 +225,20 @@ class Fetcher:
     def _with_retries(
         self,
         url: str,
-        attempt_once: Callable[[], T],
+        attempt_once: Callable[[_Pace], T],
         retries: int | None = None,
         progressed: Callable[[], bool] | None = None,
     ) -> T:
-        """Call ``attempt_once`` until it succeeds; a failed attempt after which ``progressed()`` is true (a
-        partial download grew and can be resumed) does not use up a retry, up to a bound."""
+        """Call ``attempt_once`` until it succeeds, within the policy's deadline; a failed attempt after which
+        ``progressed()`` is true (a partial download grew and can be resumed) does not use up a retry, up to a
+        bound."""
         retries = self.policy.retries if retries is None else retries
+        pace = _Pace(url, self.policy)
         attempt = 0
         for _ in range(MAX_FREE_ATTEMPTS + retries + 1):
+            pace.left()
             try:
-                return attempt_once()
+                return attempt_once(pace)
             except _Retry as retry:
                 if progressed is not None and progressed():
                     self.sleep(self._backoff(0))
@@ -198,13 +247,13 @@ class Fetcher:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
                     if retry.unreachable:
                         self._unreachable[retry.unreachable] = retry.reason
-                    raise DownloadError(f"{url}: {retry.reason} (gave up after {tries})") from None
+                    raise _Interrupted(f"{url}: {retry.reason} (gave up after {tries})") from None
                 delay = self._backoff(attempt) if retry.delay is None else retry.delay
-                if delay > self.policy.max_retry_after:
+                if delay > min(self.policy.max_retry_after, pace.left()):
                     raise DownloadError(f"{url}: {retry.reason}; the server asks to wait {delay:.0f} s") from None
                 self.sleep(delay)
                 attempt += 1
-        raise DownloadError(f"{url}: still incomplete after {MAX_FREE_ATTEMPTS + retries + 1} attempts")
+        raise _Interrupted(f"{url}: still incomplete after {MAX_FREE_ATTEMPTS + retries + 1} attempts")
 
     @contextlib.contextmanager
     def _open(self, url: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
@@ -228,9 +277,11 @@ class Fetcher:
                 break
             location = response.headers.get("location", "")
             response.close()
-            target = urljoin(target, location)
+            previous, target = target, urljoin(target, location)
             if mirror_host and urlsplit(target).netloc != mirror_host:
                 target = via_mirror(target, self.mirror)
+            if urlsplit(previous).scheme == "https" and urlsplit(target).scheme != "https":
+                raise DownloadError(f"{url}: refused a redirect from https to {target} (not encrypted)")
         else:
             raise DownloadError(f"{url}: more than {MAX_REDIRECTS} redirects")
         try:
@@ -258,7 +309,7 @@ class Fetcher:
             cache = {}
         cached = cache.get(url)
 
-        def once() -> Any:
+        def once(pace: _Pace) -> Any:
             headers = {"Accept": "application/json"}
             if cached and cached.get("etag"):
                 headers["If-None-Match"] = cached["etag"]
@@ -269,15 +320,12 @@ class Fetcher:
                     return cached["body"]
                 self._raise_for_status(url, response)
                 try:
-                    body = response.read()
+                    body = b"".join(self._receive(url, response, pace, self.policy.max_json_size))
                 except httpx.TransportError as exc:
                     raise _Retry(f"{type(exc).__name__}: {exc}") from exc
                 if looks_like_html(body[:1024]):
                     raise DownloadError(f"{url}: expected JSON, the server sent an HTML page")
-                try:
-                    document = json.loads(body)
-                except ValueError as exc:
-                    raise DownloadError(f"{url}: expected JSON ({exc})") from exc
+                document = load_json(body, url)
                 cache[url] = {
                     "etag": response.headers.get("etag"),
                     "last_modified": response.headers.get("last-modified"),
@@ -308,11 +356,17 @@ class Fetcher:
 
         try:
             outcome = self._with_retries(
-                remote.url, lambda: self._attempt(remote, known, part, sidecar), progressed=progressed
+                remote.url, lambda pace: self._attempt(remote, known, part, sidecar, pace), progressed=progressed
             )
-        except DownloadError:
+        except (_Interrupted, KeyboardInterrupt):
             if not sidecar.exists():  # nothing a later run could resume
                 part.unlink(missing_ok=True)
+            raise
+        except Exception as exc:  # refused, too slow, too late, or the cache cannot be written: nothing kept
+            part.unlink(missing_ok=True)
+            sidecar.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise DownloadError(f"{remote.url}: cannot write {part}: {exc.strerror or exc}") from exc
             raise
         status, headers, resumed = outcome
         if status == "unchanged":
@@ -353,7 +407,7 @@ class Fetcher:
         return FetchResult(remote.url, status, dataset, release, target, digest, size)
 
     def _attempt(
-        self, remote: RemoteFile, known: dict[str, Any] | None, part: Path, sidecar: Path
+        self, remote: RemoteFile, known: dict[str, Any] | None, part: Path, sidecar: Path, pace: _Pace
     ) -> tuple[str, dict[str, str], bool]:
         headers: dict[str, str] = {"Accept-Encoding": "identity"}
         if known and known.get("etag"):
@@ -394,7 +448,7 @@ class Fetcher:
                 sidecar.write_text(json.dumps({"url": remote.url, **validators, "total": total}), encoding="utf-8")
             else:
                 sidecar.unlink(missing_ok=True)
-            self._stream(remote, response, part, offset, total)
+            self._stream(remote, response, part, offset, total, pace)
             return "downloaded", dict(response.headers), offset > 0
 
     @staticmethod
@@ -416,21 +470,29 @@ class Fetcher:
             return 0
         return part.stat().st_size
 
-    def _stream(self, remote: RemoteFile, response: httpx.Response, part: Path, offset: int, total: int | None) -> None:
+    @staticmethod
+    def _receive(url: str, response: httpx.Response, pace: _Pace, limit: int, start: int = 0) -> Iterator[bytes]:
+        """The body as it arrives (after ``start`` bytes already held), at the pace's minimum rate, within its
+        deadline and up to ``limit`` bytes in all."""
+        pace.restart()
+        received = start
+        for chunk in _body(response):
+            received += len(chunk)
+            if received > limit:
+                raise DownloadError(f"{url}: more than the size limit of {limit:,} bytes")
+            pace.received(len(chunk))
+            yield chunk
+
+    def _stream(
+        self, remote: RemoteFile, response: httpx.Response, part: Path, offset: int, total: int | None, pace: _Pace
+    ) -> None:
         received = offset
         self.progress.start(remote.name, total, offset)
         try:
             with part.open("ab" if offset else "wb") as handle:
                 try:
-                    for chunk in _body(response):
+                    for chunk in self._receive(remote.url, response, pace, self.policy.max_size, offset):
                         received += len(chunk)
-                        if received > self.policy.max_size:
-                            handle.close()
-                            part.unlink(missing_ok=True)
-                            part.with_name(part.name + ".json").unlink(missing_ok=True)
-                            raise DownloadError(
-                                f"{remote.url}: more than the size limit of {self.policy.max_size:,} bytes"
-                            )
                         handle.write(chunk)
                         self.progress.advance(len(chunk))
                 except httpx.TransportError as exc:
