@@ -196,6 +196,7 @@ TOTALS_COLUMNS = [
     "rate_per_1000",
     "previous_count",
     "change_pct",
+    "change_note",
     "excluded",
     "sources",
     "vintages",
