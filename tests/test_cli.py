@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from crimestats.cli import app
 from crimestats.store import Store
 
-from conftest import copy_of
 from official import read_table
 
 runner = CliRunner()
@@ -21,14 +20,6 @@ runner = CliRunner()
 def run(store: Store, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--db", str(store.path), *args])
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture(scope="module")
-def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """The session's ingested store, copied for the module: the CLI opens it as a separate file."""
-    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("cli")))
-    store.close()
-    return store
 
 
 def test_ingest_lists_what_it_stored_and_skipped_and_materialises_the_statistics(
@@ -289,13 +280,12 @@ def test_findings_peers_and_funnel_take_the_population_options(cli_store: Store)
     assert f"Wiltshire recorded {rate:.1f} crimes per 1,000 residents in the year ending June 2025" in out
 
 
-def test_peers_without_a_population_say_so_and_suggest_a_year(cli_store: Store) -> None:
-    code, _, err = run(cli_store, "peers", "Wiltshire", "--period", "2025-06")
-    assert code == 1
-    assert err.strip() == (
-        "error: Wiltshire has no rate for the year ending June 2025 to compare: 41,090 offences are stored, but the "
-        "store has no mid-2024 population estimate; try --population-year 2023"
-    )
+def test_peers_of_the_newest_release_use_the_latest_population_estimate(cli_store: Store) -> None:
+    """The store has no mid-2024 estimate (which ONS would use for the year ending June 2025): mid-2023 is used."""
+    code, out, err = run(cli_store, "peers", "Wiltshire", "--period", "2025-06", "-f", "json")
+    assert code == 0, err
+    pinned = run(cli_store, "peers", "Wiltshire", "--period", "2025-06", "--population-year", "2023", "-f", "json")
+    assert json.loads(out)["rate_per_1000"] == pytest.approx(json.loads(pinned[1])["rate_per_1000"])
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from crimestats.cli import app
 from crimestats.periods import format_period
 from crimestats.store import Store
 
-from conftest import VINTAGES, copy_of
+from conftest import VINTAGES
 from official import HEADINGS, Published
 
 runner = CliRunner()
@@ -40,14 +39,6 @@ def _members() -> dict[str, set[str]]:
                 members.setdefault(node, set()).add(area.code)
                 node = parent.get(node)
     return members
-
-
-@pytest.fixture(scope="module")
-def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """The session's ingested store, copied for the module: the CLI opens it as a separate file."""
-    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("cli")))
-    store.close()
-    return store
 
 
 @pytest.fixture(scope="module")

@@ -74,6 +74,8 @@ LEAGUE_COLUMNS = [
     "vintage",
     "file_name",
     "population_source",
+    "population_year",
+    "population_older",
     "note",
 ]
 
@@ -193,6 +195,8 @@ TOTALS_COLUMNS = [
     "area",
     "count",
     "population",
+    "population_year",
+    "population_older",
     "rate_per_1000",
     "previous_count",
     "change_pct",

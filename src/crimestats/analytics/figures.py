@@ -209,14 +209,14 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
     Regional and national totals are :func:`area_totals`, summed from these rows like for like.
 
     Columns: area_code, area_name, kind, offence, period_end, count, symbol, reason, source, vintage,
-    file_name, population, population_year, population_source, rate_per_1000, rate_note, rank, ranked_of,
+    file_name, population, population_year, population_source, population_older (the rate uses an older
+    mid-year estimate than ONS would, that one not being in the store), rate_per_1000, rate_note, rank, ranked_of,
     previous_count, previous_population, change, change_pct, change_note, change_source ("ONS Table P2" when
     the change is the published one).
     """
     counts = best_counts(backend, options.source)
-    year = ibis.literal(options.population_year) if options.population_year else ons_population_year(counts.period_end)
-    counts = counts.mutate(wanted_year=year)
     mye = force_populations(backend)
+    counts = _with_population_year(counts, mye, options)
     p3 = _published_populations(backend)
     joined = _left_lookup(counts, p3, ["area_code", "period_end"])
     joined = _left_lookup(joined, mye.rename(wanted_year="year"), ["area_code", "wanted_year"])
@@ -235,9 +235,15 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
             + joined.wanted_year.cast("string")
             + " (release "
             + joined.population_vintage.fill_null("not in store")
+            + ibis.ifelse(
+                joined.older_year,
+                "; the latest in the store: ONS would use mid-" + joined.ons_year.cast("string"),
+                "",
+            )
             + ")",
         ),
-    ).drop("p3_population", "p3_year", "p3_vintage", "wanted_year", "population_vintage")
+        population_older=joined.older_year & ~use_published,
+    ).drop("p3_population", "p3_year", "p3_vintage", "wanted_year", "ons_year", "older_year", "population_vintage")
     areas = _reference.areas()
     rated = with_population.join(areas.filter(_.kind.isin(["force", "transport"])), "area_code").drop("parent")
     suppressed = rated.rate_suppressed.notnull() & ibis.literal(options.suppress)
@@ -264,6 +270,22 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
         ),
     ).drop("rate_suppressed")
     return _with_change(_with_rank(rated), backend).rename(count="value")
+
+
+def _with_population_year(counts: ir.Table, mye: ir.Table, options: Options) -> ir.Table:
+    """The mid-year estimate each count's rate uses (``wanted_year``): the one asked for, else the one ONS would
+    use (``ons_year``) or, when the store does not hold it yet (a release newer than the estimates), the latest
+    the store holds for the area (``older_year`` is then true).
+    """
+    if options.population_year:
+        year = ibis.literal(options.population_year)
+        return counts.mutate(wanted_year=year, ons_year=year, older_year=ibis.literal(False))
+    latest = mye.group_by("area_code").agg(latest_year=_.year.max())
+    counts = _left_lookup(counts.mutate(ons_year=ons_population_year(counts.period_end)), latest, ["area_code"])
+    older = (counts.latest_year < counts.ons_year).fill_null(False)
+    return counts.mutate(wanted_year=ibis.ifelse(older, counts.latest_year, counts.ons_year), older_year=older).drop(
+        "latest_year"
+    )
 
 
 def rate_as_printed(rate: ir.FloatingValue) -> ir.FloatingValue:
@@ -422,6 +444,8 @@ def area_totals(backend: ibis.BaseBackend, options: Options = Options(), forces:
     totals = rows.group_by("total_code", "offence", "period_end").agg(
         count=rows["count"].sum(where=has),
         population=rows.population.sum(where=has & (rows.kind == "force")),
+        population_year=rows.population_year.max(where=has & (rows.kind == "force")),
+        population_older=rows.population_older.any(where=has & (rows.kind == "force")),
         summed=has.sum(),
         parts_previous=rows.previous_count.sum(where=has),
         previous_unknown=rows.area_name.collect(where=has & rows.previous_count.isnull(), order_by=rows.area_name),

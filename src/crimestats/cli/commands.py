@@ -6,6 +6,7 @@ Errors from the library become one line on stderr and exit code 1; no statistic 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -158,8 +159,8 @@ def league(
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
     options = options_from(source, population, population_year, no_suppress)
     rows = query(analytics.league_table, period, offence, options).to_pylist()
-    notes = [*_caveat_notes(offence, period), _population_note(rows)]
-    emit(rows, format, title(offence, period), LEAGUE_VIEW, notes)
+    notes = [*_caveat_notes(offence, period, rows), _population_note(rows)]
+    emit(rows, format, title(offence, period) + _older_population(rows), LEAGUE_VIEW, notes)
 
 
 def _population_note(rows: list[dict[str, Any]]) -> str:
@@ -168,12 +169,26 @@ def _population_note(rows: list[dict[str, Any]]) -> str:
     return f"Populations: {'; '.join(sources)}." if sources else "Populations: none in the store for this period."
 
 
-def _caveat_notes(offence: str | None, period: str, area: str | None = None) -> list[str]:
-    """The caveats that apply to a table of rates and changes (context caveats are in the footer already)."""
+def _older_population(rows: list[dict[str, Any]]) -> str:
+    """For a title, when the rates use an older population estimate than ONS would (the store lacks that one):
+    ' (rates use the mid-2023 population estimate, the latest available)'."""
+    years = sorted({r["population_year"] for r in rows if r.get("population_older")})
+    return f" (rates use the mid-{years[-1]} population estimate, the latest available)" if years else ""
+
+
+def _caveat_notes(
+    offence: str | None, period: str, rows: Sequence[dict[str, Any]] = (), area: str | None = None
+) -> list[str]:
+    """The caveats that apply to a table of rates and changes (context caveats are in the footer already, but
+    not the one saying the rates use an older population estimate, when they do)."""
     found = caveats.caveats_for(
-        area_code=area, offence=offence or "total-excluding-fraud", period_end=parse_period(period), comparison=True
+        area_code=area,
+        offence=offence or "total-excluding-fraud",
+        period_end=parse_period(period),
+        comparison=True,
+        older_population=any(r.get("population_older") for r in rows),
     )
-    return [c.text for c in found if c.kind != "context"]
+    return [c.text for c in found if c.kind != "context" or c.measure == "older-population"]
 
 
 @app.command()
@@ -209,8 +224,14 @@ def totals(
 ) -> None:
     """England and Wales, England, Wales and regional totals, like for like when a force's data is missing."""
     options = options_from(source, population, population_year, False)
-    rows = query(analytics.totals_table, period, offence, options)
-    emit(rows.to_pylist(), format, title(offence, period), TOTALS_VIEW, _caveat_notes(offence, period))
+    rows = query(analytics.totals_table, period, offence, options).to_pylist()
+    emit(
+        rows,
+        format,
+        title(offence, period) + _older_population(rows),
+        TOTALS_VIEW,
+        _caveat_notes(offence, period, rows),
+    )
 
 
 @app.command()
