@@ -42,7 +42,7 @@ def test_table_json_has_the_contract_fields_and_published_values(cli_store: Stor
         cli_store, "table", "--period", "2019-09", "--offence", "Stalking and Harassment", "--format", "json"
     )
     assert code == 0
-    rows = json.loads(out)
+    rows = json.loads(out)["rows"]
     keys = {"force_code", "force", "count", "population", "rate_per_1000", "rank", "ranked_of", "change_pct", "source"}
     assert all(keys <= set(row) for row in rows)
     published = read_table(data_dir / "ons-pfa-tables" / "policeforceareatablesyearendingseptember2019.xlsx", "P1")
@@ -78,7 +78,7 @@ def test_table_text_output_reads_like_the_ons_tables(cli_store: Store) -> None:
 def test_home_office_source_gives_the_twelve_months_to_march_2018(cli_store: Store, data_dir: Path) -> None:
     code, out, _ = run(cli_store, "table", "-p", "2018-03", "--source", "home-office", "-f", "json")
     assert code == 0
-    rows = json.loads(out)
+    rows = json.loads(out)["rows"]
     assert {r["source"] for r in rows} == {"home-office"}
     with (data_dir / "home-office" / "prc-pfa-mar2013-onwards-tables201718.csv").open() as handle:
         expected = sum(
@@ -151,7 +151,7 @@ def test_every_command_has_help() -> None:
 
 
 def test_table_and_force_json_rows_carry_intervals_rank_ranges_and_change_tests(cli_store: Store) -> None:
-    rows = json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])
+    rows = json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])["rows"]
     profile = json.loads(run(cli_store, "force", "Wiltshire", "--period", "2019-09", "--format", "json")[1])
     for row in [*rows, *profile["rows"]]:
         assert {"rate_ci_low", "rate_ci_high", "rank_low", "rank_high", "change_p_value", "change_verdict"} <= set(row)
@@ -171,7 +171,8 @@ def test_peers_json_gives_both_averages_and_says_which_is_printed(cli_store: Sto
     assert code == 0, err
     result = json.loads(out)
     assert {"members", "simple_mean", "weighted_mean", "rate_per_1000", "method"} <= set(result)
-    league = {r["force"]: r for r in json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])}
+    printed = json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])
+    league = {r["force"]: r for r in printed["rows"]}
     names = ["Wiltshire", "Dorset", "Gloucestershire", "Suffolk"]
     assert [m["force"] for m in result["members"]] == names
     assert result["simple_mean"] == pytest.approx(sum(league[n]["rate_per_1000"] for n in names) / 4)

@@ -157,10 +157,27 @@ def league(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
+    from crimestats.results import LeagueTable
+
     options = options_from(source, population, population_year, no_suppress)
-    rows = query(analytics.league_table, period, offence, options).to_pylist()
+    table = query(analytics.league_table, period, offence, options)
+    national = query(analytics.league_national, period, offence, options)
+    if format is Format.json:
+        item = reference.offence(offence or "total-excluding-fraud")
+        out.print(
+            to_json(LeagueTable.of(table, parse_period(period), item, national=national).to_dict()), highlight=False
+        )
+        return
+    rows = table.to_pylist()
     notes = [*_caveat_notes(offence, period, rows), _population_note(rows)]
-    emit(rows, format, title(offence, period) + _older_population(rows), LEAGUE_VIEW, notes)
+    footer = [_national_row(national)] if national else None
+    emit(rows, format, title(offence, period) + _older_population(rows), LEAGUE_VIEW, notes, footer)
+
+
+def _national_row(national: dict[str, Any]) -> dict[str, Any]:
+    """England and Wales as a row at the foot of a league table (unranked; its sources as one source cell)."""
+    sources = {"source": ", ".join(national["sources"] or []), "vintage": ", ".join(national["vintages"] or [])}
+    return {**national, "force": national["area"], "note": national["change_note"], **sources}
 
 
 def _population_note(rows: list[dict[str, Any]]) -> str:

@@ -73,8 +73,8 @@ def cell(key: str, row: dict[str, Any]) -> str:
     value = row.get(key)
     if key == "note":
         return value or ""
-    if key == "rank":
-        return fmt.rank(*(row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high")))
+    if key == "rank":  # a row that is not ranked at all (a total at the foot of a league) leaves it blank
+        return fmt.rank(*(row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high"))) if key in row else ""
     if key == "rate_ci":
         return fmt.interval(row.get("rate_ci_low"), row.get("rate_ci_high"))
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -91,8 +91,14 @@ def cell(key: str, row: dict[str, Any]) -> str:
 
 
 def emit(
-    rows: list[dict[str, Any]], format: Format, title: str, view: dict[str, str], notes: list[str] | None = None
+    rows: list[dict[str, Any]],
+    format: Format,
+    title: str,
+    view: dict[str, str],
+    notes: list[str] | None = None,
+    footer: list[dict[str, Any]] | None = None,
 ) -> None:
+    """Print rows as a table (``footer`` rows below a rule: a total), CSV or JSON (the rows only)."""
     if format is Format.json:
         out.print(to_json(rows), highlight=False)
     elif format is Format.csv:
@@ -112,6 +118,10 @@ def emit(
             )
         for row in rows:
             table.add_row(*[cell(key, row) for key in view])
+        if footer:
+            table.add_section()
+            for row in footer:
+                table.add_row(*[cell(key, row) for key in view])
         out.print(table)
         for note in notes or []:
             out.print(f"Note: {note}", style="dim", highlight=False)
