@@ -129,3 +129,24 @@ def test_totals_cli_prints_the_year_earlier_count_the_change_is_on(cli_store: St
     assert int(england["previous_count"]) <= int(national["previous_count"])
     assert wales["previous_count"] == wales["change_pct"] == ""
     assert wales["change_note"] == "not shown in ONS Table P2: the base number is fewer than 50"
+    text = runner.invoke(app, ["--db", str(cli_store.path), "totals", "-p", "2019-09", "-o", "homicide"]).stdout
+    national = next(line for line in text.splitlines() if line.startswith("│ England and Wales"))
+    assert "A year earlier" in text and [c.strip() for c in national.split("│")][2:7] == [
+        "617",
+        "56,303,500",
+        "0.011",
+        "654",
+        "-6",
+    ]
+
+
+def test_the_national_report_a_year_earlier_column_is_the_one_the_change_is_on(loaded_store: Store) -> None:
+    """The national report's "A year earlier" for homicide, year ending September 2019: 654 (617 at -5.7%)."""
+    from crimestats.reports.national import national_report
+
+    report = national_report(loaded_store, "2019-09")
+    homicide = next(row for row in report.table("offences").rows if row["offence"] == "homicide")
+    assert (homicide["count"], homicide["previous_count"]) == (617, 654)
+    for row in report.table("offences").rows:
+        if row["change_pct"] is not None:
+            assert abs(row["count"] / (1 + row["change_pct"] / 100) - row["previous_count"]) <= 0.5 + 1e-6, row

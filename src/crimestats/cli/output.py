@@ -64,14 +64,16 @@ TOTALS_VIEW = {
     "count": "Offences",
     "population": "Population",
     "rate_per_1000": "Rate per 1,000",
+    "previous_count": "A year earlier",
     "change_pct": "Change %",
+    "change_note": "Note",
 }
 
 
 def cell(key: str, row: dict[str, Any]) -> str:
     """ONS presentation: counts with thousands separators, rates to 1 decimal place, changes to whole per cent."""
     value = row.get(key)
-    if key == "note":
+    if key in ("note", "change_note"):
         return value or ""
     if key == "rank":  # a row that is not ranked at all (a total at the foot of a league) leaves it blank
         return fmt.rank(*(row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high"))) if key in row else ""
@@ -114,7 +116,9 @@ def emit(
         for key, heading in view.items():
             table.add_column(
                 heading,
-                justify="right" if key in ("count", "population", "rate_per_1000", "change_pct", "rank") else "left",
+                justify="right"
+                if key in ("count", "population", "rate_per_1000", "previous_count", "change_pct", "rank")
+                else "left",
             )
         for row in rows:
             table.add_row(*[cell(key, row) for key in view])
