@@ -56,6 +56,14 @@ def copy_of(ingested_file: Path, folder: Path) -> Path:
     return Path(shutil.copy(ingested_file, folder / "store.duckdb"))
 
 
+@pytest.fixture(scope="module")
+def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The session's ingested store, copied for the module: the CLI opens it as a separate file."""
+    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("cli")))
+    store.close()
+    return store
+
+
 @pytest.fixture(scope="session")
 def loaded_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The ingested store, open for the session (shared by read-only tests; statistics of other option sets

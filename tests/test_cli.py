@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from crimestats.cli import app
 from crimestats.store import Store
 
-from conftest import copy_of
 from official import read_table
 
 runner = CliRunner()
@@ -21,14 +20,6 @@ runner = CliRunner()
 def run(store: Store, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--db", str(store.path), *args])
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture(scope="module")
-def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """The session's ingested store, copied for the module: the CLI opens it as a separate file."""
-    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("cli")))
-    store.close()
-    return store
 
 
 def test_ingest_lists_what_it_stored_and_skipped_and_materialises_the_statistics(
@@ -51,7 +42,7 @@ def test_table_json_has_the_contract_fields_and_published_values(cli_store: Stor
         cli_store, "table", "--period", "2019-09", "--offence", "Stalking and Harassment", "--format", "json"
     )
     assert code == 0
-    rows = json.loads(out)
+    rows = json.loads(out)["rows"]
     keys = {"force_code", "force", "count", "population", "rate_per_1000", "rank", "ranked_of", "change_pct", "source"}
     assert all(keys <= set(row) for row in rows)
     published = read_table(data_dir / "ons-pfa-tables" / "policeforceareatablesyearendingseptember2019.xlsx", "P1")
@@ -87,7 +78,7 @@ def test_table_text_output_reads_like_the_ons_tables(cli_store: Store) -> None:
 def test_home_office_source_gives_the_twelve_months_to_march_2018(cli_store: Store, data_dir: Path) -> None:
     code, out, _ = run(cli_store, "table", "-p", "2018-03", "--source", "home-office", "-f", "json")
     assert code == 0
-    rows = json.loads(out)
+    rows = json.loads(out)["rows"]
     assert {r["source"] for r in rows} == {"home-office"}
     with (data_dir / "home-office" / "prc-pfa-mar2013-onwards-tables201718.csv").open() as handle:
         expected = sum(
@@ -160,7 +151,7 @@ def test_every_command_has_help() -> None:
 
 
 def test_table_and_force_json_rows_carry_intervals_rank_ranges_and_change_tests(cli_store: Store) -> None:
-    rows = json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])
+    rows = json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])["rows"]
     profile = json.loads(run(cli_store, "force", "Wiltshire", "--period", "2019-09", "--format", "json")[1])
     for row in [*rows, *profile["rows"]]:
         assert {"rate_ci_low", "rate_ci_high", "rank_low", "rank_high", "change_p_value", "change_verdict"} <= set(row)
@@ -180,7 +171,8 @@ def test_peers_json_gives_both_averages_and_says_which_is_printed(cli_store: Sto
     assert code == 0, err
     result = json.loads(out)
     assert {"members", "simple_mean", "weighted_mean", "rate_per_1000", "method"} <= set(result)
-    league = {r["force"]: r for r in json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])}
+    printed = json.loads(run(cli_store, "table", "--period", "2019-09", "--format", "json")[1])
+    league = {r["force"]: r for r in printed["rows"]}
     names = ["Wiltshire", "Dorset", "Gloucestershire", "Suffolk"]
     assert [m["force"] for m in result["members"]] == names
     assert result["simple_mean"] == pytest.approx(sum(league[n]["rate_per_1000"] for n in names) / 4)
@@ -289,13 +281,12 @@ def test_findings_peers_and_funnel_take_the_population_options(cli_store: Store)
     assert f"Wiltshire recorded {rate:.1f} crimes per 1,000 residents in the year ending June 2025" in out
 
 
-def test_peers_without_a_population_say_so_and_suggest_a_year(cli_store: Store) -> None:
-    code, _, err = run(cli_store, "peers", "Wiltshire", "--period", "2025-06")
-    assert code == 1
-    assert err.strip() == (
-        "error: Wiltshire has no rate for the year ending June 2025 to compare: 41,090 offences are stored, but the "
-        "store has no mid-2024 population estimate; try --population-year 2023"
-    )
+def test_peers_of_the_newest_release_use_the_latest_population_estimate(cli_store: Store) -> None:
+    """The store has no mid-2024 estimate (which ONS would use for the year ending June 2025): mid-2023 is used."""
+    code, out, err = run(cli_store, "peers", "Wiltshire", "--period", "2025-06", "-f", "json")
+    assert code == 0, err
+    pinned = run(cli_store, "peers", "Wiltshire", "--period", "2025-06", "--population-year", "2023", "-f", "json")
+    assert json.loads(out)["rate_per_1000"] == pytest.approx(json.loads(pinned[1])["rate_per_1000"])
 
 
 @pytest.mark.parametrize(

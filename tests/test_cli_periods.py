@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,15 +10,6 @@ import crimestats
 from crimestats.errors import PeriodError
 from crimestats.store import Store
 from test_cli import run
-
-from conftest import copy_of
-
-
-@pytest.fixture(scope="module")
-def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("periods")))
-    store.close()
-    return store
 
 
 def held(store: Store) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,7 @@ import crimestats
 from crimestats.store import Store
 from test_cli import run
 
-from conftest import VINTAGES, copy_of
+from conftest import VINTAGES
 from official import Published, ons_round
 
 WILTSHIRE, ENGLAND_AND_WALES, CITY_OF_LONDON = "E23000038", "K04000001", "E23000034"
@@ -29,13 +28,6 @@ TREND_KEYS = [
     "source",
     "vintage",
 ]
-
-
-@pytest.fixture(scope="module")
-def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("trend")))
-    store.close()
-    return store
 
 
 def trend_json(store: Store, *args: str) -> dict[str, object]:

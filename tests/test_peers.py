@@ -151,15 +151,12 @@ def test_plural_forces_in_the_average_note(loaded_store: Store, tmp_path: Path) 
     )
 
 
-def test_no_population_is_named_as_the_reason_and_a_year_is_suggested(loaded_store: Store) -> None:
-    """The year ending June 2025 would use mid-2024, which the store does not hold; 41,090 offences are stored."""
-    with pytest.raises(NoDataError) as raised:
-        peer_comparison(loaded_store, "Wiltshire", "2025-06")
-    assert str(raised.value) == (
-        "Wiltshire has no rate for the year ending June 2025 to compare: 41,090 offences are stored, but the store "
-        "has no mid-2024 population estimate; try --population-year 2023"
-    )
+def test_the_newest_release_is_compared_on_the_latest_population_estimate(loaded_store: Store) -> None:
+    """The year ending June 2025 would use mid-2024, which the store does not hold: mid-2023, the latest, is used
+    by default, as when it is chosen; 41,090 offences are stored."""
+    default = peer_comparison(loaded_store, "Wiltshire", "2025-06")
     result = peer_comparison(loaded_store, "Wiltshire", "2025-06", options=Options(population_year=2023))
+    assert default["rate_per_1000"] == pytest.approx(result["rate_per_1000"])
     wiltshire = result["members"][0]
     assert (wiltshire["count"], wiltshire["population"]) == (41090, 756396)
     assert result["rate_per_1000"] == pytest.approx(41090 / 756396 * 1000)

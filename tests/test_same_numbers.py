@@ -137,7 +137,8 @@ def table(cli_path: Path) -> Rows:
     """The reference: `crimestats table --period 2019-09 [--offence O] --format json`."""
     return {
         offence: {
-            row["force_code"]: row for row in run_json(cli_path, "table", "--period", PERIOD, "--offence", offence)
+            row["force_code"]: row
+            for row in run_json(cli_path, "table", "--period", PERIOD, "--offence", offence)["rows"]
         }
         for offence in OFFENCES
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import crimestats
@@ -11,15 +9,6 @@ from crimestats import reference
 from crimestats.errors import UnknownAreaError, UnknownOffenceError
 from crimestats.store import Store
 from test_cli import run
-
-from conftest import copy_of
-
-
-@pytest.fixture(scope="module")
-def cli_store(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = Store(copy_of(ingested_file, tmp_path_factory.mktemp("suggestions")))
-    store.close()
-    return store
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,8 @@ The registry is data, ``crimestats/data/caveats.csv``, one row per caveat, each 
     them too). Scope is empty when offence is.
 ``measure``
     empty for any figure, ``rate`` for rates per 1,000 population only, ``test`` for statements of
-    statistical significance only (a tested change or gap).
+    statistical significance only (a tested change or gap), ``older-population`` for rates that use an older
+    mid-year population estimate than ONS would (the figure's ``population_older``: the store lacks that one).
 ``start``, ``end``
     months written ``YYYY-MM``.
 ``text``
@@ -76,7 +77,7 @@ __all__ = [
 
 KINDS = ("missing", "estimated", "break", "rename", "context")  # also the order in which caveats_for lists them
 SCOPES = ("offence", "offence-and-totals")
-MEASURES = ("rate", "test")
+MEASURES = ("rate", "test", "older-population")
 COLUMNS = ("id", "kind", "area", "offence", "scope", "measure", "start", "end", "text", "source_title", "source_url")
 NATIONAL = "K04000001"
 
@@ -99,7 +100,7 @@ class Caveat:
     text: str
     source_title: str
     source_url: str
-    measure: str | None = None  # None: any figure; "rate": rates only; "test": significance statements only
+    measure: str | None = None  # None: any figure; else only rates, significance statements, older populations
 
 
 def load_caveats(path: str | os.PathLike[str] | Traversable) -> tuple[Caveat, ...]:
@@ -151,6 +152,7 @@ def caveats_for(
     since: dt.date | None = None,
     rate: bool = False,
     test: bool = False,
+    older_population: bool = False,
 ) -> list[Caveat]:
     """The caveats that apply to a figure, missing data first and context last (file order within a kind).
 
@@ -161,11 +163,14 @@ def caveats_for(
     count too. ``since``: the figure is a trend from the period ending ``since`` to ``period_end``. ``rate``:
     the figure is a rate per 1,000 population (caveats with measure ``rate`` apply only then). ``test``: the
     figure is a statement of statistical significance (caveats with measure ``test`` apply only then).
+    ``older_population``: the figure is a rate on an older population estimate than ONS would use (caveats with
+    measure ``older-population`` apply only then).
     """
     area = reference.area(area_code).code if area_code is not None else NATIONAL
     slug = reference.offence(offence).slug if offence is not None else None
     window = _window(period_end, comparison=comparison, since=since)
-    wanted = {None, *(["rate"] if rate else []), *(["test"] if test else [])}
+    flags = {"rate": rate, "test": test, "older-population": older_population}
+    wanted = {None, *(measure for measure, wanted in flags.items() if wanted)}
     found = [
         item
         for item in caveats()

@@ -87,10 +87,13 @@ class Crimestats:
         return analytics.resolve_period(self.store, period)
 
     def league_table(self, period: str, offence: str | None = None, **options: Any) -> LeagueTable:
-        """Every force for one offence and period: count, rate, rank, change, with their uncertainty."""
+        """Every force for one offence and period: count, rate, rank, change, with their uncertainty, and England
+        and Wales like for like (``national``)."""
         month, item = self._period(period), reference.offence(offence or TOTAL)
         rows = analytics.league_table(self.store, month, item, Options(**options))
-        return LeagueTable.of(rows, month, item)
+        return LeagueTable.of(
+            rows, month, item, national=analytics.league_national(self.store, month, item, Options(**options))
+        )
 
     def force(self, force: str, period: str, **options: Any) -> ForceProfile:
         """One force across every level of the offence classification for one period."""

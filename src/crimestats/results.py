@@ -52,14 +52,18 @@ class _OnePeriod(Result):
     offence_name: str
 
     @classmethod
-    def of(cls, rows: pa.Table, month: dt.date, offence: Offence) -> Self:
-        return cls(rows, format_period(month), period_label(month), offence.slug, offence.name)
+    def of(cls, rows: pa.Table, month: dt.date, offence: Offence, **fields: Any) -> Self:
+        return cls(rows, format_period(month), period_label(month), offence.slug, offence.name, **fields)
 
 
 @dataclass(frozen=True)
 class LeagueTable(_OnePeriod):
     """Every force's count, rate per 1,000, rank (1 = lowest) and change for one offence and period, with the
-    rate's 95% interval, the rank's plausible range and the change's test (see ``analytics.league_table``)."""
+    rate's 95% interval, the rank's plausible range and the change's test (see ``analytics.league_table``),
+    and ``national``: England and Wales summed from the same forces, like for like (``analytics.league_national``).
+    """
+
+    national: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ __all__ = [
     "force_statistics",
     "funnel",
     "league_table",
+    "league_national",
     "national_figures",
     "materialise",
     "offence_periods",
@@ -76,6 +77,8 @@ LEAGUE_COLUMNS = [
     "vintage",
     "file_name",
     "population_source",
+    "population_year",
+    "population_older",
     "note",
 ]
 
@@ -195,9 +198,14 @@ TOTALS_COLUMNS = [
     "area",
     "count",
     "population",
+    "population_year",
+    "population_older",
     "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
     "previous_count",
     "change_pct",
+    "change_note",
     "excluded",
     "sources",
     "vintages",
@@ -217,6 +225,19 @@ def totals_table(
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
     return result
+
+
+def league_national(
+    store: Store, period: str | dt.date, offence: str | reference.Offence | None = None, options: Options = Options()
+) -> dict[str, Any] | None:
+    """England and Wales for a league table: the :func:`totals_table` row summed from the same forces' figures
+    (those without one left out, and named in ``area``), as ONS prints it at the foot of its tables; None
+    when no force has a figure."""
+    _check_source(options)
+    slug = reference.offence(offence or "total-excluding-fraud").slug
+    columns = ", ".join(TOTALS_COLUMNS)
+    rows = materialised.totals(store, options, columns, offence=slug, period_end=parse_period(period), kind="national")
+    return rows.to_pylist()[0] if rows.num_rows else None
 
 
 def national_figures(store: Store, period: str | dt.date, options: Options = Options()) -> dict[str, dict[str, Any]]:

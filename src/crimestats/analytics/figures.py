@@ -209,14 +209,14 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
     Regional and national totals are :func:`area_totals`, summed from these rows like for like.
 
     Columns: area_code, area_name, kind, offence, period_end, count, symbol, reason, source, vintage,
-    file_name, population, population_year, population_source, rate_per_1000, rate_note, rank, ranked_of,
+    file_name, population, population_year, population_source, population_older (the rate uses an older
+    mid-year estimate than ONS would, that one not being in the store), rate_per_1000, rate_note, rank, ranked_of,
     previous_count, previous_population, change, change_pct, change_note, change_source ("ONS Table P2" when
     the change is the published one).
     """
     counts = best_counts(backend, options.source)
-    year = ibis.literal(options.population_year) if options.population_year else ons_population_year(counts.period_end)
-    counts = counts.mutate(wanted_year=year)
     mye = force_populations(backend)
+    counts = _with_population_year(counts, mye, options)
     p3 = _published_populations(backend)
     joined = _left_lookup(counts, p3, ["area_code", "period_end"])
     joined = _left_lookup(joined, mye.rename(wanted_year="year"), ["area_code", "wanted_year"])
@@ -235,9 +235,15 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
             + joined.wanted_year.cast("string")
             + " (release "
             + joined.population_vintage.fill_null("not in store")
+            + ibis.ifelse(
+                joined.older_year,
+                "; the latest in the store: ONS would use mid-" + joined.ons_year.cast("string"),
+                "",
+            )
             + ")",
         ),
-    ).drop("p3_population", "p3_year", "p3_vintage", "wanted_year", "population_vintage")
+        population_older=joined.older_year & ~use_published,
+    ).drop("p3_population", "p3_year", "p3_vintage", "wanted_year", "ons_year", "older_year", "population_vintage")
     areas = _reference.areas()
     rated = with_population.join(areas.filter(_.kind.isin(["force", "transport"])), "area_code").drop("parent")
     suppressed = rated.rate_suppressed.notnull() & ibis.literal(options.suppress)
@@ -264,6 +270,22 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
         ),
     ).drop("rate_suppressed")
     return _with_change(_with_rank(rated), backend).rename(count="value")
+
+
+def _with_population_year(counts: ir.Table, mye: ir.Table, options: Options) -> ir.Table:
+    """The mid-year estimate each count's rate uses (``wanted_year``): the one asked for, else the one ONS would
+    use (``ons_year``) or, when the store does not hold it yet (a release newer than the estimates), the latest
+    the store holds for the area (``older_year`` is then true).
+    """
+    if options.population_year:
+        year = ibis.literal(options.population_year)
+        return counts.mutate(wanted_year=year, ons_year=year, older_year=ibis.literal(False))
+    latest = mye.group_by("area_code").agg(latest_year=_.year.max())
+    counts = _left_lookup(counts.mutate(ons_year=ons_population_year(counts.period_end)), latest, ["area_code"])
+    older = (counts.latest_year < counts.ons_year).fill_null(False)
+    return counts.mutate(wanted_year=ibis.ifelse(older, counts.latest_year, counts.ons_year), older_year=older).drop(
+        "latest_year"
+    )
 
 
 def rate_as_printed(rate: ir.FloatingValue) -> ir.FloatingValue:
@@ -408,17 +430,25 @@ def area_totals(backend: ibis.BaseBackend, options: Options = Options(), forces:
     Greater Manchester Police)"). England and Wales includes British Transport Police offences, which have
     no resident population, as in the ONS tables. ``forces`` is :func:`force_statistics` (computed here when
     not given: pass the materialised rows to sum them instead of computing them again).
+
+    The year-earlier count (``previous_count``) is always that of the same forces as ``count``: the one ONS
+    Table P2's change for the total implies, when the total comes from one ONS release that prints it; else
+    the sum of the forces' own year-earlier counts. When a force's is not known (P2 withholds a change on a
+    base under 50; the store has no year-earlier figures), the total's is blank too, and so is its change,
+    with the reason in ``change_note``.
     """
     forces = force_statistics(backend, options) if forces is None else forces
     members = _reference.total_members()
     rows = forces.join(members, "area_code")
     has = rows["count"].notnull()
-    both = has & rows.previous_count.notnull()
     totals = rows.group_by("total_code", "offence", "period_end").agg(
         count=rows["count"].sum(where=has),
         population=rows.population.sum(where=has & (rows.kind == "force")),
-        like_for_like_count=rows["count"].sum(where=both),
-        previous_count=rows.previous_count.sum(where=both),
+        population_year=rows.population_year.max(where=has & (rows.kind == "force")),
+        population_older=rows.population_older.any(where=has & (rows.kind == "force")),
+        summed=has.sum(),
+        parts_previous=rows.previous_count.sum(where=has),
+        previous_unknown=rows.area_name.collect(where=has & rows.previous_count.isnull(), order_by=rows.area_name),
         excluded=rows.area_name.collect(where=~has & (rows.kind == "force"), order_by=rows.area_name),
         sources=rows.source.collect(where=has, distinct=True),
         vintages=rows.vintage.collect(where=has, distinct=True),
@@ -430,39 +460,63 @@ def area_totals(backend: ibis.BaseBackend, options: Options = Options(), forces:
         _published_total_changes(backend),
         ["area_code", "offence", "period_end", "vintage"],
     )
-    published = totals.single & (totals.sources[0] == "ons-pfa") & totals.published_change.notnull()
-    computed = totals.like_for_like_count - totals.previous_count
-    totals = totals.mutate(
-        previous_count=ibis.ifelse(
-            published,
-            (totals.like_for_like_count / (1 + totals.published_change / 100)).round(0),
-            totals.previous_count,
-        ),
-        change_pct=ibis.cases(
-            (published, totals.published_change),
-            (totals.previous_count < CHANGE_BASE_MINIMUM, ibis.null("float64")),
-            else_=computed / totals.previous_count * 100,
-        ),
+    return _with_total_change(totals).drop(
+        "vintage", "single", "published_change", "withheld", "summed", "parts_previous", "previous_unknown"
     )
+
+
+def _with_total_change(totals: ir.Table) -> ir.Table:
+    """A total's year-earlier count and change (see :func:`area_totals`), and ``change_note`` when not shown."""
+    from_p2 = totals.single & (totals.sources[0] == "ons-pfa")
+    published = from_p2 & totals.published_change.notnull() & (totals.published_change != -100)
+    withheld = from_p2 & totals.published_change.isnull() & totals.withheld.notnull()
+    unknown = totals.previous_unknown.length().fill_null(0)  # collect() of no rows is NULL
+    previous = ibis.cases(
+        (published, (totals["count"] / (1 + totals.published_change / 100)).round(0)),
+        (~withheld & (unknown == 0), totals.parts_previous),
+        else_=ibis.null("float64"),
+    )
+    small = ~published & (previous < CHANGE_BASE_MINIMUM)
+    change = totals["count"] - previous
     return totals.mutate(
         rate_per_1000=totals["count"] / totals.population * 1000,
-        change=totals.like_for_like_count - totals.previous_count,
-    ).drop("vintage", "single", "published_change")
+        previous_count=previous,
+        change=change,
+        change_pct=ibis.cases(
+            (published, totals.published_change),
+            (small | withheld, ibis.null("float64")),
+            else_=change / previous * 100,
+        ),
+        change_note=ibis.cases(
+            (published | totals["count"].isnull(), ibis.null("string")),
+            (withheld, "not shown in ONS Table P2: " + totals.withheld),
+            (unknown == totals.summed, "not shown: the year-earlier count is not known for any of the forces it sums"),
+            (
+                unknown > 0,
+                "not shown: the year-earlier count is not known for "
+                + totals.previous_unknown.join(", ")
+                + " (see their notes)",
+            ),
+            (small, f"not shown: the base number is fewer than {CHANGE_BASE_MINIMUM}"),
+            else_=ibis.null("string"),
+        ),
+    )
 
 
 def _published_total_changes(backend: ibis.BaseBackend) -> ir.Table:
-    """The % changes ONS Table P2 prints for regions, countries and England and Wales, by release.
+    """The % changes ONS Table P2 prints for regions, countries and England and Wales, by release, and why
+    P2 withholds one (``withheld``: "the base number is fewer than 50").
 
     Used for a total summed entirely from that release's force figures: P2 compares with the earlier year as
     revised, which the forces' own published changes cannot always recover (a force's change is withheld on
-    a base under 50). Columns: area_code, offence, period_end, vintage, published_change.
+    a base under 50). Columns: area_code, offence, period_end, vintage, published_change, withheld.
     """
     files = backend.table("files").filter(_.source == "ons-pfa").select("file_id", "vintage")
-    figures = backend.table("figures").filter(_.measure == "change_pct", _.months == 12, _.value.notnull())
+    figures = backend.table("figures").filter(_.measure == "change_pct", _.months == 12)
     totals = _reference.areas().filter(_.kind.isin(["region", "country", "national"])).select("area_code")
     return (
         figures.join(totals, "area_code")
         .join(files, "file_id")
         .group_by("area_code", "offence", "period_end", "vintage")
-        .agg(published_change=_.value.max())
+        .agg(published_change=_.value.max(), withheld=_.reason.max())
     )

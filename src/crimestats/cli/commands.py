@@ -6,6 +6,7 @@ Errors from the library become one line on stderr and exit code 1; no statistic 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -158,10 +159,24 @@ def league(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
+    from crimestats.results import LeagueTable
+
     options = options_from(source, population, population_year, no_suppress)
-    rows = query(analytics.league_table, period, offence, options).to_pylist()
-    notes = [*_caveat_notes(offence, period), _population_note(rows)]
-    emit(rows, format, title(offence, period), LEAGUE_VIEW, notes, out_path=out_path)
+    table = query(analytics.league_table, period, offence, options)
+    national = query(analytics.league_national, period, offence, options)
+    item = reference.offence(offence or "total-excluding-fraud")
+    document = LeagueTable.of(table, parse_period(period), item, national=national).to_dict()
+    rows = table.to_pylist()
+    notes = [*_caveat_notes(offence, period, rows), _population_note(rows)]
+    footer = [_national_row(national)] if national else None
+    heading = title(offence, period) + _older_population(rows)
+    emit(rows, format, heading, LEAGUE_VIEW, notes, footer, document=document, out_path=out_path)
+
+
+def _national_row(national: dict[str, Any]) -> dict[str, Any]:
+    """England and Wales as a row at the foot of a league table (unranked; its sources as one source cell)."""
+    sources = {"source": ", ".join(national["sources"] or []), "vintage": ", ".join(national["vintages"] or [])}
+    return {**national, "force": national["area"], "note": national["change_note"], **sources}
 
 
 def _population_note(rows: list[dict[str, Any]]) -> str:
@@ -170,17 +185,32 @@ def _population_note(rows: list[dict[str, Any]]) -> str:
     return f"Populations: {'; '.join(sources)}." if sources else "Populations: none in the store for this period."
 
 
-def _caveat_notes(offence: str | None, period: str, area: str | None = None, since: str | None = None) -> list[str]:
-    """The caveats that apply to a table of rates and changes (context caveats are in the footer already), over
-    the periods from ``since`` to ``period`` for a trend."""
+def _older_population(rows: list[dict[str, Any]]) -> str:
+    """For a title, when the rates use an older population estimate than ONS would (the store lacks that one):
+    ' (rates use the mid-2023 population estimate, the latest available)'."""
+    years = sorted({r["population_year"] for r in rows if r.get("population_older")})
+    return f" (rates use the mid-{years[-1]} population estimate, the latest available)" if years else ""
+
+
+def _caveat_notes(
+    offence: str | None,
+    period: str,
+    rows: Sequence[dict[str, Any]] = (),
+    area: str | None = None,
+    since: str | None = None,
+) -> list[str]:
+    """The caveats that apply to a table of rates and changes (context caveats are in the footer already, but
+    not the one saying the rates use an older population estimate, when they do), over the periods from
+    ``since`` to ``period`` for a trend."""
     found = caveats.caveats_for(
         area_code=area,
         offence=offence or "total-excluding-fraud",
         period_end=parse_period(period),
         comparison=True,
         since=None if since is None else parse_period(since),
+        older_population=any(r.get("population_older") for r in rows),
     )
-    return [c.text for c in found if c.kind != "context"]
+    return [c.text for c in found if c.kind != "context" or c.measure == "older-population"]
 
 
 @app.command()
@@ -222,7 +252,9 @@ def trend(
     item = reference.offence(result["offence"])
     heading = f"{result['force']}: {item.name}, every period in the store"
     periods = [row["period"] for row in result["rows"]]
-    found = [_caveat_notes(item.slug, periods[-1], area, periods[0]) for area in (result["force_code"], None)]
+    found = [
+        _caveat_notes(item.slug, periods[-1], area=area, since=periods[0]) for area in (result["force_code"], None)
+    ]
     notes = [_NATIONAL_NOTE, *dict.fromkeys(found[0] + found[1])]  # the force's caveats, then England and Wales'
 
     emit(result["rows"], format, heading, TREND_VIEW, notes, document=result, out_path=out_path)
@@ -246,9 +278,9 @@ def totals(
 ) -> None:
     """England and Wales, England, Wales and regional totals, like for like when a force's data is missing."""
     options = options_from(source, population, population_year, False)
-    rows = query(analytics.totals_table, period, offence, options)
-    notes = _caveat_notes(offence, period)
-    emit(rows.to_pylist(), format, title(offence, period), TOTALS_VIEW, notes, out_path=out_path)
+    rows = query(analytics.totals_table, period, offence, options).to_pylist()
+    heading = title(offence, period) + _older_population(rows)
+    emit(rows, format, heading, TOTALS_VIEW, _caveat_notes(offence, period, rows), out_path=out_path)
 
 
 @app.command()

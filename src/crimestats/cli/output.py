@@ -81,17 +81,19 @@ TOTALS_VIEW = {
     "count": "Offences",
     "population": "Population",
     "rate_per_1000": "Rate per 1,000",
+    "previous_count": "A year earlier",
     "change_pct": "Change %",
+    "change_note": "Note",
 }
 
 
 def cell(key: str, row: dict[str, Any]) -> str:
     """ONS presentation: counts with thousands separators, rates to 1 decimal place, changes to whole per cent."""
     value = row.get(key)
-    if key == "note":
+    if key in ("note", "change_note"):
         return value or ""
-    if key == "rank":
-        return fmt.rank(*(row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high")))
+    if key == "rank":  # a row that is not ranked at all (a total at the foot of a league) leaves it blank
+        return fmt.rank(*(row.get(k) for k in ("rank", "ranked_of", "rank_low", "rank_high"))) if key in row else ""
     if key == "rate_ci":
         return fmt.interval(row.get("rate_ci_low"), row.get("rate_ci_high"))
     if key == "limits_998":
@@ -117,7 +119,9 @@ SOURCE_LINE = (
 NARROW_DROPS = ("source", "note", "rate_ci", "population", "change_pct")
 #: Columns whose text may wrap onto more lines in a narrow terminal (a force's name never does).
 WRAPPING = ("note", "offence", "area")
-_NUMBERS = ("count", "population", "rate_per_1000", "england_and_wales_rate", "change_pct", "rank")
+#: Marks a row below the rule (a total), whose cells may all wrap.
+TOTAL_ROW = "_total"
+_NUMBERS = ("count", "population", "rate_per_1000", "england_and_wales_rate", "previous_count", "change_pct", "rank")
 
 
 def emit(
@@ -126,12 +130,14 @@ def emit(
     title: str,
     view: dict[str, str],
     notes: list[str] | None = None,
+    footer: list[dict[str, Any]] | None = None,
     *,
     document: Any = None,
     out_path: Path | None = None,
 ) -> None:
-    """Print the rows (JSON prints ``document`` when given: the command's whole answer), or write them to
-    ``out_path``: xlsx always (a sheet of the rows, one of the title, notes and sources), csv and json on asking."""
+    """Print the rows (a table shows ``footer`` rows below a rule: a total; JSON prints ``document`` when given:
+    the command's whole answer), or write them to ``out_path``: xlsx always (a sheet of the rows, one of the
+    title, notes and sources), csv and json on asking."""
     if format is Format.xlsx:
         if out_path is None:
             fail(CrimestatsError("--format xlsx writes a workbook: give --out FILE.xlsx"))
@@ -139,7 +145,7 @@ def emit(
     elif format is Format.table:
         if out_path is not None:
             fail(CrimestatsError("--out goes with --format csv, json or xlsx"))
-        _print_table(rows, title, view, notes or [])
+        _print_table(rows, title, view, notes or [], footer or [])
     else:
         text = to_json(rows if document is None else document) + "\n" if format is Format.json else to_csv(rows, view)
         if out_path is None:
@@ -156,11 +162,14 @@ def to_csv(rows: list[dict[str, Any]], view: dict[str, str]) -> str:
     return buffer.getvalue()
 
 
-def _print_table(rows: list[dict[str, Any]], title: str, view: dict[str, str], notes: list[str]) -> None:
-    """The rows as a table that fits the terminal: columns are left out (see :data:`NARROW_DROPS`) rather
-    than a force name or rank cut, and the notes say which."""
+def _print_table(
+    rows: list[dict[str, Any]], title: str, view: dict[str, str], notes: list[str], footer: list[dict[str, Any]]
+) -> None:
+    """The rows, then the ``footer`` rows below a rule, as a table that fits the terminal: columns are left out
+    (see :data:`NARROW_DROPS`) rather than a force name or rank cut, and the notes say which."""
     width = terminal_width()
-    shown = fitting_columns(rows, view, width)
+    footer = [{**row, TOTAL_ROW: True} for row in footer]  # its name may wrap: "England and Wales (excluding …)"
+    shown = fitting_columns(rows + footer, view, width)
     left_out = [heading for key, heading in view.items() if key not in shown]
     if left_out:
         notes = [
@@ -168,7 +177,7 @@ def _print_table(rows: list[dict[str, Any]], title: str, view: dict[str, str], n
             f"Left out to fit the terminal: {', '.join(left_out)} (--format csv or json has every column).",
         ]
     out.print(title, highlight=False, markup=False)
-    out.print(_table(rows, shown, width), width=width, soft_wrap=False)
+    out.print(_table(rows, shown, width, footer), width=width, soft_wrap=False)
     for note in notes:
         out.print(f"Note: {note}", style="dim", highlight=False)
     out.print(SOURCE_LINE, style="dim", highlight=False)
@@ -200,36 +209,41 @@ def _table_width(rows: list[dict[str, Any]], view: dict[str, str]) -> int:
 def _column_width(key: str, heading: str, rows: list[dict[str, Any]]) -> int:
     """The narrowest a column can be with every cell whole: its widest cell (for text that wraps, its longest
     word: see :data:`WRAPPING`) or its heading's longest word."""
-    cells = [cell(key, row) for row in rows]
-    parts = [word for text in cells for word in text.split()] if key in WRAPPING else cells
+    cells = [(cell(key, row), key in WRAPPING or bool(row.get(TOTAL_ROW))) for row in rows]
+    parts = [part for text, wraps in cells for part in (text.split() if wraps else [text])]
     return max(map(len, [*heading.split(), *parts]), default=0)
 
 
 def _squeezed(rows: list[dict[str, Any]], view: dict[str, str], width: int) -> dict[str, int] | None:
-    """Column widths for a table that does not fit ``width`` as it is: each column its narrowest, then, from
-    the left, as wide as its heading while characters are left (the note, last, takes the rest); None when the
+    """Column widths for a table that does not fit ``width`` as it is: each column its narrowest, then, while
+    characters are left, from the left, as wide as its heading, then as wide as its widest cell; None when the
     table fits."""
     natural = {key: max([len(heading), *(len(cell(key, row)) for row in rows)]) for key, heading in view.items()}
     if 1 + sum(3 + w for w in natural.values()) <= width:
         return None
     widths = {key: _column_width(key, heading, rows) for key, heading in view.items()}
     spare = width - _table_width(rows, view)
-    for key in widths:
-        extra = max(0, min(spare, natural[key] - widths[key]))
-        widths[key] += extra
-        spare -= extra
+    for wanted in ({key: len(heading) for key, heading in view.items()}, natural):  # whole headings first
+        for key in widths:
+            extra = max(0, min(spare, wanted[key] - widths[key]))
+            widths[key] += extra
+            spare -= extra
     return widths
 
 
-def _table(rows: list[dict[str, Any]], view: dict[str, str], width: int) -> Table:
+def _table(rows: list[dict[str, Any]], view: dict[str, str], width: int, footer: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
-    widths = _squeezed(rows, view, width) or {}
+    widths = _squeezed(rows + footer, view, width) or {}
     table = Table()
     for key, heading in view.items():
         table.add_column(heading, justify="right" if key in _NUMBERS else "left", width=widths.get(key))
     for row in rows:
         table.add_row(*[cell(key, row) for key in view])
+    if footer:
+        table.add_section()
+        for row in footer:
+            table.add_row(*[cell(key, row) for key in view])
     return table
 
 
