@@ -37,8 +37,9 @@ def test_boundaries_are_read_for_all_43_forces(data_dir: Path) -> None:
 
 def test_land_areas_sum_local_authorities_through_the_lookup(loaded_store: Store, data_dir: Path) -> None:
     """Independent reading: MYE5 'Area (sq km)' with openpyxl, summed over the lookup's LADs for each force."""
-    sheet = openpyxl.load_workbook(data_dir / MYE, read_only=True)["MYE5"]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(data_dir / MYE, read_only=True)
+    rows = list(book["MYE5"].iter_rows(values_only=True))
+    book.close()  # left open, the file is closed by the garbage collector, and its warning fails another test
     header = next(i for i, r in enumerate(rows) if r[0] == "Code")
     column = list(rows[header]).index("Area (sq km)")
     area = {r[0]: r[column] for r in rows[header + 1 :] if r[0]}

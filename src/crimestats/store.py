@@ -271,6 +271,10 @@ class Store:
                 report.results.append(self.ingest_file(path, probe, reader))
             except SourceError as exc:
                 report.results.append(FileResult(path, "failed", error=str(exc)))
+            except BaseException as exc:  # whatever reading one file does, the files after it are still stored
+                if not sources.parser_failure(exc) or isinstance(exc, (CrimestatsError, duckdb.Error)):
+                    raise
+                report.results.append(FileResult(path, "failed", error=str(sources.read_failure(path, exc))))
         return report
 
     def files(self) -> list[dict[str, object]]:

@@ -15,9 +15,19 @@ from pathlib import Path
 
 from crimestats.errors import SourceError, UnrecognisedFileError
 from crimestats.sources import boundaries, home_office, ons_csp, ons_pfa, population
-from crimestats.sources._base import Batch, Probe
+from crimestats.sources._base import Batch, Probe, parser_failure
 
-__all__ = ["READERS", "Batch", "Probe", "Reader", "read_file", "recognise", "recognise_probe"]
+__all__ = [
+    "READERS",
+    "Batch",
+    "Probe",
+    "Reader",
+    "parser_failure",
+    "read_failure",
+    "read_file",
+    "recognise",
+    "recognise_probe",
+]
 
 
 @dataclass(frozen=True)
@@ -71,5 +81,13 @@ def read_file(path: Path, probe: Probe | None = None, reader: Reader | None = No
         return reader.read(probe)
     except SourceError:
         raise
-    except (ValueError, KeyError, IndexError, OSError) as exc:
-        raise SourceError(f"could not be read as {reader.description}: {exc}", file=path.name) from exc
+    except BaseException as exc:  # a reader's or parser's own failure on a file it could not make sense of
+        if not parser_failure(exc):
+            raise
+        raise read_failure(path, exc, f"could not be read as {reader.description}") from exc
+
+
+def read_failure(path: Path, exc: BaseException, what: str = "could not be read") -> SourceError:
+    """A failure no check foresaw, as the file's one-line :class:`SourceError`."""
+    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return SourceError(f"{what}: {detail}", file=path.name)

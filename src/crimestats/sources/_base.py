@@ -7,6 +7,9 @@ import csv
 import functools
 import io
 import itertools
+import json
+import math
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +22,9 @@ import pyarrow.csv as pa_csv
 from python_calamine import CalamineWorkbook
 
 from crimestats import reference
-from crimestats.errors import SourceError
-from crimestats.sources import _columns
+from crimestats.errors import CrimestatsError, SourceError
+from crimestats.sources import _columns, _containers
+from crimestats.sources._columns import LARGEST_NUMBER
 
 FIGURES_SCHEMA = pa.schema(
     [
@@ -73,7 +77,131 @@ BOUNDARIES_SCHEMA = pa.schema(
 )
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 JSON_SUFFIXES = (".geojson", ".json")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one file may hold. Each is checked before a parser is handed the file, so that no file can make
+    a parser allocate without bound; a file past one is a :class:`SourceError` saying which limit and how to
+    raise it. Each is overridden by an environment variable, ``CRIMESTATS_MAX_`` and the name in capitals
+    (``CRIMESTATS_MAX_CELLS=50000000``).
+
+    The defaults are far above any official file: the largest, the Home Office open data .ods, is about
+    25 MB with 40,000 rows a sheet.
+    """
+
+    #: Bytes in any file read.
+    file_bytes: int = 1 << 30
+    #: Bytes a workbook's zip container (.xlsx, .ods) inflates to, all members together.
+    unzipped_bytes: int = 1 << 30
+    #: Files inside a workbook's zip container.
+    zip_members: int = 10_000
+    #: Rows of one sheet, counting an .ods row repeat as its copies (Excel's own limit).
+    rows: int = 1_048_576
+    #: Columns of one sheet, counting an .ods cell repeat as its copies (Excel's own limit).
+    columns: int = 16_384
+    #: Rows x columns of one sheet: the parser lays the whole rectangle out in memory at once.
+    cells: int = 10_000_000
+    #: Nesting of arrays and objects in a JSON file (GeoJSON polygons need 4 or 5).
+    json_depth: int = 64
+
+    @classmethod
+    def from_environment(cls) -> Limits:
+        """The defaults, with any ``CRIMESTATS_MAX_<NAME>`` set in the environment."""
+        return cls(**{name: _limit_from_environment(name, value) for name, value in cls().__dict__.items()})
+
+
+#: A text field of a CSV: the csv module refuses a longer one (a file holding one is damaged).
+FIELD_CHARS = csv.field_size_limit()
+
+
+def _limit_from_environment(name: str, default: int) -> int:
+    variable = f"CRIMESTATS_MAX_{name.upper()}"
+    text = os.environ.get(variable)
+    if text is None:
+        return default
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise CrimestatsError(f"{variable} must be a positive whole number, not {text!r}")
+    return value
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file past the :class:`Limits` before any parser reads it: its size, and for a zip workbook its
+    member count, inflated size and the rows, columns and cells of each sheet."""
+    limits = Limits.from_environment()
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        raise _limit_error(path, f"is {size:,} bytes, more than the limit of {limits.file_bytes:,}", "file_bytes")
+    if path.suffix.lower() not in ZIP_SUFFIXES:
+        return
+    try:
+        sheets = _containers.check_zip(
+            str(path), path.suffix.lower(), max_members=limits.zip_members, max_bytes=limits.unzipped_bytes
+        )
+    except _containers.ContainerProblem as exc:
+        raise SourceError(str(exc), file=path.name) from exc
+    for sheet in sheets:
+        _check_sheet(path, sheet, limits)
+
+
+def _check_sheet(path: Path, sheet: _containers.SheetBounds, limits: Limits) -> None:
+    where = f"{sheet.name} reaches row {sheet.rows:,} and column {column_letter(max(sheet.columns - 1, 0))}"
+    if sheet.rows > limits.rows:
+        raise _limit_error(path, f"{where}: more than the limit of {limits.rows:,} rows", "rows")
+    if sheet.columns > limits.columns:
+        raise _limit_error(path, f"{where}: more than the limit of {limits.columns:,} columns", "columns")
+    if sheet.rows * sheet.columns > limits.cells:
+        cells = sheet.rows * sheet.columns
+        raise _limit_error(path, f"{where}: {cells:,} cells, more than the limit of {limits.cells:,}", "cells")
+
+
+def _limit_error(path: Path, message: str, limit: str) -> SourceError:
+    return SourceError(f"{message} (CRIMESTATS_MAX_{limit.upper()} raises it)", file=path.name)
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply arrays and objects nest in a JSON text, found without parsing it (brackets inside strings
+    do not count)."""
+    brackets = re.sub(rb"[^\[\]{}]", b"", re.sub(rb'"[^"\\]*(?:\\.[^"\\]*)*"', b"", data))
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    depth = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1))
+    return int(depth.max(initial=0))
+
+
+def load_json(path: Path, what: str = "JSON") -> Any:
+    """A JSON file parsed, within :attr:`Limits.json_depth`; NaN, Infinity and numbers too large for a float
+    are refused, as JSON itself has no such numbers."""
+    data = path.read_bytes()
+    depth, limit = json_depth(data), Limits.from_environment().json_depth
+    if depth > limit:
+        raise _limit_error(path, f"nests {depth:,} deep, more than the limit of {limit}", "json_depth")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_not_a_number, parse_float=_finite_float)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        raise SourceError(f"is not valid {what} ({exc})", file=path.name) from exc
+
+
+def _not_a_number(text: str) -> float:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def parser_failure(exc: BaseException) -> bool:
+    """Whether an exception is a parser's failure on a bad file: any Exception, or a Rust panic inside
+    python-calamine (pyo3's PanicException is a BaseException, so ``except Exception`` misses it)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 @dataclass(frozen=True)
@@ -144,7 +272,8 @@ class Probe:
     @classmethod
     def of(cls, path: Path) -> Probe:
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
-            return cls(path, workbook=Workbook(path))
+            return cls(path, workbook=Workbook(path))  # checks the file against the limits
+        check_file(path)
         if path.suffix.lower() in JSON_SUFFIXES:
             with path.open("rb") as handle:
                 start = handle.read(4096).decode("utf-8", errors="replace")
@@ -270,9 +399,12 @@ class Workbook(Mapping[str, Sheet]):
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        check_file(path)
         try:
             self._book = CalamineWorkbook.from_path(str(path))
-        except Exception as exc:  # calamine raises several kinds for a damaged file
+        except BaseException as exc:  # calamine raises several kinds for a damaged file, and may panic
+            if not parser_failure(exc):
+                raise
             raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
         self.names: tuple[str, ...] = tuple(self._book.sheet_names)
         self._names = {name.strip(): name for name in self.names}
@@ -283,7 +415,9 @@ class Workbook(Mapping[str, Sheet]):
             name = self._names[key]
             try:
                 rows = self._book.get_sheet_by_name(name).to_python()
-            except Exception as exc:
+            except BaseException as exc:
+                if not parser_failure(exc):
+                    raise
                 raise SourceError(f"cannot open as a spreadsheet ({exc})", file=self.path.name) from exc
             self._sheets[key] = Sheet(self.path.name, name, rows)
         return self._sheets[key]
@@ -379,7 +513,13 @@ def read_csv(path: Path) -> Sheet:
         text = path.read_text(encoding="utf-8-sig", errors="strict")
     except UnicodeDecodeError as exc:
         raise SourceError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=path.name) from exc
-    sheet = Sheet(path.name, None, [list(row) for row in csv.reader(io.StringIO(text))])
+    sheet = Sheet(path.name, None, [])
+    rows: list[list[str]] = []
+    try:
+        rows.extend(list(row) for row in csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # a field longer than FIELD_CHARS, a NUL byte
+        raise sheet.error(f"is not a readable CSV record ({exc})", len(rows)) from exc
+    sheet.rows = rows
     if text and not text.endswith(("\n", "\r")):
         raise sheet.error("ends in the middle of a line; the file looks truncated", len(sheet.rows) - 1)
     return sheet
@@ -441,15 +581,23 @@ def parse_number(
     if isinstance(value, bool):
         raise sheet.error(f"unexpected value {value!r} in a number cell", row, column)
     if isinstance(value, (int, float)):
-        return float(value), None, None
+        return _plausible(sheet, row, column, float(value), value), None, None
     text = str(value).strip()
     if text in symbols:
         return None, text, symbols[text]
     if _NUMBER.match(text):
-        return float(text.replace(",", "")), None, None
+        return _plausible(sheet, row, column, float(text.replace(",", "")), text), None, None
     if text == "":
         raise sheet.error("empty cell where a number was expected", row, column)
     raise sheet.error(f"text {text!r} in a number cell", row, column)
+
+
+def _plausible(sheet: Sheet, row: int, column: int, value: float, cell: Any) -> float:
+    """A number no official table could hold (infinite, NaN, or beyond :data:`LARGEST_NUMBER`) is an error."""
+    if not abs(value) < LARGEST_NUMBER:
+        shown = str(cell) if len(str(cell)) <= 24 else f"{str(cell)[:20]}… ({len(str(cell))} characters)"
+        raise sheet.error(f"number {shown} is too large to be an official figure", row, column)
+    return value
 
 
 def parse_count(sheet: Sheet, row: int, column: int) -> int:

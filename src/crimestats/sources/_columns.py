@@ -25,6 +25,9 @@ WHITESPACE = (
 )
 _RUNS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]+"
 #: ``_base._NUMBER`` for ASCII digits (Python's ``\d`` also takes other scripts' digits: those cells are flagged).
+#: The largest magnitude a figure may have: beyond any count, rate or population ever published, and below
+#: 2**53, where whole numbers stop being exact in a float. A cell past it is flagged, and is an error.
+LARGEST_NUMBER = 1e15
 NUMBER = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$|^-?[0-9]+(\.[0-9]+)?$"
 
 
@@ -73,7 +76,7 @@ def counts(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         values = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a number Arrow cannot parse: Python reads them all
         values = np.array([float(text) for text in cleaned.to_pylist()], dtype=np.float64)
-    whole = np.isfinite(values) & (values == np.trunc(values))
+    whole = (np.abs(values) < LARGEST_NUMBER) & (values == np.trunc(values))
     return values + 0.0, ~(number & whole)  # + 0.0: parse_count gives float(int(-0.0)), which is 0.0
 
 
@@ -93,7 +96,7 @@ def numbers(texts: pa.Array, symbols: dict[str, str]) -> tuple[np.ndarray, np.nd
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         values = np.array([float(text) for text in cleaned.to_pylist()], dtype=np.float64)
     zero = pc.equal(stripped, "0").to_numpy(zero_copy_only=False)
-    flagged = ~(number | symbol) | (number & symbol) | zero
+    flagged = ~(number | symbol) | (number & symbol) | zero | (number & ~(np.abs(values) < LARGEST_NUMBER))
     found = np.array(stripped.to_pylist(), dtype=object)
     found[~symbol] = None
     return values, found, flagged

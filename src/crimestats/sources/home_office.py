@@ -112,6 +112,7 @@ def _read_sheet(sheet: Sheet, header: int) -> pa.Table:
     )
     codes = pa.array([a.code if a else None for a in areas], pa.string()).take(pa.array(area_of))
     slugs = pa.array(offences, pa.string()).take(pa.array(offence_of))
+    _raise_repeated(sheet, rows[valid], period[valid], codes.filter(valid), code.filter(valid), columns)
     count = int(valid.sum())
     return pa.Table.from_arrays(
         [
@@ -180,6 +181,29 @@ def _raise_unknown(
         for name, index in zip(names, rows[flagged].tolist(), strict=True):
             first.setdefault(name, index)
         raise unknown_error(sheet, what, first, column)
+
+
+def _raise_repeated(
+    sheet: Sheet, rows: np.ndarray, period: np.ndarray, forces: pa.Array, codes: pa.Array, columns: dict[str, int]
+) -> None:
+    """A force's count for an offence code appears once a quarter: a repeated row would be added in twice.
+
+    The one exception is a combined code (``1/4.1/4.10/4.2``, homicide), which the Home Office prints once for
+    each code it combines: a combined code of n codes may appear n times.
+    """
+    keys = pa.table({"period": pa.array(period, pa.date32()), "force": forces, "code": codes})
+    grouped = keys.group_by(["period", "force", "code"]).aggregate([([], "count_all")])
+    allowed = pc.add(pc.count_substring(grouped.column("code"), "/"), 1)
+    if not pc.any(pc.greater(grouped.column("count_all"), allowed)).as_py():
+        return
+    seen: dict[tuple[Any, ...], list[int]] = {}
+    keyed = zip(period.tolist(), forces.to_pylist(), codes.to_pylist(), strict=True)
+    for row, key in zip(rows.tolist(), keyed, strict=True):
+        earlier = seen.setdefault(key, [])
+        if len(earlier) > str(key[2]).count("/"):
+            message = f"repeats row {earlier[0] + 1}: the same force, quarter and offence code {key[2]!r} again"
+            raise sheet.error(message + " (the count would be added in twice)", row, columns["Offence Code"])
+        earlier.append(row)
 
 
 def _quarter_end(sheet: Sheet, index: int, columns: dict[str, int]) -> Any:

@@ -29,6 +29,7 @@ from crimestats.sources._base import (
 )
 
 NAME = "ons-csp"
+FIRST_OFFENCE_COLUMN = 6  # after the force, partnership and local authority codes and names
 SYMBOLS = {**ACCESSIBLE_SYMBOLS, "x": "data unavailable", "..": "data not available"}
 
 
@@ -59,6 +60,7 @@ def read(file: Path | Probe) -> Batch:
         if not pfa_code and not pfa_name:
             continue
         sheet.require_width(index, max(columns) + 1)
+        _require_headed(sheet, index, columns, header)
         if sheet.is_blank(index, list(columns)):
             warnings.append(
                 f"{sheet.file}, row {index + 1}: no figures for {sheet.text(index, 3) or pfa_name!r}; skipped"
@@ -121,13 +123,15 @@ def _header_row(sheet: Sheet) -> int | None:
 def _offence_columns(sheet: Sheet, header: int) -> dict[int, str]:
     columns: dict[int, str] = {}
     unknown: dict[str, int] = {}
-    for column in range(6, len(sheet.rows[header])):
+    for column in range(FIRST_OFFENCE_COLUMN, len(sheet.rows[header])):
         text = sheet.text(header, column)
         if not text:
             continue
         offence = reference.find_offence(text)
         if offence is None:
             unknown[" ".join(text.split())] = column
+        elif offence.slug in columns.values():
+            raise sheet.error(f"a second column headed {text!r}", header, column)
         else:
             columns[column] = offence.slug
     if unknown:
@@ -135,6 +139,19 @@ def _offence_columns(sheet: Sheet, header: int) -> dict[int, str]:
             f"unknown offence column heading(s): {', '.join(map(repr, unknown))}", header, min(unknown.values())
         )
     return columns
+
+
+def _require_headed(sheet: Sheet, row: int, columns: dict[int, str], header: int) -> None:
+    """A figure in a column with no offence heading means the header row lost a cell (every figure after it
+    would be under the wrong offence) or a heading was blanked: the row cannot be read."""
+    for column in range(FIRST_OFFENCE_COLUMN, len(sheet.rows[row])):
+        if column not in columns and sheet.text(row, column):
+            raise sheet.error(
+                f"a figure under no offence heading (the header row, row {header + 1}, has"
+                f" {len(sheet.rows[header])} cells); is a heading missing or blank?",
+                row,
+                column,
+            )
 
 
 def _area_code(force: reference.Area, csp_code: str, csp_name: str) -> str:
