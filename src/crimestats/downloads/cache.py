@@ -7,22 +7,18 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from crimestats._json import json_depth
 from crimestats.errors import DownloadError
 
 DISCOVERY_CACHE = ".discovery.json"
 MANIFEST = "manifest.json"
 MAX_JSON_DEPTH = 64  # the publishers' documents nest under 10 deep (GeoJSON polygons: 6)
-
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_INNERMOST = re.compile(rb"\[\]|\{\}")
-_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 
 def default_cache_dir() -> Path:
@@ -129,23 +125,12 @@ def _check_json(path: Path, kind: str, url: str) -> None:
 def load_json(data: bytes, url: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """The JSON document in ``data``, refused with :class:`DownloadError` if it is not JSON or nests arrays and
     objects more than ``max_depth`` deep (checked before parsing, which recurses once per level)."""
-    if _deeper_than(data, max_depth):
+    if json_depth(data) > max_depth:
         raise DownloadError(f"{url}: JSON nested more than {max_depth} levels deep")
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise DownloadError(f"{url}: not valid JSON ({exc})") from exc
-
-
-def _deeper_than(data: bytes, max_depth: int) -> bool:
-    """Whether brackets nest deeper than ``max_depth``: strings dropped, then the innermost ``[]``/``{}`` pairs
-    removed once per level. Unbalanced brackets are left for the parser to report."""
-    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
-    for _ in range(max_depth):
-        if not brackets:
-            return False
-        brackets = _INNERMOST.sub(b"", brackets)
-    return _INNERMOST.search(brackets) is not None
 
 
 def sha256_of(path: Path) -> tuple[str, int]:

@@ -22,6 +22,7 @@ import pyarrow.csv as pa_csv
 from python_calamine import CalamineWorkbook
 
 from crimestats import reference
+from crimestats._json import json_depth
 from crimestats.errors import CrimestatsError, SourceError
 from crimestats.sources import _columns, _containers
 from crimestats.sources._columns import LARGEST_NUMBER
@@ -150,6 +151,16 @@ def check_file(path: Path) -> None:
         _check_sheet(path, sheet, limits)
 
 
+def check_sheet(path: Path, name: str) -> None:
+    """Refuse an .xlsx sheet reaching past the :class:`Limits` before calamine parses it."""
+    try:
+        bounds = _containers.sheet_bounds(str(path), name)
+    except _containers.ContainerProblem as exc:
+        raise SourceError(str(exc), file=path.name) from exc
+    if bounds is not None:
+        _check_sheet(path, bounds, Limits.from_environment())
+
+
 def _check_sheet(path: Path, sheet: _containers.SheetBounds, limits: Limits) -> None:
     where = f"{sheet.name} reaches row {sheet.rows:,} and column {column_letter(max(sheet.columns - 1, 0))}"
     if sheet.rows > limits.rows:
@@ -163,15 +174,6 @@ def _check_sheet(path: Path, sheet: _containers.SheetBounds, limits: Limits) -> 
 
 def _limit_error(path: Path, message: str, limit: str) -> SourceError:
     return SourceError(f"{message} (CRIMESTATS_MAX_{limit.upper()} raises it)", file=path.name)
-
-
-def json_depth(data: bytes) -> int:
-    """How deeply arrays and objects nest in a JSON text, found without parsing it (brackets inside strings
-    do not count)."""
-    brackets = re.sub(rb"[^\[\]{}]", b"", re.sub(rb'"[^"\\]*(?:\\.[^"\\]*)*"', b"", data))
-    steps = np.frombuffer(brackets, dtype=np.uint8)
-    depth = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1))
-    return int(depth.max(initial=0))
 
 
 def load_json(path: Path, what: str = "JSON") -> Any:
@@ -413,6 +415,8 @@ class Workbook(Mapping[str, Sheet]):
     def __getitem__(self, key: str) -> Sheet:
         if key not in self._sheets:
             name = self._names[key]
+            if self.path.suffix.lower() in (".xlsx", ".xlsm"):  # an .ods was bounded whole, when opened
+                check_sheet(self.path, name)
             try:
                 rows = self._book.get_sheet_by_name(name).to_python()
             except BaseException as exc:

@@ -14,17 +14,20 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 
 CHUNK = 1 << 20
 
-# A cell's start tag with its reference (``<c r="AB12" s="3">``), any cell's start tag, and an .xlsx row's.
-_CELL_REF = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br="([A-Z]*)([0-9]*)"')
-_CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
-_ROW_REF = re.compile(rb'<(?:[\w.-]+:)?row\s[^>]*?\br="([0-9]+)"')
-_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
+# A reference attribute: a cell's (``r="AB12"``: letters and digits) or a row's (``r="12"``: digits only). In a
+# worksheet only cells and rows have one; searching for the attribute alone is many times faster than for tags.
+_REFERENCE = re.compile(rb'\sr="([A-Z]*)([0-9]*)"')
+# A start tag with a namespace prefix (``<x:c ...>``), counted only when the sheet uses one.
+_PREFIXED = {tag: re.compile(rb"<[\w.-]+:" + tag + rb"[\s/>]") for tag in (b"c", b"row")}
+#: A row number longer than this many digits is past every limit: counted as this large.
+_LONGEST_NUMBER = 10**12
 # An .ods table, row or cell tag: (closing slash, kind, attributes, self-closing slash).
 _ODS_TAG = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>")
 _ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
@@ -68,23 +71,32 @@ class XlsxSheetScanner:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.letters: set[bytes] = set()
-        self.numbers: set[bytes] = set()
+        self.rows = self.columns = 0
         self.cells = self.referenced = self.row_tags = 0
 
     def feed(self, xml: bytes) -> None:
-        refs = _CELL_REF.findall(xml)
-        self.letters.update(letters for letters, _ in refs)
-        self.numbers.update(number for _, number in refs)
-        self.numbers.update(_ROW_REF.findall(xml))
-        self.referenced += len(refs)
-        self.cells += len(_CELL.findall(xml))
-        self.row_tags += len(_ROW.findall(xml))
+        references = _REFERENCE.findall(xml)
+        if references:
+            letters = {cell for cell, _ in references if cell}
+            self.referenced += sum(1 for cell, _ in references if cell)
+            self.columns = max(self.columns, *map(column_number, letters))
+            self.rows = max(self.rows, *(_row_number(number) for number in {n for _, n in references} if number))
+        self.cells += _tags(xml, b"c")
+        self.row_tags += _tags(xml, b"row")
 
     def bounds(self) -> Iterator[SheetBounds]:
-        columns = max(map(column_number, self.letters), default=0) + (self.cells - self.referenced)
-        rows = max((int(n) for n in self.numbers if n), default=0)
-        yield SheetBounds(self.name, max(rows, self.row_tags), columns)
+        columns = self.columns + (self.cells - self.referenced)
+        yield SheetBounds(self.name, max(self.rows, self.row_tags), columns)
+
+
+def _row_number(digits: bytes) -> int:
+    return int(digits) if len(digits) <= 12 else _LONGEST_NUMBER
+
+
+def _tags(xml: bytes, tag: bytes) -> int:
+    """How many ``<tag …>`` start tags (or empty tags) the XML holds, with or without a namespace prefix."""
+    found = sum(xml.count(b"<" + tag + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    return found + (len(_PREFIXED[tag].findall(xml)) if b":" + tag in xml else 0)
 
 
 class OdsScanner:
@@ -139,36 +151,52 @@ class OdsScanner:
 
 
 def check_zip(path: str, suffix: str, *, max_members: int, max_bytes: int) -> list[SheetBounds]:
-    """Every sheet's bounds in a zip workbook, after checking its member count and inflated size.
+    """Check a zip workbook's member count and inflated size; return an .ods's tables' bounds (an .xlsx sheet
+    is bounded by :func:`sheet_bounds` when it is about to be read, as calamine parses sheets one at a time).
 
     Raises :class:`ContainerProblem` for a file that is not a zip, has too many members or inflates past
     ``max_bytes`` (declared or real).
     """
+    with _opened(path) as archive:
+        members = archive.infolist()
+        if len(members) > max_members:
+            raise ContainerProblem(f"the zip holds {len(members):,} files, more than the limit of {max_members:,}")
+        declared = sum(member.file_size for member in members)
+        if declared > max_bytes:
+            raise ContainerProblem(f"unzips to {declared:,} bytes, more than the limit of {max_bytes:,}")
+        scanned: list[SheetBounds] = []
+        for member in members:
+            scanner = OdsScanner() if suffix == ".ods" and member.filename == "content.xml" else None
+            _inflate(archive, member, scanner)
+            if scanner is not None:
+                scanned.extend(scanner.bounds())
+        return scanned
+
+
+def sheet_bounds(path: str, sheet: str) -> SheetBounds | None:
+    """How far the .xlsx worksheet shown as ``sheet`` reaches (None if the workbook has no such worksheet)."""
+    with _opened(path) as archive:
+        for member, name in _worksheet_names(archive).items():
+            if name == sheet:
+                scanner = XlsxSheetScanner(f"sheet '{name}'")
+                _inflate(archive, archive.getinfo(member), scanner)
+                return next(scanner.bounds())
+    return None
+
+
+@contextmanager
+def _opened(path: str) -> Iterator[zipfile.ZipFile]:
+    """The zip, any failure to read it a :class:`ContainerProblem`."""
     try:
         with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if len(members) > max_members:
-                raise ContainerProblem(f"the zip holds {len(members):,} files, more than the limit of {max_members:,}")
-            declared = sum(member.file_size for member in members)
-            if declared > max_bytes:
-                raise ContainerProblem(f"unzips to {declared:,} bytes, more than the limit of {max_bytes:,}")
-            sheets = _worksheet_names(archive, suffix)
-            scanned: list[SheetBounds] = []
-            for member in members:
-                scanner = _scanner(member.filename, suffix, sheets)
-                _inflate(archive, member, scanner)
-                if scanner is not None:
-                    scanned.extend(scanner.bounds())
-            return scanned
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, ValueError, OSError) as exc:
+            yield archive
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, ValueError, OSError, KeyError) as exc:
         raise ContainerProblem(f"cannot open as a spreadsheet: a damaged zip container ({exc})") from exc
 
 
-def _worksheet_names(archive: zipfile.ZipFile, suffix: str) -> dict[str, str]:
+def _worksheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     """The members an .xlsx workbook's relationships name as worksheets (calamine reads those), each with the
     sheet's name as the workbook shows it."""
-    if suffix == ".ods":
-        return {}
     relationships, workbook = (
         _small_member(archive, name) for name in ("xl/_rels/workbook.xml.rels", "xl/workbook.xml")
     )
@@ -199,14 +227,6 @@ def _attribute(attributes: bytes, name: bytes) -> bytes:
 
 def _unescape(name: bytes) -> str:
     return html.unescape(name.decode("utf-8", errors="replace"))
-
-
-def _scanner(name: str, suffix: str, sheets: dict[str, str]) -> _Scanner | None:
-    if suffix == ".ods":
-        return OdsScanner() if name == "content.xml" else None
-    if name in sheets or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-        return XlsxSheetScanner(f"sheet '{sheets.get(name, PurePosixPath(name).stem)}'")
-    return None
 
 
 def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, scanner: _Scanner | None) -> None:
