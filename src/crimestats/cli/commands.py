@@ -379,7 +379,9 @@ def findings(
     if format is Format.json:
         out.print(to_json(result), highlight=False)
         return
-    rows = [{**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "")} for f in result["findings"]]
+    rows = [
+        {**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "not tested")} for f in result["findings"]
+    ]
     view = {"text": "Finding", "significant": "Significant"}
     notes = [f"{c['text']} ({c['source_url']})" for c in result["caveats"]]
     emit(rows, format, f"{result['force']}, {result['period_label']}", view, notes)

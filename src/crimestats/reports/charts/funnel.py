@@ -75,10 +75,8 @@ def funnel_chart(
         layers += _funnel_focus(focus_point, x_max, x, y)
     adjusted = bool((funnel.get("overdispersion") or {}).get("adjusted"))
     note = f"Average {rate_text(target)}. Dashed lines: 95% limits; solid lines: 99.8% limits"
-    note += ", widened for over-dispersion." if adjusted else "."
-    description = _funnel_description(points, target, focus, focus_point, measure)
-    if funnel.get("method"):
-        description += f" Method: {funnel['method']}."
+    note += ", widened for the usual differences between forces." if adjusted else "."
+    description = _funnel_description(points, target, focus, focus_point, measure) + " " + _limits_text(adjusted)
     return finish({"layer": layers, "width": WIDTH, "height": 400}, title, description, [note])
 
 
@@ -165,6 +163,16 @@ def _funnel_focus(point: dict[str, Any], x_max: float, x: dict[str, Any], y: dic
         "encoding": {"x": x, "y": y, "text": field("force:N")},
     }
     return [ring, label]
+
+
+def _limits_text(adjusted: bool) -> str:
+    """What being outside the limits means, in plain words (the method is in the report's methods section)."""
+    text = "A force outside the solid lines is further from the average than 998 in 1,000 forces of its size would be"
+    return (
+        f"{text} by chance, even allowing for the usual differences between forces."
+        if adjusted
+        else f"{text} by chance."
+    )
 
 
 def _funnel_description(
