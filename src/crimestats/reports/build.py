@@ -317,7 +317,9 @@ def _force_charts(
     funnel = funnel_data(league)
     if funnel is not None:
         title = f"Against the size of each force: {label}"
-        made.append(as_chart("funnel", charts.funnel_chart(funnel, focus, title, measure=measure)))
+        made.append(
+            as_chart("funnel", charts.funnel_chart(funnel, focus, title, measure=measure, by_chance=by_chance(league)))
+        )
     if group is not None:
         mix, what = _offence_mix(group, figures, data.offence)
         title = f"{what[0].upper()}{what[1:]}: {area.name} and its peers"
@@ -403,6 +405,12 @@ def as_chart(name: str, chart: Any) -> Chart:
 def chart_row(row: dict[str, Any]) -> dict[str, Any]:
     keys = ("rate_per_1000", "rate_ci_low", "rate_ci_high", "count", "population", "rank", "ranked_of")
     return {"force_code": row["area_code"], "force": row["area_name"], **{k: row.get(k) for k in keys}}
+
+
+def by_chance(league: list[dict[str, Any]]) -> tuple[int, int]:
+    """How many forces of the league are above and below the funnel limits of chance alone."""
+    summary = summaries.funnel_summary(league)
+    return summary["poisson_above"], summary["poisson_below"]
 
 
 def funnel_data(league: list[dict[str, Any]]) -> dict[str, Any] | None:

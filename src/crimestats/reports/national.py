@@ -17,6 +17,7 @@ from crimestats.reports.build import (
     NATIONAL,
     ReportData,
     as_chart,
+    by_chance,
     caveat_entry,
     chart_row,
     data_for,
@@ -94,7 +95,9 @@ def national_report(
     funnel = funnel_data(league)
     if funnel is not None:
         title = f"Against the size of each force: {label}"
-        made.append(as_chart("funnel", charts.funnel_chart(funnel, None, title, measure=measure)))
+        made.append(
+            as_chart("funnel", charts.funnel_chart(funnel, None, title, measure=measure, by_chance=by_chance(league)))
+        )
     if data.boundaries is not None and rated:
         made.append(
             as_chart("map", charts.choropleth(data.boundaries, rows, "force_code", None, label, measure=measure))
@@ -174,10 +177,10 @@ def _funnel_lines(funnel: dict[str, Any]) -> list[str]:
         f"Against the rate of all forces together ({fmt.rate(funnel['target'])} per 1,000), {higher} of the "
         f"{compared} forces compared were higher and {lower} lower than chance alone would explain."
     )
-    usual = (
-        "Forces always differ by more than chance, in the places they police and how they record crime; allowing "
-        f"for that usual spread, {funnel['above']} were above and {funnel['below']} below the limits"
-    )
-    if not funnel["above"] and not funnel["below"]:
-        usual += ": the gaps between forces are of the usual size, not a sign that any one force is unusual"
-    return [chance, usual + "."]
+    usual = "Forces always differ by more than chance, in the places they police and how they record crime; "
+    usual += "allowing for that usual spread, "
+    if funnel["above"] or funnel["below"]:
+        usual += f"{funnel['above']} were above and {funnel['below']} below the limits."
+    else:
+        usual += "no force was outside the limits: large as they are, the gaps between forces are of the usual size."
+    return [chance, usual]

@@ -24,11 +24,18 @@ LIMITS = (
 
 
 def funnel_chart(
-    funnel: dict[str, Any], highlight: str | None = None, title: str = "", *, measure: str = RATE_TITLE
+    funnel: dict[str, Any],
+    highlight: str | None = None,
+    title: str = "",
+    *,
+    measure: str = RATE_TITLE,
+    by_chance: tuple[int, int] | None = None,
 ) -> Spec:
     """Rate against population with the target line and the 95% (dashed) and 99.8% (solid) control limits.
 
     Points are coloured by their position against the limits; ``highlight`` is ringed and labelled.
+    ``by_chance`` (how many forces are above and below the limits of chance alone, when the limits drawn are
+    widened for the usual differences between forces) goes in the description, so both judgements are told.
     """
     rows = [row for row in funnel["rows"] if number(row.get("rate_per_1000")) is not None]
     if not rows:
@@ -77,6 +84,10 @@ def funnel_chart(
     note = f"Average {rate_text(target)}. Dashed lines: 95% limits; solid lines: 99.8% limits"
     note += ", widened for the usual differences between forces." if adjusted else "."
     description = _funnel_description(points, target, focus, focus_point, measure) + " " + _limits_text(adjusted)
+    if adjusted and by_chance is not None:
+        description += (
+            f" Allowing for chance alone (limits not drawn), {by_chance[0]} would be above and {by_chance[1]} below."
+        )
     return finish({"layer": layers, "width": WIDTH, "height": 400}, title, description, [note])
 
 
