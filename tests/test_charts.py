@@ -231,7 +231,25 @@ def test_trend_has_a_line_per_series_with_the_first_in_focus_and_gaps_for_missin
     dates = sorted({row["date"] for row in values(line, spec)})
     assert dates == ["2018-12-01", "2019-03-01", "2019-06-01", "2019-09-01"]
     assert [row["rate_per_1000"] for row in values(line, spec) if row["series"] == "England and Wales"][2] is None
-    assert "Latest: Wiltshire 62.0; England and Wales 89.1" in spec["description"]
+    assert "Latest, year ending September 2019: Wiltshire 62.0; England and Wales 89.1." in spec["description"]
+    # intervals of ±0.6 on a scale to 90 are thinner than the lines: the caption does not promise bands
+    assert "Shaded bands" not in spec["description"]
+    assert "too narrow to show at this scale (at most 0.60 either side of the rate)" in spec["description"]
+
+
+def test_the_trend_caption_speaks_of_bands_only_where_they_show_and_of_the_last_period() -> None:
+    """Small counts have wide intervals, drawn as shaded bands; 'Latest' is the chart's last period, the
+    report's, even when a series stops before it."""
+    wide = [
+        {**row, "rate_ci_low": row["rate_per_1000"] - 9, "rate_ci_high": row["rate_per_1000"] + 9}
+        for row in TREND
+        if row["rate_per_1000"] is not None
+    ]
+    spec = charts.trend_chart(wide[:-1]).to_dict()  # England and Wales stops at June 2019
+    assert "Shaded bands show 95% intervals." in spec["description"]
+    assert spec["description"].endswith("Latest, year ending September 2019: Wiltshire 62.0.")
+    band = layers(spec)[0]
+    assert band["mark"]["type"] == "area" and band["mark"]["opacity"] > 0.15
     # a missing label is written from the period; a period that is not a quarter end is refused
     unlabelled = charts.trend_chart([{**TREND[0], "period_label": None}]).to_dict()
     assert values(layers(unlabelled)[0], unlabelled)[0]["period_label"] == "year ending December 2018"
@@ -260,8 +278,9 @@ def test_funnel_draws_limits_target_positions_and_labels_the_highlighted_force()
     assert label["encoding"]["text"]["field"] == "force"
     low, high = points["encoding"]["y"]["scale"]["domain"]
     assert low <= 58.1 and high >= 122.0  # every point is inside the plot
-    assert "widened for over-dispersion" in spec["title"]["subtitle"][0]
-    assert "Method: Spiegelhalter (2005) funnel plot." in spec["description"]
+    assert "widened for the usual differences between forces" in spec["title"]["subtitle"][0]
+    assert "Method:" not in spec["description"]  # the method is in the report's methods section
+    assert "further from the average than 998 in 1,000 forces of its size would be by chance" in spec["description"]
 
 
 def test_offence_mix_pairs_the_force_with_its_peers_per_offence_group() -> None:
@@ -506,7 +525,9 @@ def test_trend_notes_go_in_the_subtitle_wrapped_to_the_chart_and_in_the_descript
     subtitle = spec["title"]["subtitle"]
     assert len(subtitle) == 3 and all(len(line) <= 96 for line in subtitle)
     assert " ".join(subtitle) == f"{note} Second note."
-    assert spec["description"].endswith(f"Latest: Wiltshire 62.0; England and Wales 89.1. {note} Second note.")
+    assert spec["description"].endswith(
+        f"Latest, year ending September 2019: Wiltshire 62.0; England and Wales 89.1. {note} Second note."
+    )
     svg = charts.to_svg(spec)
     assert all(f">{line}</tspan>" in svg for line in subtitle)  # one line of the subtitle each
     assert "subtitle" not in charts.trend_chart(TREND, "Crime over time").to_dict()["title"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -228,6 +229,18 @@ def test_findings_json_has_the_contract_shape(cli_store: Store) -> None:
         assert {"kind", "text", "value", "compared_with", "significant", "caveats"} <= set(finding)
     table = run(cli_store, "findings", "Wiltshire", "--period", "2019-09", "--offence", "robbery")[1]
     assert "robbery" in table.lower() and "stalking" not in table.lower()
+
+
+def test_findings_without_a_test_are_null_in_json_and_not_tested_in_the_table(cli_store: Store) -> None:
+    """The league position and the national rate are not tested: ``"significant": null`` (never false with a
+    null p-value) and "not tested" in the table, where a tested change reads "yes"."""
+    result = json.loads(run(cli_store, "findings", "Wiltshire", "--period", "2019-09", "--format", "json")[1])
+    assert [f["significant"] for f in result["findings"][:3]] == [None, None, True]
+    assert not [f for f in result["findings"] if f["p_value"] is None and f["significant"] is not None]
+    code, out, err = run(cli_store, "findings", "Wiltshire", "--period", "2019-09", "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["significant"] for row in rows[:3]] == ["not tested", "not tested", "yes"]
 
 
 def test_report_formats_and_files(cli_store: Store, tmp_path: Path) -> None:

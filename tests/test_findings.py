@@ -217,10 +217,11 @@ def test_a_change_for_a_force_without_a_rate_speaks_of_the_number_of_offences(lo
 
 def test_borderline_results_say_how_many_comparisons_were_made(loaded_store: Store) -> None:
     found = findings_for(loaded_store, "Wiltshire", "2019-09")
-    note = "borderline among 42 tests"
+    note = "borderline: with 42 differences tested for Wiltshire, a few this close are expected by chance alone"
     (total,) = _by_kind(found, "change")
     assert total["p_value"] == pytest.approx(0.0467, abs=5e-5)
     assert f"(p = 0.0467, {note})." in total["text"]
+    assert "among 42 tests" not in total["text"]
     tested = [f for f in found.findings if f.p_value is not None]
     assert len(tested) > 20
     for finding in tested:
@@ -347,3 +348,98 @@ def test_strengths_order_findings_by_how_notable_they_are() -> None:
     assert summaries.peer_strength(60.0, 80.0) == pytest.approx(0.25) and summaries.peer_strength(1.0, 0.0) == 0
     assert summaries.extreme_strength({"rank": 1, "rank_low": 1, "rank_high": 3}) == -2
     assert summaries.extreme_strength({"rank": 43, "rank_low": None, "rank_high": None}) == 0
+
+
+# --- issue 10: honest in every view ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vintage", ["2018-12", "2019-09"])
+def test_a_finding_without_a_test_is_not_called_not_significant(loaded_store: Store, vintage: str) -> None:
+    """League and extreme findings word the funnel plot; no significance test with a p-value is made for them, so
+    ``significant`` is null, never false, and every finding with a null p-value has a null ``significant``."""
+    figures = _figures(loaded_store, vintage)
+    seen = set()
+    for area in reference.forces():
+        result = json.loads(json.dumps(build_findings(loaded_store, area.code, vintage, figures=figures).to_dict()))
+        for finding in result["findings"]:
+            seen.add(finding["kind"])
+            if finding["p_value"] is None:
+                assert finding["significant"] is None, finding["text"]
+            if finding["kind"] in ("league", "extreme"):
+                assert finding["significant"] is None and finding["p_value"] is None, finding["text"]
+    assert {"league", "extreme", "change", "peer"} <= seen
+
+
+@pytest.mark.parametrize("offence", ["total-excluding-fraud", "burglary", "homicide"])
+def test_both_funnel_judgements_are_materialised_as_crimestats_funnel_computes_them(
+    loaded_store: Store, offence: str
+) -> None:
+    """``funnel_position_poisson`` is ``crimestats funnel --no-overdispersion``'s position (exact Poisson limits),
+    ``funnel_position`` the over-dispersed one; over-dispersed limits are wider, so a force outside them is
+    outside the Poisson limits on the same side."""
+    rows = _figures(loaded_store, "2019-09").leagues[offence]
+    for overdispersion, column in ((False, "funnel_position_poisson"), (True, "funnel_position")):
+        try:
+            funnel = analytics.funnel(loaded_store, "2019-09", offence, overdispersion=overdispersion)
+        except NoDataError:
+            assert all(row[column] is None for row in rows)
+            continue
+        positions = {row["force_code"]: row["position"] for row in funnel["rows"]}
+        assert {row["force_code"]: row[column] for row in rows} == {
+            row["force_code"]: positions.get(row["force_code"]) for row in rows
+        }
+    for row in rows:
+        if row["funnel_position"] in ("above", "below"):
+            assert row["funnel_position_poisson"] == row["funnel_position"], row["force"]
+
+
+def test_the_league_finding_gives_both_judgements_in_plain_words(loaded_store: Store) -> None:
+    """Wiltshire's 60.9 in the year ending September 2019 is further below the rate of all forces together than
+    chance alone explains, but within the usual spread between forces: the finding says both."""
+    (league,) = _by_kind(findings_for(loaded_store, "Wiltshire", "2019-09"), "league")
+    funnel = analytics.funnel(loaded_store, "2019-09", overdispersion=False)
+    (poisson,) = [row["position"] for row in funnel["rows"] if row["force"] == "Wiltshire"]
+    (widened,) = [
+        row["position"] for row in analytics.funnel(loaded_store, "2019-09")["rows"] if row["force"] == "Wiltshire"
+    ]
+    assert (poisson, widened) == ("below", "within")
+    assert league["numbers"]["funnel_position_poisson"] == "below"
+    assert league["numbers"]["funnel_position"] == "within"
+    assert (
+        f"that is lower than the rate of all forces together ({fmt.rate(funnel['target'])}) by more than chance "
+        "alone explains, but within the usual differences between forces."
+    ) in league["text"]
+    assert "significantly" not in league["text"]
+
+
+def test_the_peer_group_is_described_once_not_on_every_finding(loaded_store: Store) -> None:
+    found = findings_for(loaded_store, "Wiltshire", "2019-09")
+    peers = [f for f in found.findings if f.kind == "peer"]
+    assert len(peers) > 5
+    described = [f for f in peers if "not the Home Office most similar group" in f.text]
+    assert described == [peers[0]] and "Wiltshire and its 7 peer forces" in peers[0].text
+    assert all("average of its peer group" in f.text for f in peers[1:])
+
+
+def test_the_national_finding_says_why_the_rate_of_all_forces_together_differs(
+    loaded_store: Store, published: dict[str, dict[str, Published]]
+) -> None:
+    """England and Wales (excluding Greater Manchester) had 88.8 crimes per 1,000 in the year ending September
+    2019, the 41 forces compared 87.5 together: the national total also counts British Transport Police (no
+    residents) and City of London (rate not published); both counts are P1's."""
+    figures = _figures(loaded_store, "2019-09")
+    (national,) = _by_kind(findings_for(loaded_store, "Wiltshire", "2019-09"), "national")
+    league = figures.leagues["total-excluding-fraud"]
+    counts = {row["area_name"]: row["count"] for row in league}
+    rated = [row for row in league if row["funnel_position"] is not None]
+    together = sum(row["count"] for row in rated) / sum(row["population"] for row in rated) * 1000
+    assert fmt.rate(together) == "87.5" and fmt.rate(national["value"]) == "88.8"
+    assert counts["City of London"] == published["2019-09"]["P1"].cells[(reference.area("City of London").code, TOTAL)]
+    assert (
+        f"The rate of all forces together that each force is compared with, 87.5, is lower because it leaves out "
+        f"British Transport Police ({counts['British Transport Police']:,} offences; no residents of its own) and "
+        f"City of London ({counts['City of London']:,} offences; rate not published), which England and Wales "
+        "(excluding Greater Manchester) counts."
+    ) in national["text"]
+    # the national count is the forces' and British Transport Police's together
+    assert national["numbers"]["count"] == sum(c for c in counts.values() if c is not None)

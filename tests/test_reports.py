@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from html import unescape as html_unescape
@@ -30,7 +31,7 @@ import pytest
 import vl_convert as vlc
 from typer.testing import CliRunner
 
-from crimestats import cli, reference
+from crimestats import analytics, cli, reference
 from crimestats.cli import commands
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.reports import charts
@@ -317,8 +318,7 @@ def test_national_report_agrees_with_p1_and_p3(
 
 
 def test_national_report_period_label_is_the_period(sample: Sample) -> None:
-    """Like the force report's, the national report's period label is 'year ending …': the HTML prints it under
-    the title as 'Police recorded crime, {period_label}'."""
+    """Like the force report's, the national report's period label is 'year ending …', as its title ends."""
     assert sample(None, "2019-09").period_label == "year ending September 2019"
 
 
@@ -735,9 +735,10 @@ def test_offence_report_is_about_the_offence_throughout(
     with_figures = [c for c in _forces_in(NATIONAL) if _number(p1.cells[(c, BURGLARY)]) is not None]
     population = sum(_p3_population(p3, c) for c in with_figures)
     assert math.isclose(national_rate, national_count / population * 1000, rel_tol=1e-12)
-    assert report.headline[1] == (
+    assert report.headline[1].startswith(
         f"Across England and Wales (excluding Greater Manchester) the rate of burglary was {ons_round(national_rate)} "
-        f"per 1,000 residents ({national_count:,} offences), against {ons_round(rate)} in Wiltshire."
+        f"per 1,000 residents ({national_count:,} offences), against {ons_round(rate)} in Wiltshire. The rate of all "
+        "forces together"
     )
     assert not any("crimes per 1,000" in line or "Total recorded crime" in line for line in report.headline)
 
@@ -821,7 +822,7 @@ def test_trend_never_joins_england_and_wales_to_the_total_without_greater_manche
         rows = [r for r in _chart_rows(chart) if r["rate_per_1000"] is not None]
         full = {r["date"][:7]: r["rate_per_1000"] for r in rows if r["series"] == "England and Wales"}
         without = {r["date"][:7]: r["rate_per_1000"] for r in rows if r["series"] == EXCLUDING_GMP}
-        assert max(full) == "2019-06" and sorted(without) == ["2019-09", "2019-12"]
+        assert max(full) == "2019-06" and sorted(without) == VINTAGES  # like for like in every period
         assert full["2019-06"] == national["2019-06"]["rate_per_1000"]
         for vintage in ("2019-09", "2019-12"):
             assert without[vintage] == national[vintage]["rate_per_1000"]
@@ -829,7 +830,10 @@ def test_trend_never_joins_england_and_wales_to_the_total_without_greater_manche
         (line,) = [layer for layer in chart.spec["layer"] if layer["mark"]["type"] == "line"]
         assert line["encoding"]["color"]["field"] == "series"
         assert EXCLUDING_GMP in line["encoding"]["color"]["scale"]["domain"]
-        note = f"From the year ending September 2019, Greater Manchester had no figures: {EXCLUDING_GMP} is drawn"
+        note = (
+            "From the year ending September 2019, Greater Manchester had no figures, so England and Wales is also "
+            f"drawn without Greater Manchester in every period: {EXCLUDING_GMP}."
+        )
         assert note in chart.description
         assert " ".join(chart.spec["title"]["subtitle"]).startswith(note)
     svg = charts.to_svg(_chart(sample(None, "2019-12"), "trend").spec)
@@ -991,3 +995,115 @@ def test_report_out_into_files_and_folders(cli_report: Callable[..., tuple[int, 
     code, err = cli_report("Wiltshire", "-p", "2019-09", "-f", "html", "--out", str(existing_file / "x.html"))
     assert code == 1
     assert err == f"error: cannot write into {existing_file}: {existing_file} is a file, not a folder\n"
+
+
+# --- issue 10: honest in every view -------------------------------------------------------------------------------
+
+
+def test_the_like_for_like_england_and_wales_line_has_a_point_in_every_period(
+    published: dict[str, dict[str, Published]], sample: Sample
+) -> None:
+    """England and Wales without Greater Manchester, in every period: P1's England and Wales count less Greater
+    Manchester's, over P3's populations of the forces with figures less Greater Manchester's, so the line from the
+    year ending September 2019 can be followed back and set beside the full total."""
+    gmp = reference.area("Greater Manchester").code
+    for report in (sample(None, "2019-12"), sample("Wiltshire", "2019-12")):
+        chart = _chart(report, "trend")
+        rows = [r for r in _chart_rows(chart) if r["series"] == EXCLUDING_GMP and r["rate_per_1000"] is not None]
+        assert sorted(r["date"][:7] for r in rows) == VINTAGES  # one point per period, no period twice
+        for row in rows:
+            p1, p3 = published[row["date"][:7]]["P1"], published[row["date"][:7]]["P3"]
+            count = p1.cells[(NATIONAL, TOTAL)]
+            assert isinstance(count, int)
+            forces = [f for f in _forces_in(NATIONAL) if f != gmp and _number(p1.cells[(f, TOTAL)]) is not None]
+            population = sum(_p3_population(p3, force) for force in forces)
+            gmp_count = _number(p1.cells[(gmp, TOTAL)]) or 0
+            assert row["rate_per_1000"] == pytest.approx((count - gmp_count) / population * 1000, rel=1e-12)
+            assert row["rate_ci_low"] < row["rate_per_1000"] < row["rate_ci_high"]
+        assert "Latest, year ending December 2019: " in chart.description
+        assert f"{EXCLUDING_GMP} {ons_round(rows[-1]['rate_per_1000'])}." in chart.description
+        assert "England and Wales 89.3" not in chart.description  # the full total stops in June 2019: not 'latest'
+
+
+def test_the_trend_caption_promises_no_bands_it_cannot_show(sample: Sample) -> None:
+    """Total recorded crime in a force has 95% intervals of about ±0.5 per 1,000, thinner than the line on a
+    scale from 0 to 90: the caption says so instead of promising shaded bands; homicide's are wide and drawn."""
+    total = _chart(sample("Wiltshire", "2019-09"), "trend")
+    assert "Shaded bands" not in total.description and "too narrow to show at this scale" in total.description
+    homicide = _chart(sample("Wiltshire", "2019-09", "homicide"), "trend")
+    assert "Shaded bands show 95% intervals." in homicide.description
+    (band,) = [layer for layer in homicide.spec["layer"] if layer["mark"]["type"] == "area"]
+    assert band["encoding"]["y2"]["field"] == "rate_ci_high"
+
+
+def _findings_cells(html: str) -> list[list[str]]:
+    """The cells of the findings table of an HTML report, as text."""
+    section = html[html.index('<section aria-label="Findings">') :]
+    section = section[: section.index("</section>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)[1:]
+    return [[html_unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+
+
+def test_untested_findings_say_not_tested_in_html_and_markdown(sample: Sample) -> None:
+    """A finding with no p-value (league position, extreme, national rate) is 'not tested', never 'no'; 'no' is
+    kept for a difference tested and found not significant. Caveats are numbered as the Caveats section lists them."""
+    report = sample("Wiltshire", "2019-09")
+    cells = _findings_cells(render_html(report))
+    assert len(cells) == len(report.findings)
+    caveat_ids = [c["id"] for c in report.caveats]
+    for finding, (_, _, significant, caveat_cell) in zip(report.findings, cells, strict=True):
+        if finding["p_value"] is None:
+            assert significant == "not tested", finding["text"]
+        else:
+            assert significant == ("yes" if finding["significant"] else "no"), finding["text"]
+        numbers = [str(caveat_ids.index(c["id"]) + 1) for c in finding["caveats"]]
+        assert caveat_cell == (", ".join(numbers) or "none")
+    assert {row[2] for row in cells} >= {"yes", "not tested"}
+    markdown = render_markdown(report)
+    rows = [line.split(" | ") for line in _section(markdown, "Findings").splitlines() if re.match(r"\| \d+ \|", line)]
+    assert [row[-2] for row in rows] == [row[2] for row in cells]
+    assert f"1. {report.caveats[0]['text']}" in markdown
+
+
+def test_the_subtitle_does_not_repeat_the_title(sample: Sample) -> None:
+    for report in (sample("Wiltshire", "2019-09"), sample(None, "2019-09")):
+        html = render_html(report)
+        (subtitle,) = re.findall(r'<p class="period">(.*?)</p>', html)
+        assert subtitle == report.subtitle and subtitle.endswith("Rates are per 1,000 residents.")
+        assert report.period_label not in subtitle and report.title not in subtitle
+        assert "Police recorded crime, year ending" not in html
+
+
+def test_the_national_headline_gives_both_funnel_judgements_and_never_says_no_force_stands_out(
+    loaded_store: Store, sample: Sample
+) -> None:
+    """In the year ending September 2019 total crime rates run from 57.5 to 127.3 per 1,000 (P3): the headline
+    says the highest is 2.2 times the lowest, how many forces chance alone does not explain, and how many are
+    outside the limits that allow for the usual spread between forces; the league table has both columns."""
+    report = sample(None, "2019-09")
+    text = " ".join(report.headline)
+    assert "stands out" not in text
+    assert "Rates ranged from 57.5 per 1,000 in " in text and "to 127.3 in " in text
+    assert "the highest is 2.2 times the lowest" in text
+    poisson = analytics.funnel(loaded_store, "2019-09", overdispersion=False)
+    widened = analytics.funnel(loaded_store, "2019-09")
+    count = {
+        name: Counter(row["position"] for row in funnel["rows"]) for name, funnel in (("p", poisson), ("w", widened))
+    }
+    assert (
+        f"{count['p']['above']} of the {len(poisson['rows'])} forces compared were higher and {count['p']['below']} "
+        "lower than chance alone would explain"
+    ) in text
+    assert count["w"]["above"] == count["w"]["below"] == 0
+    assert "allowing for that usual spread, no force was outside the limits: large as they are, the gaps" in text
+    assert count["p"]["above"] + count["p"]["below"] > 30  # rates differ: chance alone explains few of them
+    assert "leaves out British Transport Police" in text  # why 87.5 is not England and Wales' 88.8
+    by_chance = f"Allowing for chance alone (limits not drawn), {count['p']['above']} would be above and "
+    assert by_chance + f"{count['p']['below']} below." in _chart(report, "funnel").description
+    league = _rows(report, "league", "force_code")
+    positions = {row["force_code"]: row["position"] for row in poisson["rows"]}
+    words = {"above": "above", "below": "below", "within": "within limits"}
+    for code, row in league.items():
+        assert row["funnel_position_poisson"] == words.get(positions.get(code, ""))
+    headings = [c.heading for c in report.table("league").columns]
+    assert headings[-2:] == ["Against all forces: chance alone", "Against all forces: allowing for the usual spread"]

@@ -69,6 +69,7 @@ FORCE_EXTRAS = pa.schema(
         ("change_significant", pa.bool_()),
         ("change_verdict", pa.string()),
         ("funnel_position", pa.string()),
+        ("funnel_position_poisson", pa.string()),
         ("funnel_target", pa.float64()),
         ("rank_joint", pa.bool_()),
     ]

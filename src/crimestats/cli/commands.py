@@ -440,7 +440,9 @@ def findings(
     groups = _peer_groups(msg)
     built = query(build_findings, name, period, groups, options, None, offence)
     result = built.to_dict()
-    rows = [{**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "")} for f in result["findings"]]
+    rows = [
+        {**f, "significant": {True: "yes", False: "no"}.get(f["significant"], "not tested")} for f in result["findings"]
+    ]
     view = {"text": "Finding", "significant": "Significant"}
     notes = [f"{c['text']} ({c['source_url']})" for c in result["caveats"]]
     emit(rows, format, f"{result['force']}, {result['period_label']}", view, notes, document=result, out_path=out_path)

@@ -37,8 +37,17 @@ METHODS = (
     "Change: the two-sided E-test of Krishnamoorthy and Thomson (2004) on the two years' rates, significant at "
     "the 5% level. As in the ONS tables, no percentage change is shown on a base under 50 offences.",
     "Funnel plot: Spiegelhalter (2005) control limits at 95% and 99.8% around the pooled rate of the forces "
-    "compared, widened for over-dispersion (additive random effect estimated from 10% winsorised z-scores). "
-    "Above or below means outside the 99.8% limits.",
+    "compared (the rate of all forces together). A force is judged twice. 'Chance alone' uses exact Poisson "
+    "limits: the random variation in counts from year to year. 'Allowing for the usual spread' widens the "
+    "limits for over-dispersion, the differences between forces that are always there (in the places they "
+    "police and how they record crime), by an additive random effect estimated from 10% winsorised z-scores. "
+    "Above or below means outside the 99.8% limits. The plots draw the widened limits.",
+    "The rate of all forces together is that of the forces compared, which leave out British Transport Police "
+    "(no residents of its own) and any force whose rate is not published (City of London); the England and "
+    "Wales rate counts their offences too, so it is a little higher.",
+    "About 40 differences are tested for each force (changes and peer gaps), each at the 5% level without "
+    "adjustment for the others, so a few results with p between 0.01 and 0.05 are expected by chance alone: "
+    "those are called borderline.",
     "Peer average: the simple mean of the group's rates including the force itself (as the HMIC Crime and "
     "Policing Comparator); the weighted average (total offences / total residents, as the HMICFRS value for "
     "money dashboards) is shown beside it.",
@@ -66,6 +75,20 @@ class ReportData:
         if NATIONAL in trends:
             trends[NATIONAL] = [_national_point(row, tuple(row["excluded"])) for row in trends[NATIONAL]]
         return cls(slug, trends, analytics.force_boundaries(store), tuple(store.files()))
+
+
+def national_trend(data: ReportData, period: str) -> list[dict[str, Any]]:
+    """England and Wales up to ``period``; where the period's total leaves forces out (Greater Manchester from
+    the year ending September 2019), that total like for like in every period too, so the two lines can be
+    compared (:func:`crimestats.analytics.summaries.like_for_like_trend`)."""
+    rows = [r for r in data.trends.get(NATIONAL, []) if r["period"] <= period]
+    excluded = rows[-1]["excluded"] if rows else []
+    if not excluded:
+        return rows
+    codes = [reference.area(name).code for name in excluded]
+    same = summaries.like_for_like_trend(rows, data.trends, codes)
+    others = [r for r in rows if r["excluded"] != excluded]
+    return others + [_national_point(r, tuple(excluded)) for r in same]
 
 
 def _national_point(row: dict[str, Any], excluded: tuple[str, ...]) -> dict[str, Any]:
@@ -124,6 +147,10 @@ def force_report(
         methods=METHODS,
         notes=_notes(group),
         offence=data.offence,
+        subtitle=(
+            f"How the {subject(data.offence)} the police recorded in {area.name} compares with other forces, "
+            f"with a year earlier and with similar forces. Rates are per 1,000 residents."
+        ),
     )
 
 
@@ -207,24 +234,29 @@ LEAGUE_COLUMNS = (
     Column("rate_per_1000", "Rate per 1,000", "rate"),
     Column("rate_ci", "95% interval", "interval"),
     Column("change_pct", "Change %", "percent"),
-    Column("funnel_position", "Against all forces", "text"),
+    Column("funnel_position_poisson", "Against all forces: chance alone", "text"),
+    Column("funnel_position", "Against all forces: allowing for the usual spread", "text"),
 )
+FUNNEL_WORDS = {"above": "above", "below": "below", "within": "within limits"}
 
 
 def league_report_table(league: list[dict[str, Any]], offence: str) -> ReportTable:
-    words = {"above": "above", "below": "below", "within": "within limits"}
     rows = tuple(
         {
             "force_code": row["area_code"],
             "force": row["area_name"],
             **{key: row[key] for key in _FIGURE_KEYS},
-            "funnel_position": words.get(row["funnel_position"] or ""),
+            "funnel_position_poisson": FUNNEL_WORDS.get(row["funnel_position_poisson"] or ""),
+            "funnel_position": FUNNEL_WORDS.get(row["funnel_position"] or ""),
         }
         for row in sorted(league, key=_league_order)
     )
     notes = (
-        f"Against all forces: outside or within the 99.8% funnel limits around the rate of all forces together "
-        f"({fmt.rate(summaries.funnel_summary(league)['target'])} per 1,000).",
+        "Against all forces: whether a force's rate is further above or below the rate of all forces together "
+        f"({fmt.rate(summaries.funnel_summary(league)['target'])} per 1,000) than 99.8% of forces of its size "
+        "would be. 'Chance alone' allows only for random variation in the counts; 'allowing for the usual "
+        "spread' also allows for the differences between forces that are always there, so fewer forces are "
+        "outside those limits.",
     )
     title = f"{reference.offence(offence).name}: all forces"
     return ReportTable("league", title, LEAGUE_COLUMNS, rows, notes)
@@ -285,7 +317,9 @@ def _force_charts(
     funnel = funnel_data(league)
     if funnel is not None:
         title = f"Against the size of each force: {label}"
-        made.append(as_chart("funnel", charts.funnel_chart(funnel, focus, title, measure=measure)))
+        made.append(
+            as_chart("funnel", charts.funnel_chart(funnel, focus, title, measure=measure, by_chance=by_chance(league)))
+        )
     if group is not None:
         mix, what = _offence_mix(group, figures, data.offence)
         title = f"{what[0].upper()}{what[1:]}: {area.name} and its peers"
@@ -302,7 +336,7 @@ def _force_trend(area: reference.Area, period: str, data: ReportData, league: li
     """The force's rate and England and Wales' over every period up to the report's; a force with no rate in
     any of them (City of London, British Transport Police) is named in a note, not in the title."""
     own = [r for r in data.trends.get(area.code, []) if r["period"] <= period]
-    national = [r for r in data.trends.get(NATIONAL, []) if r["period"] <= period]
+    national = national_trend(data, period)
     if own:
         return trend_report_chart(own + national, f"{area.name} and England and Wales", data.offence)
     why = (_row(league, area.code) or {}).get("note") or "no rate is published for it"
@@ -321,17 +355,21 @@ def trend_report_chart(rows: list[dict[str, Any]], who: str, offence: str, notes
 
 
 def _break_notes(rows: list[dict[str, Any]]) -> list[str]:
-    """'From the year ending September 2019, Greater Manchester had no figures: England and Wales (excluding
-    Greater Manchester) is drawn as a separate line.'"""
+    """'From the year ending September 2019, Greater Manchester had no figures, so England and Wales is also
+    drawn without Greater Manchester in every period: England and Wales (excluding Greater Manchester).'"""
     first: dict[str, dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: r["period"]):
-        if row.get("excluded"):
+        if row.get("excluded") and not row.get("like_for_like"):
             first.setdefault(row["series"], row)
-    return [
-        f"From the {row['period_label']}, {' and '.join(row['excluded'])} had no figures: {series} is drawn as a "
-        "separate line."
-        for series, row in first.items()
-    ]
+    notes = []
+    for series, row in first.items():
+        names = " and ".join(row["excluded"])
+        every = any(r.get("like_for_like") and r["series"] == series for r in rows)
+        drawn = f"also drawn without {names} in every period" if every else "drawn as a separate line"
+        notes.append(
+            f"From the {row['period_label']}, {names} had no figures, so England and Wales is {drawn}: {series}."
+        )
+    return notes
 
 
 def _with_gaps(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -367,6 +405,12 @@ def as_chart(name: str, chart: Any) -> Chart:
 def chart_row(row: dict[str, Any]) -> dict[str, Any]:
     keys = ("rate_per_1000", "rate_ci_low", "rate_ci_high", "count", "population", "rank", "ranked_of")
     return {"force_code": row["area_code"], "force": row["area_name"], **{k: row.get(k) for k in keys}}
+
+
+def by_chance(league: list[dict[str, Any]]) -> tuple[int, int]:
+    """How many forces of the league are above and below the funnel limits of chance alone."""
+    summary = summaries.funnel_summary(league)
+    return summary["poisson_above"], summary["poisson_below"]
 
 
 def funnel_data(league: list[dict[str, Any]]) -> dict[str, Any] | None:

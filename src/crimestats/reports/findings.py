@@ -4,8 +4,10 @@ Every finding says what it is compared with, whether the difference is statistic
 caveats apply. The sentences come from fixed templates (no language model) written to stay within what the
 figures support:
 
-- a league position always carries its plausible rank range (Poisson simulation), and whether the rate is
-  outside the funnel-plot limits around the rate of all forces together (Spiegelhalter 2005, 99.8%);
+- a league position always carries its plausible rank range (Poisson simulation), and where the rate stands
+  against the funnel-plot limits around the rate of all forces together (Spiegelhalter 2005, 99.8%), judged
+  both by chance alone and allowing for the usual differences between forces; these judgements are words, not
+  significance tests, so league and extreme findings have no p-value and ``significant`` is None (not tested);
 - a percentage change is printed only when ONS would print one (base of 50 or more) and the E-test finds the
   change in the rate statistically significant; otherwise the two counts are given. Where the force has no
   rate (suppressed, as for City of London, or no population), the test compares the numbers of offences and
@@ -197,7 +199,19 @@ def build_findings(
         keep = reference.offence_descendants(focus)
         found = [f for f in found if f.offence in keep]
     found.sort(key=lambda f: (KIND_ORDER[f.kind], f.offence != TOTAL, -f.strength))
+    found = _group_described_once(context, found)
     return Findings(area.code, area.name, format_period(month), period_label(month), group, tuple(found))
+
+
+def _group_described_once(c: _Context, found: list[Finding]) -> list[Finding]:
+    """The first peer finding says what the peer group is; the others call it 'its peer group'."""
+    first = next((i for i, f in enumerate(found) if f.kind == "peer"), None)
+    if first is None:
+        return found
+    slug = found[first].offence
+    row = c.own[slug]
+    assert row is not None
+    return [*found[:first], _peer(c, slug, row, c.peers[slug], described=True), *found[first + 1 :]]
 
 
 def _row_of(rows: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
@@ -259,12 +273,14 @@ def _rate_of(slug: str) -> str:
 
 
 def _p_text(p: float | None, c: _Context) -> str:
-    """'p = 0.0062'; 'p = 0.047, borderline among 42 tests' when 0.01 <= p < 0.05: many differences are tested
-    for a force at the 5% level, none adjusted for the others (the multiple-comparisons caveat says more)."""
+    """'p = 0.0062'; 'p = 0.047, borderline: with 42 differences tested for Wiltshire, a few this close are
+    expected by chance alone' when 0.01 <= p < 0.05: many differences are tested for a force at the 5% level,
+    none adjusted for the others (the multiple-comparisons caveat says more)."""
     text = fmt.p_value(p)
     if p is None or not BORDERLINE_BELOW <= p < ALPHA:
         return text
-    return f"{text}, borderline among {c.tests} tests"
+    tested = f"with {c.tests} differences tested for {c.area.name}"
+    return f"{text}, borderline: {tested}, a few this close are expected by chance alone"
 
 
 def _rank_range(row: Mapping[str, Any]) -> str:
@@ -287,13 +303,22 @@ def _position(row: Mapping[str, Any], shared: bool = False) -> str:
     return f"ranked {joint}{fmt.ordinal(rank)} of {of} forces, 1st being the lowest rate ({_rank_range(row)})"
 
 
-def _funnel_clause(position: str | None, target: float | None) -> str:
-    if position in ("above", "below") and target is not None:
+def _funnel_clause(row: Mapping[str, Any]) -> str:
+    """Where the rate stands against the rate of all forces together, by both judgements of the funnel plot:
+    chance alone (Poisson limits), and chance plus the usual differences between forces (widened limits)."""
+    widened, poisson, target = row["funnel_position"], row["funnel_position_poisson"], row["funnel_target"]
+    if target is None or widened is None:
+        return ""
+    together = f"the rate of all forces together ({fmt.rate(target)})"
+    if widened != "within":
+        return f"; that is {widened} {together} by more than chance and the usual differences between forces explain"
+    if poisson in ("above", "below"):
+        word = "higher" if poisson == "above" else "lower"
         return (
-            f"; that is significantly {position} the rate of all forces together ({fmt.rate(target)}), "
-            "allowing for chance and the usual spread between forces"
+            f"; that is {word} than {together} by more than chance alone explains, but within the usual "
+            "differences between forces"
         )
-    return ""
+    return f"; that is within what chance alone explains around {together}"
 
 
 # --- the findings ------------------------------------------------------------------------------------------
@@ -310,7 +335,7 @@ def _league(c: _Context, slug: str = TOTAL) -> list[Finding]:
         text = f"{name} recorded {count_text(row['count'], slug)} in the {label}; {why}."
         league = Finding("league", slug, _offence_name(slug), text, row["count"], "offences", why, None)
         return [dataclasses.replace(league, caveats=c.caveats(slug, rate=True), numbers={"count": row["count"]})]
-    position, target = row["funnel_position"], row["funnel_target"]
+    target = row["funnel_target"]
     rate = fmt.rate(row["rate_per_1000"])
     if slug == TOTAL:
         text = f"{name} recorded {rate} crimes per 1,000 residents in the {label}"
@@ -319,7 +344,7 @@ def _league(c: _Context, slug: str = TOTAL) -> list[Finding]:
         text += f" ({fmt.count(row['count'])} offences)"
     if row["rank"] is not None:
         text += f", {_position(row, bool(row['rank_joint']))}"
-    text += _funnel_clause(position, target) + "."
+    text += _funnel_clause(row) + "."
     return [
         Finding(
             "league",
@@ -329,9 +354,9 @@ def _league(c: _Context, slug: str = TOTAL) -> list[Finding]:
             row["rate_per_1000"],
             "per 1,000 residents",
             f"the {row['ranked_of']} forces with a published rate; rate of all forces together {fmt.rate(target)}",
-            None if position is None else position != "within",
+            None,  # the funnel plot's judgements are worded, not a significance test with a p-value
             caveats=c.caveats(slug, rate=True),
-            numbers=_numbers(row, funnel_position=position, all_forces_rate=target),
+            numbers=_numbers(row, **_funnel_numbers(row)),
         )
     ]
 
@@ -376,7 +401,7 @@ def _national(c: _Context, slug: str = TOTAL) -> list[Finding]:
             "national",
             slug,
             _offence_name(slug),
-            text + ".",
+            " ".join(filter(None, [text + ".", all_forces_difference(row, c.figures.leagues.get(slug, []))])),
             row["rate_per_1000"],
             "per 1,000 residents",
             row["area"],
@@ -387,6 +412,29 @@ def _national(c: _Context, slug: str = TOTAL) -> list[Finding]:
             numbers={"count": row["count"], "population": row["population"], "rate_per_1000": row["rate_per_1000"]},
         )
     ]
+
+
+def all_forces_difference(national: Mapping[str, Any], league: list[dict[str, Any]]) -> str:
+    """Why the rate of all forces together (the funnel plot's, which forces are judged against) differs from
+    the national rate: 'The rate of all forces together, 87.5, is lower because it leaves out British Transport
+    Police (68,701 offences; no residents of its own) and City of London (8,278 offences; rate not published),
+    which England and Wales (excluding Greater Manchester) counts.' Empty when nothing is left out."""
+    target = summaries.funnel_summary(league)["target"]
+    left_out = summaries.not_compared(league)
+    if target is None or not left_out or national.get("rate_per_1000") is None:
+        return ""
+    comparison = "lower" if target < national["rate_per_1000"] else "higher"
+    names = " and ".join(
+        f"{row['area_name']} ({fmt.count(row['count'])} offences; {_why_not_compared(row)})" for row in left_out
+    )
+    return (
+        f"The rate of all forces together that each force is compared with, {fmt.rate(target)}, is {comparison} "
+        f"because it leaves out {names}, which {national['area']} counts."
+    )
+
+
+def _why_not_compared(row: Mapping[str, Any]) -> str:
+    return "no residents of its own" if row.get("kind") == "transport" else "rate not published"
 
 
 def _changes(c: _Context) -> list[Finding]:
@@ -455,16 +503,19 @@ def _peers(c: _Context) -> list[Finding]:
     return found
 
 
-def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any]) -> Finding:
+def _peer(c: _Context, slug: str, row: dict[str, Any], result: dict[str, Any], described: bool = False) -> Finding:
+    """A gap to the peer group's average; ``described`` says what the group is (the first peer finding)."""
     assert c.group is not None
     rated = summaries.rated_members(result)
     others = rated - 1
-    group = (
-        f"{c.area.name} and its {others} nearest forces by population, density and offence mix "
-        "(a computed group, not the Home Office most similar group)"
-        if c.group.computed
-        else f"{c.area.name} and the {others} other forces in its most similar group"
-    )
+    group = "its peer group"
+    if described and c.group.computed:
+        group = (
+            f"{c.area.name} and its {others} peer forces, the forces most like it in population, density and "
+            "offence mix (chosen by crimestats, not the Home Office most similar group)"
+        )
+    elif described:
+        group = f"{c.area.name} and the {others} other forces in its most similar group"
     mean, rate = result["simple_mean"], row["rate_per_1000"]
     side = "close to" if not result["significant"] else ("above" if rate > mean else "below")
     text = (
@@ -498,12 +549,11 @@ def _extremes(c: _Context) -> list[Finding]:
         rank, of = row["rank"], row["ranked_of"]
         if rank is None or of < MIN_LEAGUE or rank not in (1, of) or row["rank_joint"]:
             continue  # a rank shared at the published precision (e.g. every homicide rate is 0.0) is no extreme
-        position, target = row["funnel_position"], row["funnel_target"]
         word = "lowest" if rank == 1 else "highest"
         text = (
             f"Among the {of} forces, {c.area.name} had the {word} rate of {_name(slug)}: "
             f"{fmt.rate(row['rate_per_1000'])} per 1,000 residents ({_rank_range(row)} of {of})"
-            + _funnel_clause(position, target)
+            + _funnel_clause(row)
             + "."
         )
         found.append(
@@ -515,9 +565,9 @@ def _extremes(c: _Context) -> list[Finding]:
                 row["rate_per_1000"],
                 "per 1,000 residents",
                 f"the {of} forces with a published rate",
-                None if position is None else position != "within",
+                None,  # as for the league finding: no significance test
                 caveats=c.caveats(slug, rate=True),
-                numbers=_numbers(row, funnel_position=position, all_forces_rate=target),
+                numbers=_numbers(row, **_funnel_numbers(row)),
                 strength=summaries.extreme_strength(row),
             )
         )
@@ -526,6 +576,14 @@ def _extremes(c: _Context) -> list[Finding]:
 
 def _numbers(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     return {**{key: row.get(key) for key in analytics.FIGURE_COLUMNS}, **extra}
+
+
+def _funnel_numbers(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "funnel_position": row["funnel_position"],
+        "funnel_position_poisson": row["funnel_position_poisson"],
+        "all_forces_rate": row["funnel_target"],
+    }
 
 
 def _offence_name(slug: str) -> str:

@@ -127,6 +127,7 @@ class Report:
     methods: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
     offence: str = "total-excluding-fraud"  # the offence the report is about (its slug)
+    subtitle: str = ""  # what the report shows, in a sentence (never the title again)
 
     def _replace(self, **changes: Any) -> Report:
         return dataclasses.replace(self, **changes)
@@ -134,10 +135,16 @@ class Report:
     def table(self, name: str) -> ReportTable:
         return next(t for t in self.tables if t.name == name)
 
+    def caveat_numbers(self, finding: dict[str, Any]) -> list[int]:
+        """The numbers (from 1, as the Caveats section lists them) of the caveats a finding carries."""
+        ids = [c["id"] for c in self.caveats]
+        return [ids.index(c["id"]) + 1 for c in finding.get("caveats", []) if c["id"] in ids]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "title": self.title,
+            "subtitle": self.subtitle,
             "period": self.period,
             "period_label": self.period_label,
             "force_code": self.force_code,

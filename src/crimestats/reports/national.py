@@ -17,17 +17,19 @@ from crimestats.reports.build import (
     NATIONAL,
     ReportData,
     as_chart,
+    by_chance,
     caveat_entry,
     chart_row,
     data_for,
     funnel_data,
     league_report_table,
+    national_trend,
     rate_title,
     source_files,
     subject,
     trend_report_chart,
 )
-from crimestats.reports.findings import TOTAL, PeriodFigures, count_text
+from crimestats.reports.findings import TOTAL, PeriodFigures, all_forces_difference, count_text
 from crimestats.reports.model import Column, Report, ReportTable
 from crimestats.store import Store
 
@@ -87,13 +89,15 @@ def national_report(
     rows = [chart_row(r) for r in league]
     rated = any(r["rate_per_1000"] is not None for r in rows)
     made = [as_chart("league", charts.league_chart(rows, None, label, measure=measure))] if rated else []
-    trend = [r for r in data.trends.get(NATIONAL, []) if r["period"] <= format_period(figures.month)]
+    trend = national_trend(data, format_period(figures.month))
     chart = trend_report_chart(trend, "England and Wales", data.offence)
     made += [chart] if chart is not None else []
     funnel = funnel_data(league)
     if funnel is not None:
         title = f"Against the size of each force: {label}"
-        made.append(as_chart("funnel", charts.funnel_chart(funnel, None, title, measure=measure)))
+        made.append(
+            as_chart("funnel", charts.funnel_chart(funnel, None, title, measure=measure, by_chance=by_chance(league)))
+        )
     if data.boundaries is not None and rated:
         made.append(
             as_chart("map", charts.choropleth(data.boundaries, rows, "force_code", None, label, measure=measure))
@@ -116,6 +120,10 @@ def national_report(
         sources=source_files(data, [*league, *_trend_rows(data, format_period(figures.month))]),
         methods=METHODS,
         offence=data.offence,
+        subtitle=(
+            f"How the {subject(data.offence)} the police recorded compares across the police forces of England and "
+            "Wales, its regions, and with a year earlier. Rates are per 1,000 residents."
+        ),
     )
 
 
@@ -130,7 +138,6 @@ def _national_headline(
     """The national picture of one offence (``national`` and ``league`` are that offence's)."""
     lowest, highest, ranked = summaries.league_ends(league)
     funnel = summaries.funnel_summary(league)
-    above, below, compared = funnel["above"], funnel["below"], funnel["compared"]
     rate = national["rate_per_1000"]
     recorded = (
         f"{fmt.count(national['count'])} crimes (excluding fraud)"
@@ -149,16 +156,31 @@ def _national_headline(
         lines.append(
             f"Rates ranged from {fmt.rate(low['rate_per_1000'])} per 1,000 in {low['area_name']} to "
             f"{fmt.rate(high['rate_per_1000'])} in {high['area_name']}, across {ranked} forces with a "
-            "published rate."
+            f"published rate{_times(funnel['highest_to_lowest'])}."
         )
-    if above or below:
-        lines.append(
-            f"{above} of the {compared} forces compared were above and {below} below the 99.8% funnel limits "
-            "around the rate of all forces together, allowing for the usual spread between forces."
-        )
-    elif compared:
-        lines.append(
-            f"All {compared} forces compared were within the 99.8% funnel limits around the rate of all forces "
-            "together once the usual spread between forces is allowed for: no force stands out beyond it."
-        )
-    return tuple(lines)
+    lines += _funnel_lines(funnel)
+    difference = all_forces_difference(national, league)
+    return (*lines, difference) if difference and funnel["compared"] else tuple(lines)
+
+
+def _times(ratio: float | None) -> str:
+    """': the highest is 2.2 times the lowest', when it is at least 1.5 times."""
+    return "" if ratio is None or ratio < 1.5 else f": the highest is {ratio:.1f} times the lowest"
+
+
+def _funnel_lines(funnel: dict[str, Any]) -> list[str]:
+    """Both judgements of the funnel plot, in plain words; never 'no force stands out'."""
+    compared, higher, lower = funnel["compared"], funnel["poisson_above"], funnel["poisson_below"]
+    if not compared:
+        return []
+    chance = (
+        f"Against the rate of all forces together ({fmt.rate(funnel['target'])} per 1,000), {higher} of the "
+        f"{compared} forces compared were higher and {lower} lower than chance alone would explain."
+    )
+    usual = "Forces always differ by more than chance, in the places they police and how they record crime; "
+    usual += "allowing for that usual spread, "
+    if funnel["above"] or funnel["below"]:
+        usual += f"{funnel['above']} were above and {funnel['below']} below the limits."
+    else:
+        usual += "no force was outside the limits: large as they are, the gaps between forces are of the usual size."
+    return [chance, usual]

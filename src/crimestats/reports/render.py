@@ -20,7 +20,7 @@ from crimestats import formatting as fmt
 from crimestats.reports import charts
 from crimestats.reports.model import Column, Report, ReportTable
 
-__all__ = ["cell", "chart_svgs", "render_html", "render_json", "render_markdown", "write_tables"]
+__all__ = ["cell", "chart_svgs", "render_html", "render_json", "render_markdown", "significance", "write_tables"]
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("crimestats.reports", "templates"),
@@ -31,6 +31,16 @@ _TEMPLATES = jinja2.Environment(
     keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+def significance(finding: dict[str, Any]) -> str:
+    """'yes' or 'no' for a finding whose difference was tested (it has a p-value), else 'not tested'."""
+    if finding.get("p_value") is None or finding.get("significant") is None:
+        return "not tested"
+    return "yes" if finding["significant"] else "no"
+
+
+_TEMPLATES.globals["significance"] = significance
 
 
 def cell(column: Column, row: dict[str, Any]) -> str:

@@ -24,11 +24,18 @@ LIMITS = (
 
 
 def funnel_chart(
-    funnel: dict[str, Any], highlight: str | None = None, title: str = "", *, measure: str = RATE_TITLE
+    funnel: dict[str, Any],
+    highlight: str | None = None,
+    title: str = "",
+    *,
+    measure: str = RATE_TITLE,
+    by_chance: tuple[int, int] | None = None,
 ) -> Spec:
     """Rate against population with the target line and the 95% (dashed) and 99.8% (solid) control limits.
 
     Points are coloured by their position against the limits; ``highlight`` is ringed and labelled.
+    ``by_chance`` (how many forces are above and below the limits of chance alone, when the limits drawn are
+    widened for the usual differences between forces) goes in the description, so both judgements are told.
     """
     rows = [row for row in funnel["rows"] if number(row.get("rate_per_1000")) is not None]
     if not rows:
@@ -75,10 +82,12 @@ def funnel_chart(
         layers += _funnel_focus(focus_point, x_max, x, y)
     adjusted = bool((funnel.get("overdispersion") or {}).get("adjusted"))
     note = f"Average {rate_text(target)}. Dashed lines: 95% limits; solid lines: 99.8% limits"
-    note += ", widened for over-dispersion." if adjusted else "."
-    description = _funnel_description(points, target, focus, focus_point, measure)
-    if funnel.get("method"):
-        description += f" Method: {funnel['method']}."
+    note += ", widened for the usual differences between forces." if adjusted else "."
+    description = _funnel_description(points, target, focus, focus_point, measure) + " " + _limits_text(adjusted)
+    if adjusted and by_chance is not None:
+        description += (
+            f" Allowing for chance alone (limits not drawn), {by_chance[0]} would be above and {by_chance[1]} below."
+        )
     return finish({"layer": layers, "width": WIDTH, "height": 400}, title, description, [note])
 
 
@@ -165,6 +174,16 @@ def _funnel_focus(point: dict[str, Any], x_max: float, x: dict[str, Any], y: dic
         "encoding": {"x": x, "y": y, "text": field("force:N")},
     }
     return [ring, label]
+
+
+def _limits_text(adjusted: bool) -> str:
+    """What being outside the limits means, in plain words (the method is in the report's methods section)."""
+    text = "A force outside the solid lines is further from the average than 998 in 1,000 forces of its size would be"
+    return (
+        f"{text} by chance, even allowing for the usual differences between forces."
+        if adjusted
+        else f"{text} by chance."
+    )
 
 
 def _funnel_description(

@@ -13,6 +13,10 @@ from crimestats.reports.charts._rows import interval, number, rate_text
 from crimestats.reports.charts._spec import Spec, field, inline, tooltip
 from crimestats.reports.charts._theme import RATE_TITLE, SERIES, WIDTH, finish
 
+HEIGHT = 320
+#: A band narrower than this (in pixels) hardly shows either side of the line drawn over it (2.5 pixels wide).
+VISIBLE_BAND = 8.0
+
 
 def trend_chart(
     rows: list[dict[str, Any]],
@@ -50,7 +54,7 @@ def trend_chart(
     )
     lines = {"invalid": "break-paths-show-domains", "aria": False}
     band = {
-        "mark": {"type": "area", "opacity": 0.14, **lines},
+        "mark": {"type": "area", "opacity": 0.22, **lines},
         "encoding": {
             "x": x,
             "y": field("rate_ci_low:Q", title=measure),
@@ -74,7 +78,7 @@ def trend_chart(
             ],
         },
     }
-    chart = {"data": inline(records), "layer": [band, line, points], "width": WIDTH, "height": 320}
+    chart = {"data": inline(records), "layer": [band, line, points], "width": WIDTH, "height": HEIGHT}
     description = " ".join([_trend_description(records, series, measure), *notes])
     return finish(chart, title, description, _wrapped(notes))
 
@@ -106,13 +110,33 @@ def _datetime(iso_date: str) -> dict[str, Any]:
 
 
 def _trend_description(records: list[dict[str, Any]], series: list[str], measure: str = RATE_TITLE) -> str:
+    """What the chart shows, its bands as drawn, and every series' rate in the last period (the report's)."""
     dated = sorted(records, key=lambda record: record["date"])
-    latest = []
-    for name in series:
-        points = [record for record in dated if record["series"] == name and record["rate_per_1000"] is not None]
-        if points:
-            latest.append(f"{name} {rate_text(points[-1]['rate_per_1000'])}")
+    last = dated[-1]
+    latest = [
+        f"{record['series']} {rate_text(record['rate_per_1000'])}"
+        for name in series
+        for record in dated
+        if record["series"] == name and record["date"] == last["date"] and record["rate_per_1000"] is not None
+    ]
     return (
-        f"Line chart of {measure.lower()} from the {dated[0]['period_label']} to the {dated[-1]['period_label']}"
-        f" for {', '.join(series)}. Shaded bands show 95% intervals. Latest: {'; '.join(latest)}."
+        f"Line chart of {measure.lower()} from the {dated[0]['period_label']} to the {last['period_label']}"
+        f" for {', '.join(series)}. {_bands_text(records)} Latest, {last['period_label']}: {'; '.join(latest)}."
     )
+
+
+def _bands_text(records: list[dict[str, Any]]) -> str:
+    """'Shaded bands show 95% intervals.', or, where every band is thinner than a line (large counts), that
+    they are too narrow to see."""
+    widths = [
+        r["rate_ci_high"] - r["rate_ci_low"]
+        for r in records
+        if r["rate_ci_low"] is not None and r["rate_ci_high"] is not None
+    ]
+    top = max([r["rate_ci_high"] or 0.0 for r in records] + [r["rate_per_1000"] or 0.0 for r in records])
+    if not widths:
+        return "No 95% intervals are available."
+    if top > 0 and max(widths) / top * HEIGHT < VISIBLE_BAND:
+        most = rate_text(max(widths) / 2)
+        return f"The 95% intervals are too narrow to show at this scale (at most {most} either side of the rate)."
+    return "Shaded bands show 95% intervals."
