@@ -37,5 +37,5 @@ def test_examples_keep_the_lines_around_an_ellipsis_and_cut_wide_lines() -> None
     text = "```console\n$ crimestats table\nold 1\n  …\nold 9\n\n$ crimestats ingest x\nkept\n```\nprose\n"
     printed = "\n".join(f"line {n}" for n in range(1, 6)) + "\n" + "w" * 200 + "\n"
     result = readme_examples.regenerate(text, lambda args: printed)
-    assert result.split("\n")[:6] == ["```console", "$ crimestats table", "line 1", "  …", "w" * 119 + "…", ""]
+    assert result.split("\n")[:6] == ["```console", "$ crimestats table", "line 1", "  …", "w" * 159 + "…", ""]
     assert "$ crimestats ingest x\nkept\n```\nprose\n" in result  # commands that write are not run

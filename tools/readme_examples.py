@@ -23,7 +23,7 @@ from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ELLIPSIS = "…"
-WIDTH = 120
+WIDTH = 160
 PROMPT = "$ crimestats "
 NOT_RUN = {"ingest", "report", "data", "files", "serve", "check"}
 

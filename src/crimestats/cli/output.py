@@ -118,7 +118,7 @@ SOURCE_LINE = (
 #: The columns a narrow terminal does without, the first to go first; the rank and the force are always shown.
 NARROW_DROPS = ("source", "note", "rate_ci", "population", "change_pct")
 #: Columns whose text may wrap onto more lines in a narrow terminal (a force's name never does).
-WRAPPING = ("note", "offence", "area")
+WRAPPING = ("note", "offence", "area", "text")
 #: Marks a row below the rule (a total), whose cells may all wrap.
 TOTAL_ROW = "_total"
 _NUMBERS = ("count", "population", "rate_per_1000", "england_and_wales_rate", "previous_count", "change_pct", "rank")
