@@ -143,12 +143,16 @@ def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True) -> dict
     curve = uncertainty.funnel_curve(target, min(populations) * 0.8, max(populations) * 1.1, tau2=tau2)
     if spread and spread.adjusted:
         method = (
-            "Spiegelhalter (2005) funnel plot around the pooled rate of the forces compared; the forces vary more "
-            "than chance allows (phi > 1), so the limits include an additive random effect (tau² estimated from "
-            "10% winsorised z-scores)"
+            "Funnel plot (Spiegelhalter 2005) around the rate of all forces together. The forces differ from one "
+            "another far more than chance alone would make them, so the limits are widened by the usual spread "
+            "between forces (a random effect estimated from the forces' own figures, the most extreme 10% at each "
+            "end pulled in first); a force outside them stands out even allowing for that spread."
         )
     else:
-        method = "Spiegelhalter (2005) funnel plot: exact Poisson limits around the pooled rate of the forces compared"
+        method = (
+            "Funnel plot (Spiegelhalter 2005) around the rate of all forces together: the limits are those chance "
+            "alone allows (exact Poisson); a force outside them differs by more than chance explains."
+        )
     return {
         "target": target,
         "overdispersion": None
