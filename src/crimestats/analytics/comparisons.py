@@ -125,13 +125,14 @@ def _exposures(row: dict[str, Any]) -> tuple[float, float]:
     return (row["population"], row["previous_population"]) if _rates_compared(row) else (1.0, 1.0)
 
 
-def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True) -> dict[str, Any]:
+def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True, with_curve: bool = True) -> dict[str, Any]:
     """Funnel-plot data (Spiegelhalter 2005) for forces with a rate, in the shape ``crimestats funnel`` prints.
 
     The target is the pooled rate of the forces compared; limits are at 95% and 99.8% for each force's
     population, widened for over-dispersion (additive random effect estimated from winsorised z-scores)
     when ``overdispersion`` is set and the forces vary more than Poisson chance allows. ``position`` is
-    judged at 99.8%. ``curve`` holds the limits on a grid of populations, for drawing.
+    judged at 99.8%. ``curve`` holds the limits on a grid of populations, for drawing (empty without
+    ``with_curve``: the positions alone are materialised).
     """
     rated = [row for row in rows if _rated(row) and row.get("kind", "force") == "force"]
     if len(rated) < 2:
@@ -140,7 +141,11 @@ def funnel_rows(rows: list[dict[str, Any]], overdispersion: bool = True) -> dict
     populations = [row["population"] for row in rated]
     target, spread, points = uncertainty.funnel(counts, populations, overdispersion_adjust=overdispersion)
     tau2 = spread.tau2 if spread else 0.0
-    curve = uncertainty.funnel_curve(target, min(populations) * 0.8, max(populations) * 1.1, tau2=tau2)
+    curve = (
+        uncertainty.funnel_curve(target, min(populations) * 0.8, max(populations) * 1.1, tau2=tau2)
+        if with_curve
+        else []
+    )
     if spread and spread.adjusted:
         method = (
             "Funnel plot (Spiegelhalter 2005) around the rate of all forces together. The forces differ from one "

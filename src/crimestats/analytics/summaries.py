@@ -77,7 +77,7 @@ def _positions(rows: list[dict[str, Any]], overdispersion: bool) -> tuple[dict[s
     from crimestats.analytics.comparisons import funnel_rows
 
     try:
-        funnel = funnel_rows(rows, overdispersion)
+        funnel = funnel_rows(rows, overdispersion, with_curve=False)
     except ValueError:
         return {}, None
     return {row["force_code"]: row["position"] for row in funnel["rows"]}, funnel["target"]

@@ -457,16 +457,18 @@ class FunnelLimits:
 
 
 def _exact_poisson_limit(expected: float, p: float) -> float:
-    """The interpolated p-quantile of Poisson(expected), as a count (Spiegelhalter 2005, appendix A.1.1).
+    """The interpolated p-quantile of Poisson(expected), as a count (Spiegelhalter 2005, appendix A.1.1), with
+    the functions :mod:`scipy.stats`' Poisson quantile and distribution use, called directly (a hundred times
+    faster, for the thousands of limits a materialisation needs).
 
     ``r_p`` is the smallest r with ``F(r) >= p``; ``alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1))``; the limit
     is ``r_p - alpha``, which makes the limit move smoothly as the population grows instead of in steps.
     """
-    from scipy import stats
+    from scipy import special
 
-    r_p = float(stats.poisson.ppf(p, expected))
-    f_r = float(stats.poisson.cdf(r_p, expected))
-    f_below = float(stats.poisson.cdf(r_p - 1, expected))
+    r_p = float(_poisson_ppf(p, np.array([expected]))[0])
+    f_r = float(special.pdtr(r_p, expected))
+    f_below = float(special.pdtr(r_p - 1, expected)) if r_p >= 1 else 0.0
     alpha = (f_r - p) / (f_r - f_below)
     return max(r_p - alpha, 0.0)
 
