@@ -193,11 +193,14 @@ def published_populations(raw: RawTables) -> pd.DataFrame:
 
 def with_population(counts: pd.DataFrame, raw: RawTables) -> pd.DataFrame:
     """Table P3's population for ONS force table figures, the mid-year estimate ONS would use otherwise."""
-    wanted_year = counts["month"] // 12 - np.where(counts["month"] % 12 + 1 >= 6, 1, 2)
+    mye = mid_year_force_populations(raw)
+    ons_year = counts["month"] // 12 - np.where(counts["month"] % 12 + 1 >= 6, 1, 2)
+    latest = counts["area_code"].map(mye.groupby("area_code")["wanted_year"].max())  # a newer release: the latest
+    wanted_year = np.minimum(ons_year, latest.fillna(ons_year)).astype(ons_year.dtype)
     joined = counts.assign(wanted_year=wanted_year).merge(
         published_populations(raw), on=["area_code", "month"], how="left"
     )
-    joined = joined.merge(mid_year_force_populations(raw), on=["area_code", "wanted_year"], how="left")
+    joined = joined.merge(mye, on=["area_code", "wanted_year"], how="left")
     joined["population"] = joined["p3_population"].where(joined["source"] == "ons-pfa", joined["mye_population"])
     return joined.drop(columns=["p3_population", "mye_population", "wanted_year"])
 
@@ -381,13 +384,17 @@ WITH quarters AS (
            AND file_id IN (SELECT file_id FROM populations WHERE denominator = 'residents')
         ORDER BY vintage DESC, revision DESC, file_id DESC LIMIT 1)
     GROUP BY ALL
+), latest AS (
+    SELECT area_code, max(year) AS year FROM mye GROUP BY ALL
 ), rated AS (
     SELECT b.*, a.kind, pop.population,
            CASE WHEN a.rate_suppressed IS NULL THEN b.value / pop.population * 1000 END AS rate_per_1000
     FROM best b JOIN ref_areas a USING (area_code)
     LEFT JOIN p3 ON p3.area_code = b.area_code AND p3.period_end = b.period_end
+    LEFT JOIN latest ON latest.area_code = b.area_code  -- a release newer than the estimates: the latest
     LEFT JOIN mye ON mye.area_code = b.area_code
-                 AND mye.year = year(b.period_end) - CASE WHEN month(b.period_end) >= 6 THEN 1 ELSE 2 END
+                 AND mye.year = least(year(b.period_end) - CASE WHEN month(b.period_end) >= 6 THEN 1 ELSE 2 END,
+                                      latest.year)
     CROSS JOIN LATERAL (SELECT CASE WHEN b.source = 'ons-pfa' THEN p3.population ELSE mye.population END
                         AS population) pop
 ), keyed AS (  -- the rate as printed: 1 decimal place, 2 significant figures below 1
