@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from crimestats import analytics, reference
 from crimestats.analytics.options import Options
-from crimestats.periods import format_period
+from crimestats.periods import format_period, parse_period
 from crimestats.results import ForceProfile, ForceTrend, Funnel, LeagueTable, PeerComparison, Totals, Trend
 from crimestats.store import IngestReport, Store
 
@@ -41,6 +41,16 @@ def open(path: str | Path | None = None, read_only: bool = True) -> Crimestats: 
     not materialised for an option set are then computed in memory for this session.
     """
     return Crimestats(Store(path, read_only=read_only))
+
+
+def league_table(
+    store: Store, period: str | dt.date, offence: str | reference.Offence | None, options: Options
+) -> LeagueTable:
+    """Every force for one offence (default total recorded crime) and period, and England and Wales like for
+    like: what ``crimestats table`` prints and :meth:`Crimestats.league_table` returns."""
+    month, item = parse_period(period), reference.offence(offence or TOTAL)
+    rows = analytics.league_table(store, month, item, options)
+    return LeagueTable.of(rows, month, item, national=analytics.league_national(store, month, item, options))
 
 
 class Crimestats:
@@ -89,11 +99,7 @@ class Crimestats:
     def league_table(self, period: str, offence: str | None = None, **options: Any) -> LeagueTable:
         """Every force for one offence and period: count, rate, rank, change, with their uncertainty, and England
         and Wales like for like (``national``)."""
-        month, item = self._period(period), reference.offence(offence or TOTAL)
-        rows = analytics.league_table(self.store, month, item, Options(**options))
-        return LeagueTable.of(
-            rows, month, item, national=analytics.league_national(self.store, month, item, Options(**options))
-        )
+        return league_table(self.store, self._period(period), offence, Options(**options))
 
     def force(self, force: str, period: str, **options: Any) -> ForceProfile:
         """One force across every level of the offence classification for one period."""

@@ -159,18 +159,15 @@ def league(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
-    from crimestats.results import LeagueTable
+    from crimestats.library import league_table
 
     options = options_from(source, population, population_year, no_suppress)
-    table = query(analytics.league_table, period, offence, options)
-    national = query(analytics.league_national, period, offence, options)
-    item = reference.offence(offence or "total-excluding-fraud")
-    document = LeagueTable.of(table, parse_period(period), item, national=national).to_dict()
-    rows = table.to_pylist()
+    result = query(league_table, period, offence, options)
+    rows = result.rows.to_pylist()
     notes = [*_caveat_notes(offence, period, rows), _population_note(rows)]
-    footer = [_national_row(national)] if national else None
+    footer = [_national_row(result.national)] if result.national else None
     heading = title(offence, period) + _older_population(rows)
-    emit(rows, format, heading, LEAGUE_VIEW, notes, footer, document=document, out_path=out_path)
+    emit(rows, format, heading, LEAGUE_VIEW, notes, footer, document=result.to_dict(), out_path=out_path)
 
 
 def _national_row(national: dict[str, Any]) -> dict[str, Any]:
