@@ -102,3 +102,24 @@ def test_the_older_population_caveat_applies_only_when_asked_for() -> None:
     assert "population-older-estimate" not in ids
     asked = {c.id for c in caveats.caveats_for(offence="theft-offences", rate=True, older_population=True)}
     assert "population-older-estimate" in asked
+
+
+@pytest.mark.parametrize("force", [None, "wiltshire"])
+def test_reports_carry_the_older_population_caveat_only_when_their_rates_use_one(
+    loaded_store: Store, force: str | None
+) -> None:
+    from crimestats.reports.build import force_report
+    from crimestats.reports.national import national_report
+    from crimestats.reports.render import render_markdown
+
+    def report(period: str) -> Any:
+        if force is None:
+            return national_report(loaded_store, period, offence="theft-offences")
+        return force_report(loaded_store, force, period, offence="theft-offences")
+
+    older = caveats.caveat("population-older-estimate")
+    newest, published = report(NEWEST), report("2019-09")
+    assert older.id in {c["id"] for c in newest.caveats}
+    assert older.text in render_markdown(newest)
+    assert older.id not in {c["id"] for c in published.caveats}
+    assert older.text not in render_markdown(published)

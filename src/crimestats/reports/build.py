@@ -142,7 +142,7 @@ def force_report(
         findings=tuple(f.to_dict() for f in found),
         tables=tuple(tables),
         charts=tuple(_force_charts(area, findings.period, group, figures, data, league)),
-        caveats=_caveats(found, area.code, figures, data.offence),
+        caveats=_caveats(found, area.code, figures, data.offence, league),
         sources=source_files(data, used),
         methods=METHODS,
         notes=_notes(group),
@@ -434,11 +434,21 @@ def _offence_mix(group: PeerGroup, figures: PeriodFigures, offence: str = TOTAL)
 
 
 def _caveats(
-    found: Iterable[Finding], area_code: str | None, figures: PeriodFigures, offence: str = TOTAL
+    found: Iterable[Finding],
+    area_code: str | None,
+    figures: PeriodFigures,
+    offence: str = TOTAL,
+    league: Iterable[dict[str, Any]] = (),
 ) -> tuple[dict[str, Any], ...]:
+    """The findings' caveats and those of the report's rates (with the older-population one when the league's
+    rates use an older estimate than ONS would)."""
+    older = any(r.get("population_older") for r in league)
     ids = {i for finding in found for i in finding.caveats}
     ids |= {
-        c.id for c in caveats.caveats_for(area_code=area_code, offence=offence, period_end=figures.month, rate=True)
+        c.id
+        for c in caveats.caveats_for(
+            area_code=area_code, offence=offence, period_end=figures.month, rate=True, older_population=older
+        )
     }
     return tuple(caveat_entry(c) for c in caveats.caveats() if c.id in ids)
 

@@ -104,7 +104,12 @@ def national_report(
         )
     headline = _national_headline(focus, league, figures, data.offence)
     found = caveats.caveats_for(
-        area_code=None, offence=data.offence, period_end=figures.month, comparison=True, rate=True
+        area_code=None,
+        offence=data.offence,
+        period_end=figures.month,
+        comparison=True,
+        rate=True,
+        older_population=any(r.get("population_older") for r in league),
     )
     return Report(
         kind="national",
