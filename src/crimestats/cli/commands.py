@@ -68,6 +68,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+app.command("check")(__import__("crimestats.cli.check", fromlist=["check"]).check)
 
 
 @app.callback()

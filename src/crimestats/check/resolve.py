@@ -1,0 +1,117 @@
+"""Which statistic a claim quotes: the force, offence and period, from its sentence or, when the sentence does
+not say ("the force", "the county", "this type of crime"), from the story before it (a headline naming the
+force counts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from crimestats.check.model import Claim
+from crimestats.check.vocabulary import NATIONAL, Mention, force_mentions, offence_mentions, period_mentions
+
+__all__ = ["Story", "resolve"]
+
+_SCOPE = re.compile(r"(?:across|in|throughout|of|than)\s+(?:the\s+rest\s+of\s+)?$", re.IGNORECASE)
+_BACK_REFERENCE = re.compile(r"\b(?:of\s+this\s+type|these\s+offences|such\s+offences|this\s+type\s+of)", re.I)
+
+
+@dataclass(frozen=True)
+class Story:
+    """What a story names, and where: forces, offences (and topics), periods; and its date, if it has one."""
+
+    text: str
+    forces: tuple[Mention, ...]
+    offences: tuple[Mention, ...]
+    periods: tuple[Mention, ...]
+
+    @classmethod
+    def read(cls, text: str, today: dt.date | None) -> Story:
+        named = [m for m in force_mentions(text) if not _is_scope(text, m)]
+        return cls(text, tuple(named), tuple(offence_mentions(text)), tuple(period_mentions(text, today)))
+
+
+def _is_scope(text: str, mention: Mention) -> bool:
+    """'across England and Wales' after a force's name in the same sentence is where it is ranked, not whom the
+    figure is about."""
+    if mention.value != NATIONAL or not _SCOPE.search(text[max(0, mention.start - 25) : mention.start]):
+        return False
+    start = max(text.rfind(".", 0, mention.start), text.rfind("\n", 0, mention.start))
+    return any(m.value != NATIONAL for m in force_mentions(text[start + 1 : mention.start]))
+
+
+def _within(mentions: tuple[Mention, ...], start: int, end: int) -> list[Mention]:
+    return [m for m in mentions if start <= m.start and m.end <= end]
+
+
+def _nearest(mentions: list[Mention], span: tuple[int, int]) -> Mention | None:
+    def distance(m: Mention) -> int:
+        return 0 if m.start < span[1] and span[0] < m.end else min(abs(m.start - span[1]), abs(span[0] - m.end))
+
+    return min(mentions, key=distance, default=None)
+
+
+def resolve(story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None) -> Claim:
+    """The claim with its force, offence and period (each None when neither sentence nor story tells)."""
+    return _topic(story, claim, sentence, previous)._replace(
+        force=_force(story, claim, sentence), period=_period(story, claim, sentence)
+    )
+
+
+def _force(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None:
+    here = _within(story.forces, *sentence)
+    if claim.measure in ("rank", "average"):
+        here = [m for m in here if m.value != NATIONAL]
+    found = _nearest(here, claim.span)
+    if found is not None:
+        return found.value
+    before = [m for m in story.forces if m.end <= sentence[0]]
+    if claim.measure in ("rank", "average"):
+        before = [m for m in before if m.value != NATIONAL]
+    return before[-1].value if before else (story.forces[0].value if story.forces else None)
+
+
+def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None) -> Claim:
+    """The offence, or what else the claim is about: a topic crimestats cannot check, or not recorded crime."""
+    here = _within(story.offences, *sentence)
+    if previous is not None:
+        here = _with_back_references(story.text, here, sentence, previous)
+    found = _nearest(here, claim.span)
+    if found is None:
+        before = [m for m in story.offences if m.end <= sentence[0] and m.value != "not-crime"]
+        found = before[-1] if before else None
+    if found is None:
+        return claim
+    if found.value == "not-crime":
+        return claim._replace(not_crime=found.note)
+    if found.value == "unpublished":
+        return claim._replace(offence=None, words={**claim.words, "unpublished": found.note})
+    return claim._replace(offence=found.value)
+
+
+def _with_back_references(
+    text: str, mentions: list[Mention], sentence: tuple[int, int], previous: Claim
+) -> list[Mention]:
+    """'crimes of this type', 'these offences': the offence of the claim before, in place of the generic word."""
+    references = [
+        Mention(m.start(), m.end(), previous.offence or "not-crime", previous.not_crime or "")
+        for m in _BACK_REFERENCE.finditer(text, *sentence)
+    ]
+    if not references:
+        return mentions
+    kept = [m for m in mentions if not any(0 <= r.start - m.end <= 3 for r in references)]
+    return kept + references
+
+
+def _period(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None:
+    here = _within(story.periods, *sentence)
+    if here:
+        if claim.measure == "change":  # 'in the year to September 2019, compared with a year earlier'
+            return max(m.value for m in here)
+        found = _nearest(here, claim.span)
+        return found.value if found else None
+    before = [m for m in story.periods if m.end <= sentence[0]]
+    if before:
+        return before[-1].value
+    return story.periods[0].value if story.periods else None
