@@ -29,7 +29,7 @@ def figure_cells(
         [file_name, area_code, offence, period_end],
     ).fetchall()
     return {
-        measure: {"file": name, "table": sheet or table_id, "cell": f"{column or ''}{row or ''}" or None}
+        measure: {"file": name, "table": (sheet or table_id).strip(), "cell": f"{column or ''}{row or ''}" or None}
         for measure, sheet, table_id, row, column, name in rows
     }
 

@@ -37,6 +37,7 @@ CHANGE = [
     re.compile(r"\b" + _VERB + r"\s+(?:by\s+)?(?:" + _HEDGE + r"\s+)?" + _NUM + _PCT, re.IGNORECASE),
     re.compile(r"\b" + _VERB + r"\s+(?:by\s+)?(?:" + _HEDGE + r"\s+)?" + _FRACTION + r"\b", re.IGNORECASE),
     re.compile(r"\b(?P<verb>doubled|halved)\b", re.IGNORECASE),
+    re.compile(r"\b" + _NOUN + r"\s+of\s+(?:" + _HEDGE + r"\s+)?" + _NUM + _PCT, re.IGNORECASE),
 ]
 AVERAGE = re.compile(
     r"(?P<sig>significantly\s+)?(?P<dir>below|above|higher\s+than|lower\s+than|less\s+than|more\s+than|under|over|"
@@ -69,6 +70,8 @@ _BY_COUNT = re.compile(r"\b(?:number|amount|volume)\s+of\b", re.IGNORECASE)
 _SIGNIFICANT = re.compile(r"\bsignificant(?:ly)?\b", re.IGNORECASE)
 _COUNT_TO = re.compile(r"\b(?:rose|increased|fell|dropped|went\s+up|climbed|decreased)\s+to\s+" + _NUM, re.IGNORECASE)
 _COUNT_NUM = re.compile(r"(?<![\d.,])" + _NUM + r"(?![\d%]|\s*per\s*cent)")
+_COUNT_AFTER_CHANGE = re.compile(r"(?:%|per\s*cent),?\s+(?P<to>to\s+" + _NUM + r")(?!\d|\.\d|\s*(?:%|per))")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _COUNT_WORDS = r"(?:(?:recorded|reported|more|fewer|additional|extra|new|separate|individual|police)\s+)*"
 
 
@@ -161,7 +164,7 @@ def _ranks(sentence: str) -> Iterator[Claim]:
         for match in pattern.finditer(sentence):
             rest = sentence[match.end() :]
             clause = re.split(r"[.;:!?]|\s-\s|\s–\s", rest, maxsplit=1)[0]
-            if match.group("dir").lower() == "top":
+            if (match.group("dir") or "").lower() == "top":
                 if not re.search(r"similar|forces|areas", sentence):
                     continue
             elif _NOT_CRIME_RANK.match(rest) or not _CRIME_WORDS.search(sentence):
@@ -171,7 +174,7 @@ def _ranks(sentence: str) -> Iterator[Claim]:
 
 def _rank_claim(sentence: str, match: re.Match[str], clause: str) -> Claim:
     groups = match.groupdict()
-    direction = groups["dir"].lower()
+    direction = (groups["dir"] or "lowest").lower()  # 'ranked 12th of 42': 1st is the lowest rate
     direction = "lowest" if direction in ("fewer", "less", "lower", "fewest", "safest") else direction
     direction = "highest" if direction in ("more", "higher") else direction
     ordinal = (groups.get("ord") or "").lower()
@@ -197,9 +200,13 @@ def _counts(sentence: str) -> Iterator[Claim]:
     mentions = offence_mentions(sentence)
     for match in _COUNT_TO.finditer(sentence):
         yield _claim(sentence, match, "count", number(match.group("num"), match.group("million")), hedge=None)
+    for match in _COUNT_AFTER_CHANGE.finditer(sentence):  # 'rose 68%, to 4,845'
+        value = number(match.group("num"), match.group("million"))
+        words: dict[str, Any] = {"hedge": None, "significant": False}
+        yield Claim(match.group("to"), match.span("to"), "count", value, sentence, words=words)
     for match in _COUNT_NUM.finditer(sentence):
-        if any(m.start <= match.start() < m.end for m in mentions):
-            continue  # part of a name ('999 calls')
+        if any(m.start <= match.start() < m.end for m in mentions) or _YEAR.fullmatch(match.group(0)):
+            continue  # part of a name ('999 calls'), or a year ('in 2021 crime fell')
         after = re.match(r"\s+" + _COUNT_WORDS, sentence[match.end() :])
         start = match.end() + (after.end() if after else 0)
         topic = next((m for m in mentions if m.start == start), None)

@@ -14,7 +14,13 @@ from crimestats.check.vocabulary import NATIONAL, Mention, force_mentions, offen
 __all__ = ["Story", "resolve"]
 
 _SCOPE = re.compile(r"(?:across|in|throughout|of|than)\s+(?:the\s+rest\s+of\s+)?$", re.IGNORECASE)
+_RANKED = re.compile(r"\b(?:lowest|highest|fewest|safest|ranked)\b", re.IGNORECASE)
 _BACK_REFERENCE = re.compile(r"\b(?:of\s+this\s+type|these\s+offences|such\s+offences|this\s+type\s+of)", re.I)
+
+
+#: Plural nouns that name an offence only when the sentence names no other.
+_GENERIC = re.compile(r"offences|crimes", re.IGNORECASE)
+_GENERIC_MEANINGS = ("total-excluding-fraud", "not-crime", "unpublished")
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ def _is_scope(text: str, mention: Mention) -> bool:
     if mention.value != NATIONAL or not _SCOPE.search(text[max(0, mention.start - 25) : mention.start]):
         return False
     start = max(text.rfind(".", 0, mention.start), text.rfind("\n", 0, mention.start))
-    return any(m.value != NATIONAL for m in force_mentions(text[start + 1 : mention.start]))
+    before = text[start + 1 : mention.start]
+    return bool(_RANKED.search(before)) or any(m.value != NATIONAL for m in force_mentions(before))
 
 
 def _within(mentions: tuple[Mention, ...], start: int, end: int) -> list[Mention]:
@@ -78,6 +85,9 @@ def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Clai
     if previous is not None:
         here = _with_back_references(story.text, here, sentence, previous)
     found = _nearest(here, claim.span)
+    if found is not None and _GENERIC.fullmatch(story.text[found.start : found.end]):
+        named = [m for m in here if m.value not in _GENERIC_MEANINGS and m.end <= found.start]
+        found = named[-1] if named else found  # 'Burglary was down 11%, to 4,225 offences'
     if found is None:
         before = [m for m in story.offences if m.end <= sentence[0] and m.value != "not-crime"]
         found = before[-1] if before else None

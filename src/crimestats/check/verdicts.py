@@ -183,8 +183,15 @@ def _change_matches(value: float | None, claim: Claim) -> bool:
     assert isinstance(claim.claimed, float)
     if value is None:
         return False
-    if claim.words.get("fraction"):
-        return abs(value - claim.claimed) <= 2.5
+    if claim.words.get("fraction"):  # 'a fifth' is 17.5-22.5%; 'almost a third' 28.3-33.3%
+        size, hedge = abs(value), claim.words.get("hedge")
+        if (value < 0) != (claim.claimed < 0):
+            return False
+        if hedge in ("almost", "nearly", "just under", "under"):
+            return abs(claim.claimed) - 5 <= size <= abs(claim.claimed)
+        if hedge in ("more than", "over", "just over"):
+            return abs(claim.claimed) <= size <= abs(claim.claimed) + 5
+        return abs(size - abs(claim.claimed)) <= 2.5
     places = _places(claim, 0)
     if claim.words.get("hedge") in ("more than", "over", "just over"):
         return value > claim.claimed if claim.claimed > 0 else value < claim.claimed
@@ -208,12 +215,10 @@ def _change(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim
         return CheckedClaim(claim, "incorrect", f"{said}.{wrong_way}{slip}", actual, source)
     if row.get("change_significant") is False:
         p = fmt.p_value(row.get("change_p_value"))
-        text = f"{said}, but the change is not statistically significant (p = {p}): it may be chance."
+        text = f"{said}, but the change is not statistically significant ({p}): it may be chance."
         return CheckedClaim(claim, "needs context", text, actual, source)
     tested = (
-        f" (statistically significant, p = {fmt.p_value(row['change_p_value'])})"
-        if row.get("change_significant")
-        else ""
+        f" (statistically significant, {fmt.p_value(row['change_p_value'])})" if row.get("change_significant") else ""
     )
     return CheckedClaim(claim, "correct", f"{said}{tested}.", actual, source)
 
@@ -251,8 +256,8 @@ def _rank(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
         counted = _rank_of({"rank": by_count[0], "ranked_of": by_count[1]}, claim)
         if not counted:
             text = (
-                f"{place}: its rate per resident is, but by number of offences it is {fmt.ordinal(by_count[0])} "
-                f"fewest of {by_count[1]}. Say 'the lowest crime rate'."
+                f"{place}; that is by rate per resident: by number of offences it is "
+                f"{fmt.ordinal(by_count[0])} fewest of {by_count[1]}. Say that it is the rate."
             )
             return CheckedClaim(claim, "needs context", text, actual, source)
     low, high = row.get("rank_low"), row.get("rank_high")

@@ -38,7 +38,7 @@ def _alternation(phrases: list[str]) -> str:
 # ---- forces -------------------------------------------------------------------------------------------------
 
 _FORCE_SUFFIX = r"(?:\s+(?:Police(?:\s+Service)?|Constabulary))?"
-_NATIONAL_WORDS = r"England\s+and\s+Wales|England\s*&\s*Wales|national(?=\s+(?:average|rate|figure|picture))"
+_NATIONAL_WORDS = r"England\s+and\s+Wales|England\s*&\s*Wales"
 
 
 @functools.cache
