@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from crimestats import __version__, analytics, caveats, reference
+from crimestats import __version__, analytics, caveats, documents, reference
 from crimestats import formatting as fmt
 from crimestats.cli.options import (
     ForceArgument,
@@ -47,7 +47,7 @@ from crimestats.cli.output import (
 from crimestats.downloads.cli import data_app
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period
-from crimestats.store import Store, default_path
+from crimestats.store import default_path
 
 if TYPE_CHECKING:
     from crimestats.sources.peer_groups import PeerGroups
@@ -159,15 +159,13 @@ def league(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
-    from crimestats.library import league_table
-
     options = options_from(source, population, population_year, no_suppress)
-    result = query(league_table, period, offence, options)
-    rows = result.rows.to_pylist()
+    answer = query(documents.league_document, period, offence, options)
+    rows, national = answer.rows, answer.body["national"]
     notes = [*_caveat_notes(offence, period, rows), _population_note(rows)]
-    footer = [_national_row(result.national)] if result.national else None
+    footer = [_national_row(national)] if national else None
     heading = title(offence, period) + _older_population(rows)
-    emit(rows, format, heading, LEAGUE_VIEW, notes, footer, document=result.to_dict(), out_path=out_path)
+    emit(rows, format, heading, LEAGUE_VIEW, notes, footer, document=answer.body, out_path=out_path)
 
 
 def _national_row(national: dict[str, Any]) -> dict[str, Any]:
@@ -223,12 +221,10 @@ def force(
 ) -> None:
     """One force across offence groups and subgroups: count, rate, rank among forces and change."""
     name = force_name(name)
-    profile = query(
-        analytics.force_profile, name, period, options_from(source, population, population_year, no_suppress)
-    )
-    rows = profile["rows"].to_pylist()
-    heading = f"{profile['force']}, {profile['period_label']}"
-    emit(rows, format, heading, FORCE_VIEW, document={**profile, "rows": rows}, out_path=out_path)
+    options = options_from(source, population, population_year, no_suppress)
+    answer = query(documents.force_document, name, period, options)
+    heading = f"{answer.body['force']}, {answer.body['period_label']}"
+    emit(answer.rows, format, heading, FORCE_VIEW, document=answer.body, out_path=out_path)
 
 
 @app.command()
@@ -245,7 +241,7 @@ def trend(
     earlier, source and release, beside the rate of England and Wales in the same period, like for like."""
     name = force_name(name)
     options = options_from(source, population, population_year, False)
-    result = query(analytics.force_trend, name, offence, options)
+    result = query(documents.trend_document, name, offence, options).body
     item = reference.offence(result["offence"])
     heading = f"{result['force']}: {item.name}, every period in the store"
     periods = [row["period"] for row in result["rows"]]
@@ -296,7 +292,7 @@ def periods(source: SourceOption = None, format: FormatOption = Format.table, ou
 @app.command()
 def files(format: FormatOption = Format.table, out_path: OutOption = None) -> None:
     """Provenance: every stored file with its sha256, source, vintage and when it was ingested."""
-    rows = query(Store.files)
+    rows = query(documents.files_document).rows
     view = {
         "file_name": "File",
         "source": "Source and release",
