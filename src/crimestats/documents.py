@@ -9,6 +9,7 @@ returns a :class:`Document`; :func:`to_json` and :func:`to_csv` write it. No sta
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Sequence
@@ -21,10 +22,13 @@ from crimestats.store import Store
 
 __all__ = [
     "Document",
+    "about_document",
+    "compare_document",
     "csv_value",
     "files_document",
     "force_document",
     "league_document",
+    "search_document",
     "to_csv",
     "to_json",
     "trend_document",
@@ -35,6 +39,10 @@ LEAGUE_FIELDS = ("rank", "force", "count", "rate_per_1000", "rate_ci", "change_p
 FORCE_FIELDS = ("offence", "count", "rate_per_1000", "rate_ci", "rank", "change_pct", "source", "note")
 TREND_FIELDS = ("period", "count", "rate_per_1000", "rate_ci", "rank", "change_pct", "england_and_wales_rate")
 FILES_FIELDS = ("file_name", "source", "revision", "rows", "ingested_at", "sha256")
+COMPARE_FIELDS = ("area_code", "period", "period_label", "series", "count", "population", "rate_per_1000")
+SEARCH_FIELDS = ("force_code", "force", "slug", "matched", "kind")
+CAVEAT_FIELDS = ("id", "kind", "area", "offence", "scope", "start", "end", "text", "source_title", "source_url")
+NATIONAL = "K04000001"
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,35 @@ def files_document(store: Store) -> Document:
     """``crimestats files``: provenance of every stored file."""
     rows = store.files()
     return Document(rows, rows, FILES_FIELDS)
+
+
+def compare_document(
+    store: Store, forces: Sequence[reference.Area], offence: str | None, options: Options = Options()
+) -> Document:
+    """Several forces and England and Wales side by side over time: each one's rate with its 95% interval in
+    every period the store holds (the rows of :func:`crimestats.analytics.rate_trends`, with ``area_code``)."""
+    item = reference.offence(offence or "total-excluding-fraud")
+    trends = analytics.rate_trends(store, item, options)
+    codes = [*dict.fromkeys(area.code for area in forces), NATIONAL]
+    rows = [{"area_code": code, **row} for code in codes for row in trends.get(code, [])]
+    named = [{"force_code": area.code, "force": area.name} for area in forces]
+    body = {"offence": item.slug, "offence_name": item.name, "forces": named, "rows": rows}
+    return Document(body, rows, COMPARE_FIELDS)
+
+
+def search_document(store: Store, text: str) -> Document:
+    """The police forces a name finds: by force name, or by council or community safety partnership name."""
+    found = analytics.find_forces(store, text)
+    return Document({"query": text, "forces": found}, found, SEARCH_FIELDS)
+
+
+def about_document() -> Document:
+    """How the figures are made (the methods every report states) and every caveat crimestats knows of."""
+    from crimestats import caveats
+    from crimestats.reports.build import METHODS
+
+    rows = [dataclasses.asdict(caveat) for caveat in caveats.caveats()]
+    return Document({"methods": list(METHODS), "caveats": rows}, rows, CAVEAT_FIELDS)
 
 
 def to_csv(rows: list[dict[str, Any]], fields: Sequence[str]) -> str:

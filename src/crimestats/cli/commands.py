@@ -5,6 +5,7 @@ Errors from the library become one line on stderr and exit code 1; no statistic 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -510,6 +511,65 @@ def report(
     else:
         built = query(force_report, name, period, _peer_groups(msg), options, None, None, offence)
     _write_report(built, format, out_path)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but a loopback address lets other machines in.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    msg: MsgOption = None,
+    cors: Annotated[bool, typer.Option("--cors", help="Let web pages of other sites read the JSON and CSV.")] = False,
+) -> None:
+    """A web dashboard and JSON/CSV API on the store, read-only: a page per force, league tables, maps,
+    comparisons, and the same figures at each page's URL ending .json or .csv (see /docs).
+
+    Prints the URL when it is ready; Ctrl-C stops it.
+    """
+    import asyncio
+
+    import uvicorn
+
+    from crimestats.web import create_app
+
+    if msg is not None and msg.is_dir():
+        fail(CrimestatsError(f"{msg} is a folder: --most-similar-group takes a CSV file with the header 'force,peer'"))
+    try:
+        web = create_app(State.db, most_similar_group=msg, cors=cors)
+    except CrimestatsError as error:
+        fail(error)
+    if not _loopback(host):
+        err.print(f"warning: listening on {host}: other machines can reach the dashboard", highlight=False)
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False))
+
+    async def announce() -> None:  # uvicorn has no "ready" hook: say so once its sockets listen
+        while not server.started:
+            await asyncio.sleep(0.05)
+        shown = f"[{host}]" if ":" in host else host
+        out.print(f"crimestats is serving {State.db or default_path()} at http://{shown}:{port}/", highlight=False)
+
+    async def run() -> None:
+        ready = asyncio.create_task(announce())
+        await server.serve()
+        ready.cancel()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    if not server.started:
+        fail(CrimestatsError(f"cannot listen on {host}:{port} (in use, or not an address of this machine)"))
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _ensure_data(yes: bool, mirror: str | None) -> None:
