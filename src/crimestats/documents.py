@@ -39,7 +39,19 @@ LEAGUE_FIELDS = ("rank", "force", "count", "rate_per_1000", "rate_ci", "change_p
 FORCE_FIELDS = ("offence", "count", "rate_per_1000", "rate_ci", "rank", "change_pct", "source", "note")
 TREND_FIELDS = ("period", "count", "rate_per_1000", "rate_ci", "rank", "change_pct", "england_and_wales_rate")
 FILES_FIELDS = ("file_name", "source", "revision", "rows", "ingested_at", "sha256")
-COMPARE_FIELDS = ("area_code", "period", "period_label", "series", "count", "population", "rate_per_1000")
+COMPARE_FIELDS = (
+    "area_code",
+    "series",
+    "period",
+    "period_label",
+    "count",
+    "population",
+    "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
+    "source",
+    "excluded",
+)
 SEARCH_FIELDS = ("force_code", "force", "slug", "matched", "kind")
 CAVEAT_FIELDS = ("id", "kind", "area", "offence", "scope", "start", "end", "text", "source_title", "source_url")
 NATIONAL = "K04000001"
@@ -97,11 +109,13 @@ def compare_document(
     store: Store, forces: Sequence[reference.Area], offence: str | None, options: Options = Options()
 ) -> Document:
     """Several forces and England and Wales side by side over time: each one's rate with its 95% interval in
-    every period the store holds (the rows of :func:`crimestats.analytics.rate_trends`, with ``area_code``)."""
+    every period the store holds (the rows of :func:`crimestats.analytics.rate_trends`, with ``area_code``;
+    ``excluded`` names the forces England and Wales leaves out, null for a force)."""
     item = reference.offence(offence or "total-excluding-fraud")
     trends = analytics.rate_trends(store, item, options)
     codes = [*dict.fromkeys(area.code for area in forces), NATIONAL]
-    rows = [{"area_code": code, **row} for code in codes for row in trends.get(code, [])]
+    found = [{"area_code": code, **row} for code in codes for row in trends.get(code, [])]
+    rows = [{key: row.get(key) for key in COMPARE_FIELDS} for row in found]  # the same columns in every row
     named = [{"force_code": area.code, "force": area.name} for area in forces]
     body = {"offence": item.slug, "offence_name": item.name, "forces": named, "rows": rows}
     return Document(body, rows, COMPARE_FIELDS)
