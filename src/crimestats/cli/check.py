@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from crimestats.cli.options import open_store
-from crimestats.cli.output import fail, out, to_json
+from crimestats.cli.output import fail, out
+from crimestats.documents import to_json
 from crimestats.errors import CrimestatsError
 
 
