@@ -7,7 +7,8 @@ Each package in :data:`PINS` is fetched with ``npm pack NAME@VERSION`` into a te
 must hash to the integrity string npm reports for it, and that string must be the one pinned here (so a
 registry that serves other bytes for the same version is caught); then the listed files are copied out, each
 with its licence. ``src/crimestats/web/static/vendor/README.md`` is written from the same pins. The vega,
-vega-lite and vega-embed builds ship in the package (the app serves them as ``/static/vendor/<name>``);
+vega-lite and vega-embed builds and Swagger UI ship in the package (the app serves them as
+``/static/vendor/<name>``);
 axe-core is for the browser tests only and goes under ``tests/vendor/``.
 
 Pinned to the Vega-Lite version that the installed altair emits (``altair.VEGALITE_VERSION``, the schema of
@@ -73,6 +74,21 @@ PINS = [
         STATIC_VENDOR,
         "embeds a chart with tooltips and actions (bundles vega-tooltip, vega-themes and vega-interpreter, "
         "BSD-3-Clause; fast-json-patch and json-stringify-pretty-compact, MIT; semver, ISC; tslib, 0BSD)",
+    ),
+    Pin(
+        "swagger-ui-dist",
+        "5.35.0",
+        "sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==",
+        "Apache-2.0",
+        {
+            "swagger-ui-bundle.js": "swagger-ui-bundle.js",
+            "swagger-ui.css": "swagger-ui.css",
+            "LICENSE": "LICENSE-swagger-ui.txt",
+            "NOTICE": "NOTICE-swagger-ui.txt",
+            "swagger-ui-bundle.js.LICENSE.txt": "swagger-ui-bundle.js.LICENSE.txt",
+        },
+        STATIC_VENDOR,
+        "the API documentation page for `/openapi.json` (the bundle's own licence notices beside it)",
     ),
     Pin(
         "axe-core",
