@@ -11,8 +11,11 @@ when Chromium is missing, or fails under ``CI=true``.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import io
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -172,6 +175,36 @@ class WatchedPage:
             route.abort("blockedbyclient")
         else:
             route.continue_()
+
+
+@contextmanager
+def served_folder(folder: Path, headers: dict[str, str] | None = None) -> Iterator[str]:
+    """A local HTTP server for ``folder`` on 127.0.0.1 (an origin of its own), sending ``headers`` with every
+    response; its origin (``http://127.0.0.1:PORT``), until the block ends."""
+    handler = functools.partial(_QuietHandler, directory=str(folder), headers=headers or {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, headers: dict[str, str], **kwargs: Any) -> None:
+        self.extra_headers = headers
+        super().__init__(*args, **kwargs)
+
+    def end_headers(self) -> None:
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 def _url(url_or_path: str | Path) -> str:
