@@ -30,6 +30,7 @@ __all__ = [
     "force_profile",
     "force_statistics",
     "funnel",
+    "find_forces",
     "league_table",
     "league_national",
     "national_figures",
@@ -323,6 +324,33 @@ def force_boundaries(store: Store) -> dict[str, Any] | None:
         for code, name, geometry in rows
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def find_forces(store: Store, text: str) -> list[dict[str, str]]:
+    """The police forces a name finds: forces whose name or alias contains ``text``, then the forces of the
+    councils (local authority districts) and community safety partnerships whose names contain it, from the
+    latest ONS lookup in the store ('Swindon' → Wiltshire). Case, '&' and punctuation are ignored (see
+    :func:`crimestats.reference.normalise_name`); fewer than two letters find nothing.
+
+    Each match is ``{"force_code", "force", "slug", "matched", "kind"}``: the name found and whether it is a
+    ``force``, ``council`` or ``community safety partnership``; a force found several ways is listed once.
+    """
+    key = reference.normalise_name(text)
+    if len(key) < 2:
+        return []
+    named = [(a.code, name, "force") for a in reference.forces() for name in (a.name, *a.aliases)]
+    lookup = store.con.execute(
+        """SELECT DISTINCT pfa_code, lad_name, csp_name FROM lookup
+           WHERE file_id = (SELECT max(file_id) FROM lookup) ORDER BY pfa_code, lad_name"""
+    ).fetchall()
+    named += [(code, lad, "council") for code, lad, _ in lookup]
+    named += [(code, csp, "community safety partnership") for code, _, csp in lookup]
+    found: dict[str, dict[str, str]] = {}
+    for code, name, kind in named:
+        area = reference.find_area(code)
+        if area is not None and code not in found and key in reference.normalise_name(name):
+            found[code] = {"force_code": code, "force": area.name, "slug": area.slug, "matched": name, "kind": kind}
+    return list(found.values())
 
 
 def available_periods(store: Store, options: Options = Options()) -> pa.Table:

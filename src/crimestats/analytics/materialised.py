@@ -150,6 +150,11 @@ def materialise(store: Store, options: Options = Options()) -> None:
     _ensured(store, "totals", options, compute_totals)
 
 
+def is_materialised(store: Store, options: Options = Options()) -> bool:
+    """Whether the store keeps the statistics of an option set for its files and these definitions."""
+    return all(_exists(store, statistics_key(store, kind, options)[0]) for kind in ("forces", "totals"))
+
+
 def read(store: Store, name: str, columns: str = "*", order_by: str = "row_order", **equal: Any) -> pa.Table:
     """A filtered read of a materialised table: the rows whose columns equal the values given
     (``offence="burglary"``), the ``columns`` and ``order_by`` SQL expressions chosen by the caller (never by

@@ -5,6 +5,7 @@ Errors from the library become one line on stderr and exit code 1; no statistic 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from crimestats import __version__, analytics, caveats, reference
+from crimestats import __version__, analytics, caveats, documents, reference
 from crimestats import formatting as fmt
 from crimestats.cli.options import (
     ForceArgument,
@@ -47,7 +48,7 @@ from crimestats.cli.output import (
 from crimestats.downloads.cli import data_app
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period
-from crimestats.store import Store, default_path
+from crimestats.store import default_path
 
 if TYPE_CHECKING:
     from crimestats.sources.peer_groups import PeerGroups
@@ -159,15 +160,13 @@ def league(
     no_suppress: NoSuppressOption = False,
 ) -> None:
     """League table of forces for one offence: count, rate per 1,000 residents, rank (1 = lowest) and change."""
-    from crimestats.library import league_table
-
     options = options_from(source, population, population_year, no_suppress)
-    result = query(league_table, period, offence, options)
-    rows = result.rows.to_pylist()
+    answer = query(documents.league_document, period, offence, options)
+    rows, national = answer.rows, answer.body["national"]
     notes = [*_caveat_notes(offence, period, rows), _population_note(rows)]
-    footer = [_national_row(result.national)] if result.national else None
+    footer = [_national_row(national)] if national else None
     heading = title(offence, period) + _older_population(rows)
-    emit(rows, format, heading, LEAGUE_VIEW, notes, footer, document=result.to_dict(), out_path=out_path)
+    emit(rows, format, heading, LEAGUE_VIEW, notes, footer, document=answer.body, out_path=out_path)
 
 
 def _national_row(national: dict[str, Any]) -> dict[str, Any]:
@@ -223,12 +222,10 @@ def force(
 ) -> None:
     """One force across offence groups and subgroups: count, rate, rank among forces and change."""
     name = force_name(name)
-    profile = query(
-        analytics.force_profile, name, period, options_from(source, population, population_year, no_suppress)
-    )
-    rows = profile["rows"].to_pylist()
-    heading = f"{profile['force']}, {profile['period_label']}"
-    emit(rows, format, heading, FORCE_VIEW, document={**profile, "rows": rows}, out_path=out_path)
+    options = options_from(source, population, population_year, no_suppress)
+    answer = query(documents.force_document, name, period, options)
+    heading = f"{answer.body['force']}, {answer.body['period_label']}"
+    emit(answer.rows, format, heading, FORCE_VIEW, document=answer.body, out_path=out_path)
 
 
 @app.command()
@@ -245,7 +242,7 @@ def trend(
     earlier, source and release, beside the rate of England and Wales in the same period, like for like."""
     name = force_name(name)
     options = options_from(source, population, population_year, False)
-    result = query(analytics.force_trend, name, offence, options)
+    result = query(documents.trend_document, name, offence, options).body
     item = reference.offence(result["offence"])
     heading = f"{result['force']}: {item.name}, every period in the store"
     periods = [row["period"] for row in result["rows"]]
@@ -296,7 +293,7 @@ def periods(source: SourceOption = None, format: FormatOption = Format.table, ou
 @app.command()
 def files(format: FormatOption = Format.table, out_path: OutOption = None) -> None:
     """Provenance: every stored file with its sha256, source, vintage and when it was ingested."""
-    rows = query(Store.files)
+    rows = query(documents.files_document).rows
     view = {
         "file_name": "File",
         "source": "Source and release",
@@ -514,6 +511,65 @@ def report(
     else:
         built = query(force_report, name, period, _peer_groups(msg), options, None, None, offence)
     _write_report(built, format, out_path)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but a loopback address lets other machines in.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    msg: MsgOption = None,
+    cors: Annotated[bool, typer.Option("--cors", help="Let web pages of other sites read the JSON and CSV.")] = False,
+) -> None:
+    """A web dashboard and JSON/CSV API on the store, read-only: a page per force, league tables, maps,
+    comparisons, and the same figures at each page's URL ending .json or .csv (see /docs).
+
+    Prints the URL when it is ready; Ctrl-C stops it.
+    """
+    import asyncio
+
+    import uvicorn
+
+    from crimestats.web import create_app
+
+    if msg is not None and msg.is_dir():
+        fail(CrimestatsError(f"{msg} is a folder: --most-similar-group takes a CSV file with the header 'force,peer'"))
+    try:
+        web = create_app(State.db, most_similar_group=msg, cors=cors)
+    except CrimestatsError as error:
+        fail(error)
+    if not _loopback(host):
+        err.print(f"warning: listening on {host}: other machines can reach the dashboard", highlight=False)
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False))
+
+    async def announce() -> None:  # uvicorn has no "ready" hook: say so once its sockets listen
+        while not server.started:
+            await asyncio.sleep(0.05)
+        shown = f"[{host}]" if ":" in host else host
+        out.print(f"crimestats is serving {State.db or default_path()} at http://{shown}:{port}/", highlight=False)
+
+    async def run() -> None:
+        ready = asyncio.create_task(announce())
+        await server.serve()
+        ready.cancel()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    if not server.started:
+        fail(CrimestatsError(f"cannot listen on {host}:{port} (in use, or not an address of this machine)"))
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _ensure_data(yes: bool, mirror: str | None) -> None:

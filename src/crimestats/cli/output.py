@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import os
 import sys
@@ -18,6 +15,7 @@ from rich.console import Console
 
 from crimestats import formatting as fmt
 from crimestats import reference
+from crimestats.documents import csv_value, to_csv, to_json
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period, period_label
 
@@ -147,19 +145,12 @@ def emit(
             fail(CrimestatsError("--out goes with --format csv, json or xlsx"))
         _print_table(rows, title, view, notes or [], footer or [])
     else:
-        text = to_json(rows if document is None else document) + "\n" if format is Format.json else to_csv(rows, view)
+        answer = rows if document is None else document
+        text = to_json(answer) + "\n" if format is Format.json else to_csv(rows, list(view))
         if out_path is None:
             sys.stdout.write(text)
         else:
             _write(out_path, lambda path: path.write_text(text, encoding="utf-8"))
-
-
-def to_csv(rows: list[dict[str, Any]], view: dict[str, str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(view), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: csv_value(v) for k, v in row.items()} for row in rows)
-    return buffer.getvalue()
 
 
 def _print_table(
@@ -278,22 +269,3 @@ def _write(path: Path, save: Callable[[Path], object]) -> None:
         save(path)
     except OSError as error:
         fail(CrimestatsError(f"cannot write {path}: {error.strerror or error}"))
-
-
-def csv_value(value: Any) -> Any:
-    """A list of names as 'a; b'; structured values (the caveats and numbers of a finding) as JSON."""
-    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
-        return json.dumps(value, default=json_default, ensure_ascii=False)
-    return "; ".join(map(str, value)) if isinstance(value, list) else value
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, default=json_default, indent=2, ensure_ascii=False)
-
-
-def json_default(value: Any) -> Any:
-    if hasattr(value, "to_pylist"):  # an Arrow table
-        return value.to_pylist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -69,7 +69,7 @@ def _verdict(row: dict[str, Any]) -> str:
     return f"{verdict} ({p})" if p else verdict
 
 
-def _view(table: ReportTable) -> dict[str, Any]:
+def table_view(table: ReportTable) -> dict[str, Any]:
     """A table as the templates see it: headings, printed cells, which columns are numbers."""
     numeric = {"count", "rate", "interval", "percent", "rank"}
     return {
@@ -92,7 +92,7 @@ def render_html(report: Report) -> str:
     svgs = chart_svgs(report)
     return _TEMPLATES.get_template("report.html.j2").render(
         report=report,
-        tables=[_view(t) for t in report.tables],
+        tables=[table_view(t) for t in report.tables],
         charts=[{"title": c.title, "description": c.description, "svg": svgs[c.name]} for c in report.charts],
     )
 
@@ -102,7 +102,7 @@ def render_markdown(report: Report, chart_links: dict[str, str] | None = None) -
     links = chart_links or {}
     return _TEMPLATES.get_template("report.md.j2").render(
         report=report,
-        tables=[_view(t) for t in report.tables],
+        tables=[table_view(t) for t in report.tables],
         charts=[{"title": c.title, "path": links[c.name]} for c in report.charts if c.name in links],
     )
 
