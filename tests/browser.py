@@ -2,16 +2,23 @@
 
 :func:`open_page` loads a file or URL and returns a :class:`PageCheck`: console and page errors, failed requests,
 requests that left the page's own origin (blocked, so tests never touch the network), a full-page screenshot,
-the number of ``<svg>`` elements and the number of distinct colours in the screenshot. The screenshot is
-decoded by :func:`decode_png` (Pillow). Tests call :func:`require_chromium` first: it skips when Chromium is
-missing, or fails under ``CI=true``.
+the number of ``<svg>`` elements and the number of distinct colours in the screenshot. A test module that opens
+many pages starts one browser with :func:`chromium_session` and opens each as a :class:`WatchedPage` (the same
+records, kept while the test clicks and types; :meth:`WatchedPage.check` makes the :class:`PageCheck`).
+The screenshot is decoded by :func:`decode_png` (Pillow). Tests call :func:`require_chromium` first: it skips
+when Chromium is missing, or fails under ``CI=true``.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
 import io
 import os
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -21,7 +28,7 @@ import numpy.typing as npt
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Request, Route
+    from playwright.sync_api import Browser, Page, Request, Route
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -79,52 +86,125 @@ def open_page(url_or_path: str | Path, screenshot_path: Path | None = None) -> P
     A path (or a string without a scheme) is opened as ``file://``. Requests to anything but file:, data:,
     blob:, about: or the page's own http(s) origin are recorded in ``external_requests`` and aborted.
     """
+    with chromium_session() as session:
+        watched = session.open(url_or_path)
+        return watched.check(screenshot_path)
+
+
+@contextmanager
+def chromium_session() -> Iterator[Session]:
+    """One headless Chromium for many pages (a test module's): closed when the block ends."""
     from playwright.sync_api import sync_playwright
-
-    url = _url(url_or_path)
-    origin = _origin(url)
-    console_errors: list[str] = []
-    failed_requests: list[str] = []
-    external_requests: list[str] = []
-
-    def is_external(request_url: str) -> bool:
-        scheme = urlsplit(request_url).scheme.lower()
-        return scheme not in LOCAL_SCHEMES and (origin is None or _origin(request_url) != origin)
-
-    def on_request(request: Request) -> None:
-        if is_external(request.url):
-            external_requests.append(request.url)
-
-    def route(route: Route) -> None:
-        if is_external(route.request.url):
-            route.abort("blockedbyclient")
-        else:
-            route.continue_()
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
-            page.on("console", lambda message: _console(message, console_errors))
-            page.on("pageerror", lambda error: console_errors.append(f"page error: {error}"))
-            page.on("request", on_request)
-            page.on("requestfailed", lambda request: failed_requests.append(f"{request.url}: {request.failure}"))
-            page.on("response", lambda response: _bad_status(response, failed_requests))
-            page.route("**/*", route)
-            page.goto(url, wait_until="load")
-            page.wait_for_load_state("networkidle")
-            svg_count = int(page.evaluate("document.querySelectorAll('svg').length"))
-            screenshot = page.screenshot(full_page=True, path=screenshot_path)
+            yield Session(browser)
         finally:
             browser.close()
-    return PageCheck(
-        console_errors=console_errors,
-        failed_requests=failed_requests,
-        external_requests=external_requests,
-        screenshot=screenshot,
-        svg_count=svg_count,
-        distinct_colours=distinct_colours(screenshot),
-    )
+
+
+@dataclass
+class Session:
+    """A running Chromium: :meth:`open` loads a page in a context of its own, watched for errors and requests."""
+
+    browser: Browser
+
+    def open(self, url_or_path: str | Path, *, javascript: bool = True) -> WatchedPage:
+        """A new page (its own context, so nothing is shared between pages) that has loaded ``url_or_path``."""
+        context = self.browser.new_context(viewport=VIEWPORT, java_script_enabled=javascript)  # type: ignore[arg-type]
+        watched = WatchedPage(context.new_page(), _origin(_url(url_or_path)))
+        watched.goto(url_or_path)
+        return watched
+
+
+@dataclass
+class WatchedPage:
+    """A Playwright page whose console errors, failed requests and off-origin requests (aborted) are recorded."""
+
+    page: Page
+    origin: str | None
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", lambda message: _console(message, self.console_errors))
+        self.page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
+        self.page.on("request", self._on_request)
+        self.page.on("requestfailed", lambda request: self.failed_requests.append(f"{request.url}: {request.failure}"))
+        self.page.on("response", lambda response: _bad_status(response, self.failed_requests))
+        self.page.route("**/*", self._route)
+
+    def goto(self, url_or_path: str | Path) -> None:
+        """Load a page and wait until the network is idle (scripts fetched, charts drawn)."""
+        self.page.goto(_url(url_or_path), wait_until="load")
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the page has loaded and its network is idle, as after a navigation or a form change."""
+        self.page.wait_for_load_state("load")
+        self.page.wait_for_load_state("networkidle")
+
+    def check(self, screenshot_path: Path | None = None) -> PageCheck:
+        """What the page did so far and what it looks like now."""
+        svg_count = int(self.page.evaluate("document.querySelectorAll('svg').length"))
+        screenshot = self.page.screenshot(full_page=True, path=screenshot_path)
+        return PageCheck(
+            console_errors=list(self.console_errors),
+            failed_requests=list(self.failed_requests),
+            external_requests=list(self.external_requests),
+            screenshot=screenshot,
+            svg_count=svg_count,
+            distinct_colours=distinct_colours(screenshot),
+        )
+
+    def close(self) -> None:
+        self.page.context.close()
+
+    def _is_external(self, request_url: str) -> bool:
+        scheme = urlsplit(request_url).scheme.lower()
+        return scheme not in LOCAL_SCHEMES and (self.origin is None or _origin(request_url) != self.origin)
+
+    def _on_request(self, request: Request) -> None:
+        if self._is_external(request.url):
+            self.external_requests.append(request.url)
+
+    def _route(self, route: Route) -> None:
+        if self._is_external(route.request.url):
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+
+@contextmanager
+def served_folder(folder: Path, headers: dict[str, str] | None = None) -> Iterator[str]:
+    """A local HTTP server for ``folder`` on 127.0.0.1 (an origin of its own), sending ``headers`` with every
+    response; its origin (``http://127.0.0.1:PORT``), until the block ends."""
+    handler = functools.partial(_QuietHandler, directory=str(folder), headers=headers or {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, headers: dict[str, str], **kwargs: Any) -> None:
+        self.extra_headers = headers
+        super().__init__(*args, **kwargs)
+
+    def end_headers(self) -> None:
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 def _url(url_or_path: str | Path) -> str:

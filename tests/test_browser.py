@@ -3,10 +3,7 @@ errors or network requests and shows them; and the checks themselves fail when a
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
-import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +13,7 @@ import pytest
 from crimestats.reports import charts
 from test_charts import LEAGUE, MIX, TREND, funnel_data
 
-from browser import decode_png, distinct_colours, open_page, require_chromium
+from browser import decode_png, distinct_colours, open_page, require_chromium, served_folder
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +32,8 @@ def page(body: str, title: str = "Test page") -> str:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """A local HTTP server for tmp_path on 127.0.0.1 (an origin of its own), shut down after the test."""
-    handler = functools.partial(Quiet, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with served_folder(tmp_path) as origin:
+        yield origin
 
 
 def test_a_report_page_with_inline_svg_charts_is_self_contained(chromium: str, tmp_path: Path) -> None:

@@ -1,0 +1,112 @@
+"""Property-based tests of the JSON API: schemathesis generates requests from the app's own OpenAPI document.
+
+The app (``crimestats.web.create_app``) runs in process on a copy of the session's store. For every JSON
+operation the document describes, schemathesis draws requests that fit it (real slugs and periods mixed with
+anything a string may hold) and requests that do not; each response must be below 500, carry a status code,
+content type and body the document declares for it. Hypothesis is derandomised, so a run is the same run every
+time, and bounded by :data:`EXAMPLES` a mode and an operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.schemas import APIOperation, BaseSchema
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from conftest import copy_of
+
+EXAMPLES = 90  # a generation mode and an operation
+AT_LEAST = 1_000  # generated requests in all
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def schema(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaseSchema]:
+    from crimestats.web import create_app
+
+    app = create_app(copy_of(ingested_file, tmp_path_factory.mktemp("api")))
+    yield schemathesis.openapi.from_asgi("/openapi.json", without_lifespan(app))
+    app.state.site.close()
+
+
+def without_lifespan(app: ASGIApp) -> ASGIApp:
+    """The app, with lifespan events answered but not passed on: schemathesis starts a test client (a startup and
+    a shutdown) for every request, and the app closes its store at shutdown, as it should once under uvicorn."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while (await receive())["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+    return wrapped
+
+
+def json_operations(schema: BaseSchema) -> list[APIOperation]:
+    """The GET operations that answer in JSON (``.json`` routes and the OpenAPI document itself)."""
+    operations = [result.ok() for result in schema.get_all_operations()]
+    return [op for op in operations if op.method.upper() == "GET" and op.path.endswith(".json")]
+
+
+def run_generated(operation: APIOperation, mode: GenerationMode, record: Callable[[Any], None]) -> None:
+    """Send ``EXAMPLES`` requests drawn for ``operation`` in ``mode``, checking each response."""
+
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def generated(case: schemathesis.Case) -> None:
+        response = case.call()
+        record(response)
+        case.validate_response(response, checks=CHECKS)
+
+    generated()
+
+
+def test_the_api_describes_every_json_route(schema: BaseSchema) -> None:
+    paths = {operation.path for operation in json_operations(schema)}
+    assert {
+        "/forces/{force}.json",
+        "/forces/{force}/{period}.json",
+        "/league/{period}/{offence}.json",
+        "/compare.json",
+        "/search.json",
+        "/files.json",
+        "/about.json",
+        "/index.json",
+    } <= paths
+
+
+def modes(operation: APIOperation) -> list[GenerationMode]:
+    """Both generation modes; only the positive one for an operation without parameters (nothing to break)."""
+    has_parameters = bool(operation.definition.raw.get("parameters"))
+    return list(GenerationMode) if has_parameters else [GenerationMode.POSITIVE]
+
+
+def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(schema: BaseSchema) -> None:
+    statuses: list[int] = []
+    for operation in json_operations(schema):
+        for mode in modes(operation):
+            run_generated(operation, mode, lambda response: statuses.append(response.status_code))
+    assert len(statuses) >= AT_LEAST
+    assert [status for status in statuses if status >= 500] == []
+    assert {200, 404} <= set(statuses), "the generated requests found neither real data nor unknown names"
