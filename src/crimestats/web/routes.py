@@ -267,8 +267,9 @@ def search(
     path = request.url.path
     if not path.endswith((".json", ".csv")):
         found = site.read(lambda store: documents.search_document(store, q)).rows
-        if len(found) == 1:  # straight to the force
-            return RedirectResponse(f"/forces/{found[0]['slug']}", status_code=303)
+        if len(found) == 1:  # straight to the force's page for the latest period
+            latest = site.read(lambda store: period_in(store, None))
+            return RedirectResponse(f"/forces/{found[0]['slug']}/{latest}", status_code=303)
     return respond(request, lambda store: documents.search_document(store, q), lambda site: pages.search_page(site, q))
 
 
