@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
+import typer.main
+import typer.testing
 from typer.testing import CliRunner
 
 from crimestats import analytics, reference
@@ -68,6 +70,16 @@ def client(web_db: Path) -> Iterator[Client]:
     made = Client(create_app(web_db))
     yield made
     made.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cli_command_built_once() -> Iterator[None]:
+    """typer builds the CLI's click command again on every invoke, half the time of a call here (the rest is
+    the CLI's own work: opening the store, answering): build it once for the module's hundred-odd calls."""
+    command = typer.main.get_command(cli)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", lambda app: command if app is cli else typer.main.get_command(app))
+        yield
 
 
 def cli_output(store: Store, *args: str) -> tuple[int, str]:
