@@ -60,9 +60,27 @@ class Client:
         self.loop.close()
 
 
+#: The option sets the tests ask of both the web app and the CLI besides those the session's store keeps.
+OPTION_SETS = (analytics.Options(suppress=False), analytics.Options(source="home-office"))
+
+
 @pytest.fixture(scope="module")
 def web_db(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_of(ingested_file, tmp_path_factory.mktemp("web"))
+    """The session's store with the statistics of :data:`OPTION_SETS` kept too: computed once, here, rather
+    than by the app (in its read-only connection) and again by the CLI (in its copy)."""
+    path = copy_of(ingested_file, tmp_path_factory.mktemp("web"))
+    with Store(path) as store:
+        for options in OPTION_SETS:
+            analytics.materialise(store, options)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_store(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A copy of the app's store for the CLI (the same statistics; a file of its own, opened its own way)."""
+    store = Store(copy_of(web_db, tmp_path_factory.mktemp("cli")))
+    store.close()
+    return store
 
 
 @pytest.fixture(scope="module")
