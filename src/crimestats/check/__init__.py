@@ -25,7 +25,7 @@ from crimestats.check.vocabulary import story_date
 from crimestats.errors import CrimestatsError
 from crimestats.store import Store
 
-__all__ = ["VERDICTS", "CheckResult", "CheckedClaim", "Claim", "check_text", "find_claims", "read_story"]
+__all__ = ["VERDICTS", "CheckResult", "CheckedClaim", "Claim", "check_text", "find_claims", "read_story", "story_text"]
 
 #: The kinds of file ``crimestats check`` reads.
 SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -50,11 +50,15 @@ def check_text(store: Store, text: str, today: dt.date | None = None) -> CheckRe
     return CheckResult(text, tuple(verdict(figures, claim) for claim in find_claims(text, today)))
 
 
+def story_text(text: str) -> str:
+    """A story given as text (standard input, a web form): HTML stripped when it starts as HTML does."""
+    return strip_html(text) if text.lstrip().startswith("<") else text
+
+
 def read_story(path: str | Path) -> str:
     """The text of a story file (.txt, .md or .html, HTML stripped), or of standard input for ``-``."""
     if str(path) == "-":
-        text = sys.stdin.read()
-        return strip_html(text) if text.lstrip().startswith("<") else text
+        return story_text(sys.stdin.read())
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise CrimestatsError(f"{path.name}: crimestats check reads .txt, .md or .html files (or - for stdin)")
