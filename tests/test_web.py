@@ -603,3 +603,23 @@ def test_only_loopback_hosts_are_this_machine_only(host: str, loopback: bool) ->
     from crimestats.cli.commands import _loopback
 
     assert _loopback(host) is loopback
+
+
+def test_the_server_computes_a_few_option_sets_and_then_says_it_is_busy(web_db: Path) -> None:
+    """Options whose statistics the store keeps are served; others are computed in memory only while the
+    server has computed fewer than its share (here none), so a stranger cannot make it compute hundreds."""
+    app = create_app(web_db)
+    app.state.site.most_option_sets = 0
+    client = Client(app)
+    try:
+        assert client.get("/league/2019-09/robbery.json").status_code == 200
+        assert client.get("/league/2019-09/robbery.json?suppress=false").status_code == 200  # kept in the store
+        busy = client.get("/league/2019-09/robbery.json?population_year=2015")
+        assert busy.status_code == 503
+        message = busy.json()["error"]["message"]
+        assert busy.json()["error"]["status"] == 503 and "run the same question once with the CLI" in message
+        page = client.get("/league/2019-09/robbery?population_year=2015")
+        assert page.status_code == 503 and "text/html" in page.headers["content-type"]
+    finally:
+        client.close()
+        app.state.site.close()

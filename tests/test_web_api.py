@@ -17,12 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 from schemathesis.schemas import APIOperation, BaseSchema
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,7 +25,10 @@ from conftest import copy_of
 
 EXAMPLES = 90  # a generation mode and an operation
 AT_LEAST = 1_000  # generated requests in all
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+#: Server errors are counted by the test itself: the one 5xx allowed is the documented 503 of a server that has
+#: computed its share of option sets (here none: each would take seconds), which schemathesis's own check refuses.
+CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+BUSY = "other option sets already and keeps no more"
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +36,7 @@ def schema(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     from crimestats.web import create_app
 
     app = create_app(copy_of(ingested_file, tmp_path_factory.mktemp("api")))
+    app.state.site.most_option_sets = 0  # options the store does not keep: the busy answer, not seconds of work
     yield schemathesis.openapi.from_asgi("/openapi.json", without_lifespan(app))
     app.state.site.close()
 
@@ -104,9 +103,16 @@ def modes(operation: APIOperation) -> list[GenerationMode]:
 
 def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(schema: BaseSchema) -> None:
     statuses: list[int] = []
+    server_errors: list[str] = []
+
+    def record(response: Any) -> None:
+        statuses.append(response.status_code)
+        if response.status_code >= 500 and not (response.status_code == 503 and BUSY in response.text):
+            server_errors.append(f"{response.status_code} {response.request.url}: {response.text[:200]}")
+
     for operation in json_operations(schema):
         for mode in modes(operation):
-            run_generated(operation, mode, lambda response: statuses.append(response.status_code))
+            run_generated(operation, mode, record)
     assert len(statuses) >= AT_LEAST
-    assert [status for status in statuses if status >= 500] == []
+    assert server_errors == []
     assert {200, 404} <= set(statuses), "the generated requests found neither real data nor unknown names"

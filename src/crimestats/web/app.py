@@ -89,6 +89,15 @@ def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
+#: Option sets beyond the default that one server computes (in memory: the store is read-only) before it says
+#: it is busy: each takes seconds and holds the store, so a stranger cannot make the server compute them all.
+MOST_OPTION_SETS = 4
+
+
+class BusyError(CrimestatsError):
+    """An option set the store does not keep, after the server has computed its share of them (503)."""
+
+
 class Site:
     """The app's store (read-only, one connection, used under a lock: a DuckDB connection is not safe to share
     between threads), the peer groups it was given, and the answers made so far."""
@@ -111,11 +120,28 @@ class Site:
                 f"the statistics of {path} are not computed for this version of crimestats: "
                 f"run `crimestats --db {path} ingest PATH` (or any question, e.g. `crimestats table -p latest`) once"
             )
+        #: The option sets other than the default computed so far (see :meth:`admit`).
+        self.computed: set[Options] = set()
+        self.most_option_sets = MOST_OPTION_SETS
         #: The store's state: its files, the definitions of the statistics and the options (ETags derive from it).
         self.state = name
 
     def close(self) -> None:
         self.store.close()
+
+    def admit(self, options: Options) -> Options:
+        """``options``, if the store keeps their statistics or the server may still compute them; else
+        :class:`BusyError`. Call under the lock (inside :meth:`read`)."""
+        if options == Options() or options in self.computed:
+            return options
+        if not materialised.is_materialised(self.store, options) and len(self.computed) >= self.most_option_sets:
+            raise BusyError(
+                f"this server has computed the statistics of {len(self.computed)} other option sets already and "
+                f"keeps no more: to serve these, run the same question once with the CLI on the store (e.g. "
+                f"`crimestats --db {self.store.path} table -p latest` with the same options), then restart the server"
+            )
+        self.computed.add(options)
+        return options
 
     def read(self, question: Callable[[Store], Any]) -> Any:
         """Ask the store one question, under the lock."""
@@ -162,10 +188,11 @@ class SecurityHeaders:
 
 
 def status_of(error: CrimestatsError) -> int:
-    """404 for what the store or reference data do not hold, 400 for what is not written right."""
+    """404 for what the store or reference data do not hold, 503 when the server is busy, 400 for what is not
+    written right."""
     if isinstance(error, UnknownAreaError | UnknownOffenceError | NoDataError):
         return 404
-    return 400
+    return 503 if isinstance(error, BusyError) else 400
 
 
 def error_response(request: Request, status: int, message: str) -> Response:

@@ -93,7 +93,9 @@ def query_options(
 ) -> Options:
     """The options of the CLI's questions, from the query, checked as the CLI checks them."""
     site: Site = request.app.state.site
-    options: Options = site.read(lambda store: options_for(store, source, population, population_year, suppress))
+    options: Options = site.read(
+        lambda store: site.admit(options_for(store, source, population, population_year, suppress))
+    )
     return options
 
 
@@ -128,6 +130,11 @@ def _responses(what: str) -> dict[int | str, dict[str, Any]]:
         200: {"description": what, "content": {"application/json": {}}},
         400: {"description": "A value not written right (e.g. the period `abc`).", "model": ErrorBody},
         404: {"description": "A force, offence or period the store does not hold.", "model": ErrorBody},
+        503: {
+            "description": "Options whose statistics the store does not keep, once the server has computed its "
+            "share of other option sets (it keeps a few in memory).",
+            "model": ErrorBody,
+        },
     }
 
 
