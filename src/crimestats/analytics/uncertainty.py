@@ -344,11 +344,38 @@ def _poisson_ppf(q: float, means: FloatArray) -> FloatArray:
 
 
 def _poisson_pmf(ks: FloatArray, mean: float) -> FloatArray:
-    """``P(X = k)``, X ~ Poisson(mean): :func:`scipy.stats.poisson.pmf`'s formula, without its argument checks."""
+    """``P(X = k)``, X ~ Poisson(mean): :func:`scipy.stats.poisson.pmf`'s formula, without its argument checks.
+
+    ``exp(xlogy(k, mean) - gammaln(k + 1) - mean)``, with ``gammaln(k + 1)`` looked up in
+    :func:`_log_factorials` and ``xlogy(k, mean)`` as SciPy evaluates it (``k * log(mean)``, 0 at k = 0): the
+    same values, bit for bit, at a quarter of the cost (an E-test needs tens of thousands of masses).
+    """
     from scipy import special
 
-    masses: FloatArray = np.exp(special.xlogy(ks, mean) - special.gammaln(ks + 1) - mean)
+    if mean <= 0 or ks.size == 0 or ks.min() < 0:
+        general: FloatArray = np.exp(special.xlogy(ks, mean) - special.gammaln(ks + 1) - mean)
+        return general
+    log_mean = float(special.xlogy(1.0, mean))
+    exponents = np.where(ks == 0, 0.0, ks * log_mean) - _log_factorials(int(ks.max()))[ks.astype(np.int64)] - mean
+    masses: FloatArray = np.exp(exponents)
     return masses
+
+
+#: ``gammaln(k + 1)`` for k = 0, 1, …, extended as larger k are asked for (see :func:`_log_factorials`).
+_LOG_FACTORIALS: list[FloatArray] = [np.zeros(0)]
+
+
+def _log_factorials(top: int) -> FloatArray:
+    """``log(k!)`` for k = 0 … at least ``top``, as :func:`scipy.special.gammaln` gives ``gammaln(k + 1)``,
+    kept for the session (a million values are 8 MB)."""
+    from scipy import special
+
+    known = _LOG_FACTORIALS[0]
+    if known.size <= top:
+        size = max(top + 1, 2 * known.size)
+        known = np.concatenate([known, special.gammaln(np.arange(known.size, size, dtype=np.float64) + 1)])
+        _LOG_FACTORIALS[0] = known
+    return known
 
 
 def _poisson_cdfs(ks: FloatArray, mean: float) -> FloatArray:
