@@ -518,13 +518,12 @@ def report(
 
 def _ensure_data(yes: bool, mirror: str | None) -> None:
     """Offer to download and ingest the official files when the store is missing or empty."""
-    from crimestats.downloads.updates import ensure_data
-
     path = State.db or default_path()
     if path.exists():
         with open_store(read_only=True) as store:
             if store.files():
                 return
+    from crimestats.downloads.updates import ensure_data
 
     def confirm(question: str) -> bool:
         return sys.stdin.isatty() and typer.confirm(question, err=True)
