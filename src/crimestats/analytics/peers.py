@@ -24,15 +24,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crimestats import reference
 from crimestats.analytics import materialised, uncertainty
 from crimestats.analytics.options import Options
 from crimestats.errors import NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
-from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
 from crimestats.store import Store
+
+if TYPE_CHECKING:  # the readers are not loaded to compare forces
+    from crimestats.sources.peer_groups import PeerGroups
 
 __all__ = [
     "AVERAGE_PRINTED",
@@ -89,7 +91,7 @@ def computed_peer_group(
     store: Store,
     force: str,
     period: str,
-    size: int = MAX_MEMBERS,
+    size: int = reference.MOST_SIMILAR_GROUP_SIZE,
     covariates: dict[str, list[float]] | None = None,
     options: Options = Options(),
 ) -> PeerGroup:

@@ -332,12 +332,14 @@ def forces(format: FormatOption = Format.table, out_path: OutOption = None) -> N
 
 
 def _peer_groups(msg: Path | None) -> PeerGroups | None:
+    if msg is None:
+        return None
     from crimestats.sources.peer_groups import read_peer_groups
 
-    if msg is not None and msg.is_dir():
+    if msg.is_dir():
         fail(CrimestatsError(f"{msg} is a folder: --msg takes a CSV file with the header 'force,peer'"))
     try:
-        return None if msg is None else read_peer_groups(msg)
+        return read_peer_groups(msg)
     except CrimestatsError as error:
         fail(error)
 

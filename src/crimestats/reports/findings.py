@@ -26,7 +26,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crimestats import analytics, caveats, reference
 from crimestats import formatting as fmt
@@ -34,8 +34,10 @@ from crimestats.analytics import Options, summaries
 from crimestats.analytics.peers import PeerGroup, not_a_force, peer_covariates, peer_group, stored_peer_results
 from crimestats.errors import NoDataError
 from crimestats.periods import format_period, parse_period, period_label
-from crimestats.sources.peer_groups import PeerGroups
 from crimestats.store import Store
+
+if TYPE_CHECKING:  # the readers are not loaded to word a report
+    from crimestats.sources.peer_groups import PeerGroups
 
 __all__ = ["Finding", "Findings", "PeriodFigures", "build_findings"]
 
