@@ -26,6 +26,20 @@ def _data_dir() -> Path:
     return Path(os.environ.get("CRIMESTATS_TEST_DATA", ROOT.parent / "shared" / "data"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's own cache of drawn charts (reports/charts/render.py), shared by its tests and the CLI they
+    run, never the user's."""
+    folder = tmp_path_factory.mktemp("charts")
+    before = os.environ.get("CRIMESTATS_CHART_CACHE")
+    os.environ["CRIMESTATS_CHART_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["CRIMESTATS_CHART_CACHE"]
+    else:
+        os.environ["CRIMESTATS_CHART_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The folder of real official files. Under CI=true a missing folder fails the run instead of skipping."""

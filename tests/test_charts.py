@@ -384,6 +384,28 @@ def test_building_a_chart_loads_neither_altair_nor_vl_convert() -> None:
 # Rendering
 
 
+def test_a_drawn_chart_is_kept_and_read_back_without_drawing_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vl_convert as vlc
+
+    chart = charts.league_chart(LEAGUE, highlight="Wiltshire", title="Crime rates by force")
+    monkeypatch.setenv("CRIMESTATS_CHART_CACHE", "")  # no cache: drawn every time, nothing kept
+    fresh = charts.to_svg(chart)
+    monkeypatch.setenv("CRIMESTATS_CHART_CACHE", str(tmp_path / "charts"))
+    assert charts.to_svg(chart) == fresh
+    assert [path.suffix for path in (tmp_path / "charts").iterdir()] == [".svg"]
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(vlc, "vegalite_to_svg", refuse)
+    assert charts.to_svg(chart) == fresh  # read back
+    monkeypatch.setenv("CRIMESTATS_CHART_CACHE", "")
+    with pytest.raises(AssertionError, match="drawn again"):
+        charts.to_svg(chart)
+
+
 def all_charts(boundaries: dict[str, Any]) -> dict[str, tuple[charts.Spec, list[str]]]:
     """name → (chart, texts its SVG must contain)."""
     return {

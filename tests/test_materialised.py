@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from crimestats import analytics
-from crimestats.analytics import Options, materialised
+from crimestats.analytics import Options, materialised, peers, summaries
+from crimestats.periods import parse_period
+from crimestats.sources.peer_groups import MAX_MEMBERS
 from crimestats.store import Store
 
 from conftest import copy_of
@@ -40,6 +42,22 @@ def test_a_league_table_is_the_stored_rows_of_its_offence_and_period(loaded_stor
     assert len(league) == len(by_force) == 44  # 43 forces and British Transport Police
     for row in league:
         assert all(row[key] == by_force[row["force_code"]][key] for key in row)
+
+
+def test_the_stored_peer_comparisons_are_each_forces_computed_one_by_one(loaded_store: Store) -> None:
+    month = parse_period("2019-09")
+    stored = materialised.peers(loaded_store, month)
+    leagues = analytics.period_leagues(loaded_store, month)
+    covariates = peers.peer_covariates(loaded_store, "2019-09")
+    assert set(stored["force_code"].to_pylist()) == set(covariates) and len(covariates) == 41  # not City, BTP
+    for code in covariates:
+        group = peers.computed_peer_group(loaded_store, code, "2019-09", covariates=covariates)
+        found = peers.stored_peer_results(loaded_store, group, "2019-09")
+        assert found == summaries.peer_results(group, leagues)  # every stored row, each gap tested on its own
+    smaller = peers.computed_peer_group(loaded_store, "Wiltshire", "2019-09", size=MAX_MEMBERS - 1)
+    supplied = peers.PeerGroup(smaller.force_code, smaller.members, "supplied", False)
+    assert peers.stored_peer_results(loaded_store, smaller, "2019-09") is None  # not the group materialised
+    assert peers.stored_peer_results(loaded_store, supplied, "2019-09") is None
 
 
 def _small_store(data_dir: Path, folder: Path) -> Store:

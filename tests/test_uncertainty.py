@@ -140,6 +140,15 @@ def test_zero_count() -> None:
 
 
 @pytest.mark.parametrize("level", LEVELS)
+def test_the_kept_normal_quantiles_are_scipys(level: float) -> None:
+    from scipy.special import ndtri
+
+    from crimestats.analytics.uncertainty import _z
+
+    assert _z(level) == float(ndtri(1 - (1 - level) / 2))  # the same float, not merely close
+
+
+@pytest.mark.parametrize("level", LEVELS)
 def test_switch_to_byar_at_the_threshold(level: float) -> None:
     assert count_interval(EXACT_BELOW - 1, level).method == "exact Poisson"
     assert count_interval(EXACT_BELOW, level).method == "Byar"

@@ -150,6 +150,9 @@ def area(name_or_code: str | Area) -> Area:
     return found
 
 
+#: The Home Office most similar groups have at most seven members besides the force itself (and a computed
+#: group has seven).
+MOST_SIMILAR_GROUP_SIZE = 7
 AREA_HINT = "try a name like 'Wiltshire' or a code like E23000038"
 
 

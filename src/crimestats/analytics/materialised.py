@@ -34,6 +34,7 @@ __all__ = [
     "compute_totals",
     "forces",
     "materialise",
+    "peers",
     "statistics_key",
     "totals",
 ]
@@ -81,6 +82,37 @@ TOTAL_EXTRAS = pa.schema(
         ("rate_ci_high", pa.float64()),
         ("rate_ci998_low", pa.float64()),
         ("rate_ci998_high", pa.float64()),
+    ]
+)
+#: The columns of the materialised peer comparisons (:func:`peers`).
+PEERS = pa.schema(
+    [
+        ("force_code", pa.string()),
+        ("offence", pa.string()),
+        (
+            "members",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("force_code", pa.string()),
+                        ("force", pa.string()),
+                        ("is_force", pa.bool_()),
+                        ("count", pa.int64()),
+                        ("population", pa.int64()),
+                        ("rate_per_1000", pa.float64()),
+                    ]
+                )
+            ),
+        ),
+        ("rate_per_1000", pa.float64()),
+        ("simple_mean", pa.float64()),
+        ("weighted_mean", pa.float64()),
+        ("average_printed", pa.string()),
+        ("average_note", pa.string()),
+        ("difference", pa.float64()),
+        ("p_value", pa.float64()),
+        ("significant", pa.bool_()),
+        ("verdict", pa.string()),
     ]
 )
 _WHOLE_FORCE = ("count", "previous_count", "rank", "ranked_of")
@@ -142,6 +174,25 @@ def totals(
     See :func:`read` for ``columns``, ``order_by`` and the filters.
     """
     return read(store, _ensured(store, "totals", options, compute_totals), columns, order_by, **equal)
+
+
+def peers(
+    store: Store,
+    period_end: dt.date,
+    options: Options = Options(),
+    columns: str = "*",
+    order_by: str = "row_order",
+    **equal: Any,
+) -> pa.Table:
+    """Every force with a computed peer group × offence, in one period, against its group: the members, both
+    averages, the difference and the test of the gap (:func:`crimestats.analytics.peers.group_averages`).
+
+    Kept one period to a table (``stats_peers_<yyyymm>_<key>``), computed when a period is first asked for:
+    the gap tests of every force and offence of a period take about a second, of every period several.
+    See :func:`read` for ``columns``, ``order_by`` and the filters.
+    """
+    name = _ensured(store, f"peers_{period_end:%Y%m}", options, functools.partial(compute_peers, period_end=period_end))
+    return read(store, name, columns, order_by, **equal)
 
 
 def materialise(store: Store, options: Options = Options()) -> None:
@@ -241,6 +292,15 @@ def compute_totals(store: Store, options: Options = Options()) -> pa.Table:
     result = area_totals(store.backend, options, rows).order_by("period_end", "offence", "area_code").to_pyarrow()
     rows = with_intervals(_total_row(row) for row in result.to_pylist())
     return _typed(rows, result.schema, TOTAL_EXTRAS, _WHOLE_TOTAL)
+
+
+def compute_peers(store: Store, options: Options = Options(), *, period_end: dt.date) -> pa.Table:
+    """:func:`peers` of one period, computed from the materialised force statistics (what is materialised)."""
+    from crimestats.analytics.peers import computed_peer_comparisons
+    from crimestats.periods import format_period
+
+    rows = computed_peer_comparisons(store, format_period(period_end), options)
+    return pa.Table.from_pylist(rows, schema=PEERS)
 
 
 def _typed(rows: list[dict[str, Any]], schema: pa.Schema, extras: pa.Schema, whole: tuple[str, ...]) -> pa.Table:

@@ -22,26 +22,32 @@ prints:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crimestats import reference
 from crimestats.analytics import materialised, uncertainty
 from crimestats.analytics.options import Options
 from crimestats.errors import NoDataError, UnknownAreaError
 from crimestats.periods import format_period, parse_period, period_label
-from crimestats.sources.peer_groups import MAX_MEMBERS, PeerGroups
 from crimestats.store import Store
+
+if TYPE_CHECKING:  # the readers are not loaded to compare forces
+    from crimestats.sources.peer_groups import PeerGroups
 
 __all__ = [
     "AVERAGE_PRINTED",
     "PeerGroup",
+    "computed_peer_comparisons",
     "computed_peer_group",
     "group_averages",
+    "group_comparisons",
     "not_a_force",
     "peer_comparison",
     "peer_covariates",
     "peer_group",
+    "stored_peer_results",
 ]
 
 #: The average printed in reports and findings ("the average of similar forces").
@@ -85,7 +91,7 @@ def computed_peer_group(
     store: Store,
     force: str,
     period: str,
-    size: int = MAX_MEMBERS,
+    size: int = reference.MOST_SIMILAR_GROUP_SIZE,
     covariates: dict[str, list[float]] | None = None,
     options: Options = Options(),
 ) -> PeerGroup:
@@ -153,6 +159,38 @@ def peer_covariates(store: Store, period: str, options: Options = Options()) -> 
     return result
 
 
+def computed_peer_comparisons(store: Store, period: str, options: Options = Options()) -> list[dict[str, Any]]:
+    """Every force with a computed peer group against it, for every offence of one period: ``force_code``,
+    ``offence`` and :func:`group_averages`' result (what :func:`crimestats.analytics.materialised.peers`
+    keeps)."""
+    columns = "offence, area_code, count, population, rate_per_1000, rate_note"
+    leagues: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in materialised.forces(store, options, columns, period_end=parse_period(period)).to_pylist():
+        leagues.setdefault(row["offence"], {})[row["area_code"]] = row
+    covariates = peer_covariates(store, period, options)
+    keys, compared = [], []
+    for code in covariates:
+        group = computed_peer_group(store, code, period, covariates=covariates, options=options)
+        for slug, rows in leagues.items():
+            keys.append({"force_code": code, "offence": slug})
+            compared.append((group, rows))
+    return [{**key, **result} for key, result in zip(keys, group_comparisons(compared), strict=True)]
+
+
+def stored_peer_results(
+    store: Store, group: PeerGroup, period: str, options: Options = Options()
+) -> dict[str, dict[str, Any]] | None:
+    """offence → the force against its computed peer group (:func:`group_averages`), read from the materialised
+    comparisons; None for a group that is not the one materialised (a supplied group, or another size)."""
+    if not group.computed:
+        return None
+    rows = materialised.peers(store, parse_period(period), options, force_code=group.force_code)
+    found = rows.drop_columns(["force_code"]).to_pylist()
+    if not found or [member["force_code"] for member in found[0]["members"]] != [group.force_code, *group.members]:
+        return None
+    return {row.pop("offence"): row for row in found}
+
+
 def _standardise(covariates: dict[str, list[float]]) -> dict[str, list[float]]:
     columns = list(zip(*covariates.values(), strict=True))
     means = [sum(c) / len(c) for c in columns]
@@ -193,7 +231,8 @@ def peer_comparison(
         "method": group.method,
         "computed": group.computed,
     }
-    averages = group_averages(group, found)
+    stored = stored_peer_results(store, group, period, options) or {}
+    averages = stored[slug] if slug in stored else group_averages(group, found)
     if averages["simple_mean"] is None:
         own = found.get(group.force_code) or {}
         why = f": {own['rate_note']}" if own.get("rate_note") else ""
@@ -201,12 +240,35 @@ def peer_comparison(
     return {**header, **averages}
 
 
-def group_averages(group: PeerGroup, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def group_averages(group: PeerGroup, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The force against its group for one offence and period, from statistics rows keyed by force code.
 
     Returns members (the force first, then its peers), the force's rate, both averages, which one is
     printed, the difference, and the test of the gap (:func:`gap_test`).
     """
+    return group_comparisons([(group, rows)])[0]
+
+
+def group_comparisons(compared: Sequence[tuple[PeerGroup, Mapping[str, Mapping[str, Any]]]]) -> list[dict[str, Any]]:
+    """:func:`group_averages` of each (group, rows), the gaps tested together (fast for thousands)."""
+    averaged = [_averages(group, rows) for group, rows in compared]
+    tests = iter(gap_tests([(own, others) for _, own, others in averaged if _testable(own, others)]))
+    results = []
+    for result, own, others in averaged:
+        p_value, significant, verdict = next(tests) if _testable(own, others) else (None, None, _no_test(own, others))
+        results.append({**result, "p_value": p_value, "significant": significant, "verdict": verdict})
+    return results
+
+
+def _testable(own: Mapping[str, Any], others: Sequence[Mapping[str, Any]]) -> bool:
+    return own["rate_per_1000"] is not None and bool(others)
+
+
+def _averages(
+    group: PeerGroup, rows: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """:func:`group_averages` but for the test of the gap, with the force's member row and the other members
+    with a rate, which the test compares."""
     codes = [group.force_code, *group.members]
     members = [_member(code, rows.get(code), code == group.force_code) for code in codes]
     rated = [m for m in members if m["rate_per_1000"] is not None]
@@ -214,7 +276,6 @@ def group_averages(group: PeerGroup, rows: dict[str, dict[str, Any]]) -> dict[st
     simple = sum(m["rate_per_1000"] for m in rated) / len(rated) if rated else None
     weighted = sum(m["count"] for m in rated) / sum(m["population"] for m in rated) * 1000 if rated else None
     others = [m for m in rated if not m["is_force"]]
-    test = gap_test(own, others) if own["rate_per_1000"] is not None and others else None
     if own["rate_per_1000"] is not None:
         counted = f"the {_forces(len(rated))} in the group with a rate, including {own['force']}"
         left_out = ""
@@ -223,7 +284,7 @@ def group_averages(group: PeerGroup, rows: dict[str, dict[str, Any]]) -> dict[st
         reason = (rows.get(group.force_code) or {}).get("rate_note")
         left_out = f"; {own['force']}'s own rate is not available" + (f" ({reason})" if reason else "")
         left_out += ", so it is not included"
-    return {
+    result = {
         "members": members,
         "rate_per_1000": own["rate_per_1000"],
         "simple_mean": simple,
@@ -235,10 +296,8 @@ def group_averages(group: PeerGroup, rows: dict[str, dict[str, Any]]) -> dict[st
             "money dashboards)"
         ),
         "difference": None if own["rate_per_1000"] is None or simple is None else own["rate_per_1000"] - simple,
-        "p_value": test[0] if test else None,
-        "significant": test[1] if test else None,
-        "verdict": test[2] if test else _no_test(own, others),
     }
+    return result, own, others
 
 
 def gap_test(force: dict[str, Any], others: list[dict[str, Any]]) -> tuple[float | None, bool | None, str]:
@@ -248,9 +307,25 @@ def gap_test(force: dict[str, Any], others: list[dict[str, Any]]) -> tuple[float
     other members' summed counts and residents; below :data:`~crimestats.analytics.uncertainty.SMALL_COUNT`
     offences no test is made.
     """
-    test = uncertainty.change_test(
-        force["count"], force["population"], sum(m["count"] for m in others), sum(m["population"] for m in others)
+    return gap_tests([(force, others)])[0]
+
+
+def gap_tests(
+    compared: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+) -> list[tuple[float | None, bool | None, str]]:
+    """:func:`gap_test` of each (force, others), the E-tests made together."""
+    if not compared:
+        return []
+    tests = uncertainty.change_tests(
+        [force["count"] for force, _ in compared],
+        [force["population"] for force, _ in compared],
+        [sum(m["count"] for m in others) for _, others in compared],
+        [sum(m["population"] for m in others) for _, others in compared],
     )
+    return [_gap_verdict(test) for test in tests]
+
+
+def _gap_verdict(test: uncertainty.ChangeTest) -> tuple[float | None, bool | None, str]:
     if test.p_value is None:
         return None, None, f"too few offences to judge a difference ({test.count} against {test.previous_count})"
     if not test.significant:
@@ -259,7 +334,7 @@ def gap_test(force: dict[str, Any], others: list[dict[str, Any]]) -> tuple[float
     return test.p_value, True, f"statistically significantly {direction} than the rest of the group"
 
 
-def _member(code: str, row: dict[str, Any] | None, is_force: bool) -> dict[str, Any]:
+def _member(code: str, row: Mapping[str, Any] | None, is_force: bool) -> dict[str, Any]:
     row = row or {}
     return {
         "force_code": code,

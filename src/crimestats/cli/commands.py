@@ -331,12 +331,14 @@ def forces(format: FormatOption = Format.table, out_path: OutOption = None) -> N
 
 
 def _peer_groups(msg: Path | None) -> PeerGroups | None:
+    if msg is None:
+        return None
     from crimestats.sources.peer_groups import read_peer_groups
 
-    if msg is not None and msg.is_dir():
+    if msg.is_dir():
         fail(CrimestatsError(f"{msg} is a folder: --msg takes a CSV file with the header 'force,peer'"))
     try:
-        return None if msg is None else read_peer_groups(msg)
+        return read_peer_groups(msg)
     except CrimestatsError as error:
         fail(error)
 
@@ -576,13 +578,12 @@ def _loopback(host: str) -> bool:
 
 def _ensure_data(yes: bool, mirror: str | None) -> None:
     """Offer to download and ingest the official files when the store is missing or empty."""
-    from crimestats.downloads.updates import ensure_data
-
     path = State.db or default_path()
     if path.exists():
         with open_store(read_only=True) as store:
             if store.files():
                 return
+    from crimestats.downloads.updates import ensure_data
 
     def confirm(question: str) -> bool:
         return sys.stdin.isatty() and typer.confirm(question, err=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crimestats import analytics, caveats, reference
 from crimestats import formatting as fmt
@@ -21,8 +21,10 @@ from crimestats.periods import period_label
 from crimestats.reports import charts
 from crimestats.reports.findings import TOTAL, Finding, PeriodFigures, build_findings
 from crimestats.reports.model import Chart, Column, Report, ReportTable, SourceFile
-from crimestats.sources.peer_groups import PeerGroups
 from crimestats.store import Store
+
+if TYPE_CHECKING:  # the readers are not loaded to word a report
+    from crimestats.sources.peer_groups import PeerGroups
 
 __all__ = ["METHODS", "ReportData", "force_report"]
 

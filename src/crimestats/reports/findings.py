@@ -26,16 +26,18 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crimestats import analytics, caveats, reference
 from crimestats import formatting as fmt
 from crimestats.analytics import Options, summaries
-from crimestats.analytics.peers import PeerGroup, not_a_force, peer_covariates, peer_group
+from crimestats.analytics.peers import PeerGroup, not_a_force, peer_covariates, peer_group, stored_peer_results
 from crimestats.errors import NoDataError
 from crimestats.periods import format_period, parse_period, period_label
-from crimestats.sources.peer_groups import PeerGroups
 from crimestats.store import Store
+
+if TYPE_CHECKING:  # the readers are not loaded to word a report
+    from crimestats.sources.peer_groups import PeerGroups
 
 __all__ = ["Finding", "Findings", "PeriodFigures", "build_findings"]
 
@@ -135,6 +137,7 @@ class PeriodFigures:
     leagues: dict[str, list[dict[str, Any]]]
     national: dict[str, dict[str, Any]]
     read_covariates: Callable[[], dict[str, list[float]]]
+    read_peer_results: Callable[[PeerGroup], dict[str, dict[str, Any]] | None]
     _peer_results: dict[tuple[PeerGroup, str], dict[str, Any]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -144,6 +147,7 @@ class PeriodFigures:
             analytics.period_leagues(store, period, options),
             analytics.national_figures(store, period, options),
             lambda: peer_covariates(store, period, options),
+            lambda group: stored_peer_results(store, group, period, options),
         )
 
     @functools.cached_property
@@ -153,11 +157,16 @@ class PeriodFigures:
 
     def peer_results(self, group: PeerGroup, offences: Iterable[str]) -> dict[str, dict[str, Any]]:
         """offence → the force against its peer group (:func:`crimestats.analytics.summaries.peer_results`), for
-        the offences given that have a league; each worked out once however many parts of a report ask."""
+        the offences given that have a league; read from the materialised comparisons for a computed group
+        (:func:`crimestats.analytics.peers.stored_peer_results`), else worked out once however many parts of a
+        report ask."""
         wanted = [slug for slug in offences if slug in self.leagues]
         missing = [slug for slug in wanted if (group, slug) not in self._peer_results]
-        for slug, result in summaries.peer_results(group, self.leagues, missing).items():
-            self._peer_results[(group, slug)] = result
+        if missing:
+            stored = self.read_peer_results(group) or {}
+            computed = summaries.peer_results(group, self.leagues, [slug for slug in missing if slug not in stored])
+            for slug in missing:
+                self._peer_results[(group, slug)] = stored[slug] if slug in stored else computed[slug]
         return {slug: self._peer_results[(group, slug)] for slug in wanted}
 
 

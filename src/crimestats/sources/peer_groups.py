@@ -20,7 +20,7 @@ from crimestats.sources._base import Sheet, read_csv
 __all__ = ["MAX_MEMBERS", "PeerGroups", "read_peer_groups"]
 
 #: The Home Office most similar groups have at most seven members besides the force itself.
-MAX_MEMBERS = 7
+MAX_MEMBERS = reference.MOST_SIMILAR_GROUP_SIZE
 
 #: force code → the codes of its group members (not including the force itself), in file order.
 PeerGroups = dict[str, tuple[str, ...]]
