@@ -31,11 +31,40 @@ class Story:
     forces: tuple[Mention, ...]
     offences: tuple[Mention, ...]
     periods: tuple[Mention, ...]
+    brackets: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def read(cls, text: str, today: dt.date | None) -> Story:
-        named = [m for m in force_mentions(text) if not _is_scope(text, m)]
-        return cls(text, tuple(named), tuple(offence_mentions(text)), tuple(period_mentions(text, today)))
+        named = [m for m in force_mentions(text) if not _is_scope(text, m) and not _is_comparison(text, m)]
+        brackets = tuple(m.span() for m in _BRACKET.finditer(text))
+        offences, periods = offence_mentions(text), period_mentions(text, today)
+        return cls(text, tuple(named), tuple(offences), tuple(periods), brackets)
+
+    def outside_brackets(self, mentions: list[Mention], span: tuple[int, int]) -> list[Mention]:
+        """The mentions that can be about a claim at ``span``: a word in brackets ('(Greater Manchester did not
+        supply data)', '(excluding fraud)') is about that aside only, not the sentence around it."""
+        inside = [b for b in self.brackets if b[0] <= span[0] and span[1] <= b[1]]
+        return [
+            m for m in mentions if not any(b[0] <= m.start and m.end <= b[1] and b not in inside for b in self.brackets)
+        ]
+
+
+#: An aside in brackets.
+_BRACKET = re.compile(r"\([^()\n]*\)")
+#: 'the England and Wales average', 'the England and Wales rate of 89.3', 'compared with England and Wales':
+#: an area a figure is compared with, never whom the figure (or the next sentence's) is about.
+_COMPARED_BEFORE = re.compile(
+    r"(?:compared\s+(?:with|to)|than|against|versus|vs\.?|with)\s+(?:that\s+(?:of|for|in)\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_COMPARED_AFTER = re.compile(r"\s+(?:average|rate|figure|level|as\s+a\s+whole)s?\b", re.IGNORECASE)
+
+
+def _is_comparison(text: str, mention: Mention) -> bool:
+    before = text[max(0, mention.start - 30) : mention.start]
+    if _COMPARED_BEFORE.search(before):
+        return True
+    return bool(re.search(r"\bthe\s+$", before, re.IGNORECASE) and _COMPARED_AFTER.match(text, mention.end))
 
 
 def _is_scope(text: str, mention: Mention) -> bool:
@@ -67,13 +96,13 @@ def resolve(story: Story, claim: Claim, sentence: tuple[int, int], previous: Cla
 
 
 def _force(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None:
-    here = _within(story.forces, *sentence)
+    here = story.outside_brackets(_within(story.forces, *sentence), claim.span)
     if claim.measure in ("rank", "average"):
         here = [m for m in here if m.value != NATIONAL]
     found = _nearest(here, claim.span)
     if found is not None:
         return found.value
-    before = [m for m in story.forces if m.end <= sentence[0]]
+    before = story.outside_brackets([m for m in story.forces if m.end <= sentence[0]], claim.span)
     if claim.measure in ("rank", "average"):
         before = [m for m in before if m.value != NATIONAL]
     return before[-1].value if before else (story.forces[0].value if story.forces else None)
@@ -81,7 +110,7 @@ def _force(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None:
 
 def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None) -> Claim:
     """The offence, or what else the claim is about: a topic crimestats cannot check, or not recorded crime."""
-    here = _within(story.offences, *sentence)
+    here = story.outside_brackets(_within(story.offences, *sentence), claim.span)
     if previous is not None:
         here = _with_back_references(story.text, here, sentence, previous)
     found = _nearest(here, claim.span)
@@ -90,6 +119,7 @@ def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Clai
         found = named[-1] if named else found  # 'Burglary was down 11%, to 4,225 offences'
     if found is None:
         before = [m for m in story.offences if m.end <= sentence[0] and m.value != "not-crime"]
+        before = story.outside_brackets(before, claim.span)
         found = before[-1] if before else None
     if found is None:
         return claim
