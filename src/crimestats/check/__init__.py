@@ -39,8 +39,9 @@ def find_claims(text: str, today: dt.date | None = None) -> list[Claim]:
         return []
     found: list[Claim] = []
     for start, end in sentences(text):
-        for claim in claims_in(text[start:end], start):
-            found.append(resolve(story, claim, (start, end), found[-1] if found else None))
+        claims = tuple(claims_in(text[start:end], start))
+        for claim in claims:
+            found.append(resolve(story, claim, (start, end), found[-1] if found else None, claims))
     return found
 
 

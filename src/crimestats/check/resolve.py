@@ -8,13 +8,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from crimestats import reference
 from crimestats.check.model import Claim
 from crimestats.check.vocabulary import NATIONAL, Mention, force_mentions, offence_mentions, period_mentions
 
 __all__ = ["Story", "resolve"]
 
 _SCOPE = re.compile(r"(?:across|in|throughout|of|than)\s+(?:the\s+rest\s+of\s+)?$", re.IGNORECASE)
-_RANKED = re.compile(r"\b(?:lowest|highest|fewest|safest|ranked)\b", re.IGNORECASE)
+_RANKED = re.compile(r"\b(?:lowest|highest|fewest|safest|worst|ranked)\b", re.IGNORECASE)
 _BACK_REFERENCE = re.compile(r"\b(?:of\s+this\s+type|these\s+offences|such\s+offences|this\s+type\s+of)", re.I)
 
 
@@ -33,12 +34,17 @@ class Story:
     periods: tuple[Mention, ...]
     brackets: tuple[tuple[int, int], ...] = ()
 
+    scopes: tuple[Mention, ...] = ()
+
     @classmethod
     def read(cls, text: str, today: dt.date | None) -> Story:
-        named = [m for m in force_mentions(text) if not _is_scope(text, m) and not _is_comparison(text, m)]
+        mentions = force_mentions(text)
+        scopes = tuple(m for m in mentions if _is_scope(text, m))
+        named = [m for m in mentions if m not in scopes and not _is_comparison(text, m)]
+        named = sorted(named + _the_force(text, named), key=lambda m: m.start)
         brackets = tuple(m.span() for m in _BRACKET.finditer(text))
         offences, periods = offence_mentions(text), period_mentions(text, today)
-        return cls(text, tuple(named), tuple(offences), tuple(periods), brackets)
+        return cls(text, tuple(named), tuple(offences), tuple(periods), brackets, scopes)
 
     def outside_brackets(self, mentions: list[Mention], span: tuple[int, int]) -> list[Mention]:
         """The mentions that can be about a claim at ``span``: a word in brackets ('(Greater Manchester did not
@@ -67,10 +73,28 @@ def _is_comparison(text: str, mention: Mention) -> bool:
     return bool(re.search(r"\bthe\s+$", before, re.IGNORECASE) and _COMPARED_AFTER.match(text, mention.end))
 
 
+#: Words for the force a story is about: 'the force', 'the constabulary', 'the county', 'the force area'.
+_THE_FORCE = re.compile(r"\b(?:the|its)\s+(?:force(?:\s+area)?|constabulary|county|police\s+force)\b", re.IGNORECASE)
+
+
+def _the_force(text: str, named: list[Mention]) -> list[Mention]:
+    """'The force', 'the constabulary': the force last named before (the story's force), never England and
+    Wales or a country a figure was compared with."""
+    found = []
+    for match in _THE_FORCE.finditer(text):
+        forces = [m for m in named if m.end <= match.start() and reference.area(m.value).kind == "force"]
+        forces = forces or [m for m in named if reference.area(m.value).kind == "force"]
+        if forces:
+            found.append(Mention(match.start(), match.end(), forces[-1].value))
+    return found
+
+
 def _is_scope(text: str, mention: Mention) -> bool:
-    """'across England and Wales' after a force's name in the same sentence is where it is ranked, not whom the
-    figure is about."""
-    if mention.value != NATIONAL or not _SCOPE.search(text[max(0, mention.start - 25) : mention.start]):
+    """'across England and Wales' (or 'in Wales') after a force's name or a league word in the same sentence is
+    where it is ranked, not whom the figure is about."""
+    if reference.area(mention.value).kind not in ("national", "country", "region"):
+        return False
+    if not _SCOPE.search(text[max(0, mention.start - 25) : mention.start]):
         return False
     start = max(text.rfind(".", 0, mention.start), text.rfind("\n", 0, mention.start))
     before = text[start + 1 : mention.start]
@@ -88,15 +112,25 @@ def _nearest(mentions: list[Mention], span: tuple[int, int]) -> Mention | None:
     return min(mentions, key=distance, default=None)
 
 
-def resolve(story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None) -> Claim:
-    """The claim with its force, offence and period (each None when neither sentence nor story tells)."""
-    return _topic(story, claim, sentence, previous)._replace(
-        force=_force(story, claim, sentence), period=_period(story, claim, sentence)
+def resolve(
+    story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None, others: tuple[Claim, ...] = ()
+) -> Claim:
+    """The claim with its force, offence and period (each None when neither sentence nor story tells);
+    ``others``: the sentence's other claims (an area inside a comparison with an average is not a subject)."""
+    resolved = _topic(story, claim, sentence, previous)._replace(
+        force=_force(story, claim, sentence, others), period=_period(story, claim, sentence)
     )
+    if claim.measure == "rank":
+        within = [m for m in _within(story.scopes, claim.span[1], sentence[1]) if m.value != NATIONAL]
+        if within:
+            resolved = resolved._replace(words={**resolved.words, "within": within[0].value})
+    return resolved
 
 
-def _force(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None:
+def _force(story: Story, claim: Claim, sentence: tuple[int, int], others: tuple[Claim, ...] = ()) -> str | None:
     here = story.outside_brackets(_within(story.forces, *sentence), claim.span)
+    asides = [c.span for c in (*others, claim) if c.measure in ("average", "share")]
+    here = [m for m in here if not any(a[0] <= m.start and m.end <= a[1] for a in asides)]
     if claim.measure in ("rank", "average"):
         here = [m for m in here if m.value != NATIONAL]
     found = _nearest(here, claim.span)
