@@ -93,6 +93,12 @@ NATIONALLY = re.compile(
     r"(?:nationally|across\s+England\s+and\s+Wales|in\s+England\s+and\s+Wales\s+as\s+a\s+whole)",
     re.IGNORECASE,
 )
+#: 'compared with 162,819 in the previous year's figures': the count for the year before.
+_PREVIOUS_COUNT = re.compile(
+    r"\bcompared\s+(?:with|to)\s+(?P<n>" + _NUM + r")(?=\s+(?:(?:in|for)\s+)?(?:the\s+)?(?:previous|prior|preceding)\s+"
+    r"(?:year|12\s+months)|\s+a\s+year\s+(?:earlier|before))",
+    re.IGNORECASE,
+)
 _ONES = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 #: 'one in ten of all the muggings in England and Wales': a force's share of England and Wales' offences.
 SHARE = re.compile(
@@ -252,6 +258,10 @@ def _counts(sentence: str) -> Iterator[Claim]:
         hedge = " ".join(match.group("hedge").lower().split()) if match.group("hedge") else None
         words: dict[str, Any] = {"hedge": hedge, "significant": False}
         yield Claim(match.group("to"), match.span("to"), "count", value, sentence, words=words)
+    for match in _PREVIOUS_COUNT.finditer(sentence):
+        value = number(match.group("num"), match.group("million"))
+        words = {"hedge": None, "significant": False, "previous": True}
+        yield Claim(match.group("n"), match.span("n"), "count", value, sentence, words=words)
     for match in _COUNT_NUM.finditer(sentence):
         if any(m.start <= match.start() < m.end for m in mentions) or _YEAR.fullmatch(match.group(0)):
             continue  # part of a name ('999 calls'), or a year ('in 2021 crime fell')

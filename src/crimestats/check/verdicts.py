@@ -175,7 +175,28 @@ def _count_matches(value: float | None, claim: Claim) -> bool:
     return abs(value - claimed) <= unit / 2
 
 
+def _previous_count(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
+    """'Compared with 162,819 the year before': the year-earlier count this release compares with (revised),
+    or the one first published in the earlier release."""
+    assert claim.period
+    before = period_label(shift_months(parse_period(claim.period), -12))
+    revised, earlier = row.get("previous_count"), figures.earlier(claim)
+    said = f"{_about(claim)}: the {before} count this release compares with is {fmt.count(revised)}"
+    if _count_matches(revised, claim):
+        return CheckedClaim(claim, "correct", f"{said}.", revised, figures.source(claim, row, "count"))
+    if earlier is not None and _count_matches(earlier.get("count"), claim):
+        text = (
+            f"{said}. The story's {fmt.count(earlier['count'])} is the {before} figure as first published "
+            f"({earlier.get('file_name')}), since revised: compare like with like, or say the figure was revised."
+        )
+        source = figures.source(claim._replace(period=earlier["vintage"]), earlier, "count")
+        return CheckedClaim(claim, "needs context", text, earlier["count"], source)
+    return CheckedClaim(claim, "incorrect", f"{said}.", revised, figures.source(claim, row, "count"))
+
+
 def _count(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
+    if claim.words.get("previous"):
+        return _previous_count(figures, claim, row)
     source = figures.source(claim, row, "count")
     if _count_matches(row["count"], claim):
         return CheckedClaim(
