@@ -9,7 +9,10 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from crimestats import reference
 from crimestats.check.model import CheckedClaim, CheckResult
+from crimestats.check.verdicts import about
+from crimestats.periods import parse_period, period_label
 
 __all__ = ["source_text", "table_rows", "to_html", "to_markdown"]
 
@@ -24,14 +27,49 @@ def source_text(source: dict[str, Any] | None) -> str:
     return f"{source['file']}, {source['table']}{cell}"
 
 
+def release_text(source: dict[str, Any] | None, period: str | None) -> str:
+    """'Table P3, year ending March 2019 release': where a figure is published, without the file's name."""
+    if not source:
+        return ""
+    cell = f", cell {source['cell']}" if source.get("cell") else ""
+    release = f", {period_label(parse_period(period))} release" if period else ""
+    return f"{source['table']}{cell}{release}"
+
+
+def about_text(checked: CheckedClaim) -> str:
+    """'Lancashire; robbery; YE Dec 2019': what a claim was read as being about."""
+    claim = checked.claim
+    parts = [
+        reference.area(claim.force).name if claim.force else None,
+        reference.offence(claim.offence).name if claim.offence else claim.not_crime,
+        f"YE {parse_period(claim.period):%b %Y}" if claim.period else None,
+    ]
+    return "; ".join(p for p in parts if p) or "?"
+
+
+def _unprefixed(checked: CheckedClaim) -> str:
+    """The explanation without the 'Lancashire, robbery, year ending December 2019: ' the About column says."""
+    claim = checked.claim
+    if claim.force and claim.offence and claim.period:
+        prefix = about(claim) + ": "
+        if checked.explanation.startswith(prefix):
+            rest = checked.explanation[len(prefix) :]
+            return rest[:1].upper() + rest[1:]
+    return checked.explanation
+
+
 def table_rows(result: CheckResult) -> list[dict[str, Any]]:
-    """One row a claim: number, the words of the story, verdict and explanation (with the source)."""
+    """One row a claim: number, the words of the story, verdict, what it is about (force, offence, period) and
+    explanation (with the table, cell and release; the file's name is in the JSON)."""
     return [
         {
             "number": number,
             "text": checked.claim.text,
             "verdict": checked.verdict,
-            "explanation": " ".join(filter(None, [checked.explanation, source_text(checked.source)])),
+            "about": about_text(checked),
+            "explanation": " ".join(
+                filter(None, [_unprefixed(checked), release_text(checked.source, checked.claim.period)])
+            ),
         }
         for number, checked in enumerate(result.claims, start=1)
     ]

@@ -20,7 +20,7 @@ from crimestats.check.vocabulary import NATIONAL
 from crimestats.periods import format_period, parse_period, period_label, shift_months
 from crimestats.store import Store
 
-__all__ = ["Figures", "verdict"]
+__all__ = ["Figures", "about", "verdict"]
 
 _DOWNLOAD = "crimestats data download ons-pfa-tables"
 _CELL_OF = {"rate": "rate_per_1000", "count": "count", "change": "change_pct", "rank": "rate_per_1000"}
@@ -78,11 +78,11 @@ def verdict(figures: Figures, claim: Claim) -> CheckedClaim:
     row = figures.row(claim.force, claim.offence, claim.period)
     if row is None or row.get("count") is None:
         note = f": {row['note']}" if row and row.get("note") else ""
-        return CheckedClaim(claim, "cannot check", f"{_about(claim)} has no published figure{note}.")
+        return CheckedClaim(claim, "cannot check", f"{about(claim)} has no published figure{note}.")
     return _CHECKS[claim.measure](figures, claim, row)
 
 
-def _about(claim: Claim) -> str:
+def about(claim: Claim) -> str:
     """'Wiltshire, stalking and harassment, year ending September 2019'."""
     assert claim.force and claim.offence and claim.period
     offence = reference.offence(claim.offence).name
@@ -149,16 +149,16 @@ def _rate(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
     places = _places(claim, 1)
     rate = row["rate_per_1000"]
     if rate is None:
-        return CheckedClaim(claim, "cannot check", f"{_about(claim)}: no published rate ({row.get('note')}).")
+        return CheckedClaim(claim, "cannot check", f"{about(claim)}: no published rate ({row.get('note')}).")
     actual = float(fmt.half_up(rate, places))
     source = figures.source(claim, row, "rate_per_1000")
     claimed = float(claim.claimed or 0)
     if _same(rate, claimed, places):
         return CheckedClaim(
-            claim, "correct", f"{_about(claim)}: {fmt.rate(rate, places)} per 1,000 residents.", actual, source
+            claim, "correct", f"{about(claim)}: {fmt.rate(rate, places)} per 1,000 residents.", actual, source
         )
     slip = _slip(figures, claim, "rate_per_1000", lambda v: _same(v, claimed, places), "count")
-    text = f"{_about(claim)}: the published rate is {fmt.rate(rate, places)} per 1,000 residents.{slip}"
+    text = f"{about(claim)}: the published rate is {fmt.rate(rate, places)} per 1,000 residents.{slip}"
     return CheckedClaim(claim, "incorrect", text, actual, source)
 
 
@@ -181,7 +181,7 @@ def _previous_count(figures: Figures, claim: Claim, row: dict[str, Any]) -> Chec
     assert claim.period
     before = period_label(shift_months(parse_period(claim.period), -12))
     revised, earlier = row.get("previous_count"), figures.earlier(claim)
-    said = f"{_about(claim)}: the {before} count this release compares with is {fmt.count(revised)}"
+    said = f"{about(claim)}: the {before} count this release compares with is {fmt.count(revised)}"
     if _count_matches(revised, claim):
         return CheckedClaim(claim, "correct", f"{said}.", revised, figures.source(claim, row, "count"))
     if earlier is not None and _count_matches(earlier.get("count"), claim):
@@ -200,10 +200,10 @@ def _count(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
     source = figures.source(claim, row, "count")
     if _count_matches(row["count"], claim):
         return CheckedClaim(
-            claim, "correct", f"{_about(claim)}: {fmt.count(row['count'])} offences.", row["count"], source
+            claim, "correct", f"{about(claim)}: {fmt.count(row['count'])} offences.", row["count"], source
         )
     slip = _slip(figures, claim, "count", lambda v: _count_matches(v, claim), "rate_per_1000")
-    text = f"{_about(claim)}: the published number is {fmt.count(row['count'])} offences.{slip}"
+    text = f"{about(claim)}: the published number is {fmt.count(row['count'])} offences.{slip}"
     return CheckedClaim(claim, "incorrect", text, row["count"], source)
 
 
@@ -229,17 +229,19 @@ def _change_matches(value: float | None, claim: Claim) -> bool:
 def _change(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
     change = row.get("change_pct")
     if change is None:
-        return CheckedClaim(claim, "cannot check", f"{_about(claim)}: no published change on a year earlier.")
+        return CheckedClaim(claim, "cannot check", f"{about(claim)}: no published change on a year earlier.")
     places = _places(claim, 0)
     actual = float(fmt.half_up(change, places))
     source = figures.source(claim, row, "change_pct")
-    said = f"{_about(claim)}: {'up' if change >= 0 else 'down'} {fmt.half_up(abs(change), places)}% on a year earlier"
+    said = f"{about(claim)}: {'up' if change >= 0 else 'down'} {fmt.half_up(abs(change), places)}% on a year earlier"
     if not _change_matches(change, claim):
         slip = _slip(figures, claim, "change_pct", lambda v: _change_matches(v, claim))
         claimed = float(claim.claimed or 0)
         wrong_way = (
             " It fell, not rose." if change < 0 < claimed else " It rose, not fell." if claimed < 0 <= change else ""
         )
+        if not slip and _same(row.get("rate_per_1000"), abs(claimed), places):
+            slip = f" The story's {fmt.half_up(abs(claimed), places)} is the rate per 1,000 residents, not the change."
         return CheckedClaim(claim, "incorrect", f"{said}.{wrong_way}{slip}", actual, source)
     if row.get("change_significant") is False:
         p = fmt.p_value(row.get("change_p_value"))
@@ -276,7 +278,7 @@ def _place(claim: Claim, entry: dict[str, Any], tied: list[dict[str, Any]]) -> s
     within = f" in {_area(claim.words['within'])}" if claim.words.get("within") else ""
     joint = "joint " if tied else ""
     name = "lowest" if lowest else "highest"
-    text = f"{_about(claim)}: {joint}{fmt.ordinal(position)} {name} rate of {entry['of']} forces{within}"
+    text = f"{about(claim)}: {joint}{fmt.ordinal(position)} {name} rate of {entry['of']} forces{within}"
     if tied:
         others = " and ".join(r["force"] for r in tied)
         text += f", tied with {others} at {fmt.rate(entry['rate_per_1000'], 1)} per 1,000 as published"
@@ -285,7 +287,7 @@ def _place(claim: Claim, entry: dict[str, Any], tied: list[dict[str, Any]]) -> s
 
 def _rank(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
     if row.get("rank") is None:
-        return CheckedClaim(claim, "cannot check", f"{_about(claim)} is not ranked ({row.get('note')}).")
+        return CheckedClaim(claim, "cannot check", f"{about(claim)} is not ranked ({row.get('note')}).")
     league = figures.league(claim)
     entry = next((r for r in league if r["force_code"] == claim.force), None)
     if entry is None:
@@ -337,7 +339,7 @@ def _share(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
     assert claim.force and claim.offence and claim.period
     found = national_share(figures.store, parse_period(claim.period), claim.offence, claim.force)
     if found is None:
-        return CheckedClaim(claim, "cannot check", f"{_about(claim)}: no count for the force and England and Wales.")
+        return CheckedClaim(claim, "cannot check", f"{about(claim)}: no count for the force and England and Wales.")
     count, total, share = found
     out_of, hedge = int(claim.words["out_of"]), claim.words.get("hedge")
     nearest = round(total / count) if count else 0
@@ -346,7 +348,7 @@ def _share(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClaim:
         or (hedge in ("more than", "over") and share < 100 / out_of)
     )
     text = (
-        f"{_about(claim)}: {fmt.count(count)} of England and Wales' {fmt.count(total)} offences, "
+        f"{about(claim)}: {fmt.count(count)} of England and Wales' {fmt.count(total)} offences, "
         f"{fmt.half_up(share, 1)}% (about one in {nearest})."
     )
     return CheckedClaim(
@@ -372,7 +374,7 @@ def _average(figures: Figures, claim: Claim, row: dict[str, Any]) -> CheckedClai
         return CheckedClaim(claim, "needs context", _SIMILAR)
     national = figures.national(claim)
     if national is None or national.get("rate_per_1000") is None:
-        return CheckedClaim(claim, "cannot check", f"No England and Wales rate for {_about(claim)}.")
+        return CheckedClaim(claim, "cannot check", f"No England and Wales rate for {about(claim)}.")
     rate, places = national["rate_per_1000"], _places(claim, 1)
     actual = float(fmt.half_up(rate, places))
     nat_claim = claim._replace(force=NATIONAL)
