@@ -76,8 +76,9 @@ def table_rows(result: CheckResult) -> list[dict[str, Any]]:
 
 
 def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    """Each line a paragraph of its own: a headline, a dateline and list items stay apart in Markdown."""
     start = 0
-    for match in re.finditer(r"\n\s*\n", text):
+    for match in re.finditer(r"\s*\n\s*", text):
         yield start, match.start()
         start = match.end()
     yield start, len(text)
@@ -122,7 +123,14 @@ def to_html(result: CheckResult) -> str:
     def mark(text: str, number: int, checked: CheckedClaim) -> str:
         colour = _COLOURS[checked.verdict]
         title = html.escape(checked.verdict, quote=True)
-        return f'<mark style="background:{colour}" title="{title}">{html.escape(text)}</mark><sup>[{number}]</sup>'
+        return (
+            f'<mark style="background:{colour}" title="{title}">{html.escape(text)}</mark>'
+            f"<sup>[{number}: {html.escape(checked.verdict)}]</sup>"
+        )
+
+    legend = " ".join(
+        f'<mark style="background:{colour}">{html.escape(verdict)}</mark>' for verdict, colour in _COLOURS.items()
+    )
 
     body = []
     for paragraph, claims in _annotated(result, mark, html.escape):
@@ -136,6 +144,7 @@ def to_html(result: CheckResult) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>crimestats check</title>'
         "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}"
         ".notes{font-size:.9em;color:#333}</style></head><body>\n"
+        + f'<p class="legend">Each claim is marked and numbered with its verdict: {legend}.</p>\n'
         + "\n".join(body)
         + f"\n<p><em>Claims checked: {html.escape(summary)}.</em></p>\n</body></html>\n"
     )

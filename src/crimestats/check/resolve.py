@@ -4,8 +4,10 @@ force counts)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from crimestats import reference
@@ -33,8 +35,8 @@ class Story:
     offences: tuple[Mention, ...]
     periods: tuple[Mention, ...]
     brackets: tuple[tuple[int, int], ...] = ()
-
     scopes: tuple[Mention, ...] = ()
+    bracket_of: dict[Mention, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def read(cls, text: str, today: dt.date | None) -> Story:
@@ -44,15 +46,35 @@ class Story:
         named = sorted(named + _the_force(text, named), key=lambda m: m.start)
         brackets = tuple(m.span() for m in _BRACKET.finditer(text))
         offences, periods = offence_mentions(text), period_mentions(text, today)
-        return cls(text, tuple(named), tuple(offences), tuple(periods), brackets, scopes)
+        everything = sorted([*named, *offences, *periods], key=lambda m: m.start)
+        bracket_of = {m: b for b in brackets for m in _within(tuple(everything), *b)}
+        return cls(text, tuple(named), tuple(offences), tuple(periods), brackets, scopes, bracket_of)
 
-    def outside_brackets(self, mentions: list[Mention], span: tuple[int, int]) -> list[Mention]:
+    def outside_brackets(self, mentions: Iterable[Mention], span: tuple[int, int]) -> list[Mention]:
         """The mentions that can be about a claim at ``span``: a word in brackets ('(Greater Manchester did not
         supply data)', '(excluding fraud)') is about that aside only, not the sentence around it."""
-        inside = [b for b in self.brackets if b[0] <= span[0] and span[1] <= b[1]]
-        return [
-            m for m in mentions if not any(b[0] <= m.start and m.end <= b[1] and b not in inside for b in self.brackets)
-        ]
+        return [m for m in mentions if (b := self.bracket_of.get(m)) is None or (b[0] <= span[0] and span[1] <= b[1])]
+
+    def last_before(
+        self, mentions: tuple[Mention, ...], at: int, span: tuple[int, int], keep: Callable[[Mention], bool]
+    ) -> Mention | None:
+        """The last mention ending before ``at`` that ``keep`` keeps and that can be about the claim at ``span``."""
+        for mention in reversed(mentions[: _index(mentions, at)]):
+            if mention.end <= at and keep(mention) and self.outside_brackets([mention], span):
+                return mention
+        return None
+
+
+def _index(mentions: tuple[Mention, ...], at: int) -> int:
+    """Where mentions starting at ``at`` would go (mentions are in the order of the text)."""
+    low, high = 0, len(mentions)
+    while low < high:
+        middle = (low + high) // 2
+        if mentions[middle].start < at:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 #: An aside in brackets.
@@ -81,11 +103,11 @@ def _the_force(text: str, named: list[Mention]) -> list[Mention]:
     """'The force', 'the constabulary': the force last named before (the story's force), never England and
     Wales or a country a figure was compared with."""
     found = []
+    forces = tuple(m for m in named if reference.area(m.value).kind == "force")
     for match in _THE_FORCE.finditer(text):
-        forces = [m for m in named if m.end <= match.start() and reference.area(m.value).kind == "force"]
-        forces = forces or [m for m in named if reference.area(m.value).kind == "force"]
+        before = forces[: _index(forces, match.start())]
         if forces:
-            found.append(Mention(match.start(), match.end(), forces[-1].value))
+            found.append(Mention(match.start(), match.end(), (before or forces)[-1].value))
     return found
 
 
@@ -102,7 +124,14 @@ def _is_scope(text: str, mention: Mention) -> bool:
 
 
 def _within(mentions: tuple[Mention, ...], start: int, end: int) -> list[Mention]:
-    return [m for m in mentions if start <= m.start and m.end <= end]
+    """The mentions inside ``start``–``end`` (mentions are in the order of the text)."""
+    found = []
+    for mention in mentions[_index(mentions, start) :]:
+        if mention.start >= end:
+            break
+        if mention.end <= end:
+            found.append(mention)
+    return found
 
 
 def _nearest(mentions: list[Mention], span: tuple[int, int]) -> Mention | None:
@@ -136,10 +165,9 @@ def _force(story: Story, claim: Claim, sentence: tuple[int, int], others: tuple[
     found = _nearest(here, claim.span)
     if found is not None:
         return found.value
-    before = story.outside_brackets([m for m in story.forces if m.end <= sentence[0]], claim.span)
-    if claim.measure in ("rank", "average"):
-        before = [m for m in before if m.value != NATIONAL]
-    return before[-1].value if before else (story.forces[0].value if story.forces else None)
+    national_too = claim.measure not in ("rank", "average")
+    before = story.last_before(story.forces, sentence[0], claim.span, lambda m: national_too or m.value != NATIONAL)
+    return before.value if before else (story.forces[0].value if story.forces else None)
 
 
 def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None) -> Claim:
@@ -152,9 +180,7 @@ def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Clai
         named = [m for m in here if m.value not in _GENERIC_MEANINGS and m.end <= found.start]
         found = named[-1] if named else found  # 'Burglary was down 11%, to 4,225 offences'
     if found is None:
-        before = [m for m in story.offences if m.end <= sentence[0] and m.value != "not-crime"]
-        before = story.outside_brackets(before, claim.span)
-        found = before[-1] if before else None
+        found = story.last_before(story.offences, sentence[0], claim.span, lambda m: m.value != "not-crime")
     if found is None:
         return claim
     if found.value == "not-crime":
@@ -185,7 +211,7 @@ def _period(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None
             return max(m.value for m in here)
         found = _nearest(here, claim.span)
         return found.value if found else None
-    before = [m for m in story.periods if m.end <= sentence[0]]
+    before = story.last_before(story.periods, sentence[0], claim.span, lambda m: True)
     if before:
-        return before[-1].value
+        return before.value
     return story.periods[0].value if story.periods else None

@@ -33,6 +33,8 @@ class Figures:
         self.store = store
         self.periods = {format_period(p) for p in analytics.store_periods(store)}
         self._rows: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+        self._cells: dict[tuple[str | None, str, str, str], dict[str, Any]] = {}
+        self._leagues: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
 
     def row(self, area: str, offence: str, period: str) -> dict[str, Any] | None:
         """The force's statistics row (or England and Wales', from ``league_national``), None without one."""
@@ -57,7 +59,10 @@ class Figures:
     def league(self, claim: Claim) -> list[dict[str, Any]]:
         """The forces ranked by rate (within the claim's country or region, if it names one)."""
         assert claim.offence and claim.period
-        return rate_league(self.store, parse_period(claim.period), claim.offence, claim.words.get("within"))
+        key = (claim.offence, claim.period, claim.words.get("within"))
+        if key not in self._leagues:
+            self._leagues[key] = rate_league(self.store, parse_period(claim.period), *key[0:1], key[2])
+        return self._leagues[key]
 
     def national(self, claim: Claim) -> dict[str, Any] | None:
         assert claim.offence and claim.period
@@ -65,8 +70,10 @@ class Figures:
 
     def source(self, claim: Claim, row: dict[str, Any], measure: str) -> dict[str, Any] | None:
         assert claim.force and claim.offence and claim.period
-        cells = figure_cells(self.store, row.get("file_name"), claim.force, claim.offence, parse_period(claim.period))
-        return cells.get(measure)
+        key = (row.get("file_name"), claim.force, claim.offence, claim.period)
+        if key not in self._cells:
+            self._cells[key] = figure_cells(self.store, key[0], claim.force, claim.offence, parse_period(claim.period))
+        return self._cells[key].get(measure)
 
 
 def verdict(figures: Figures, claim: Claim) -> CheckedClaim:
