@@ -129,7 +129,7 @@ def to_html(result: CheckResult) -> str:
         )
 
     legend = " ".join(
-        f'<mark style="background:{colour}">{html.escape(verdict)}</mark>' for verdict, colour in _COLOURS.items()
+        f'<span style="background:{colour}">{html.escape(verdict)}</span>' for verdict, colour in _COLOURS.items()
     )
 
     body = []

@@ -43,8 +43,8 @@ class Story:
         mentions = force_mentions(text)
         scopes = tuple(m for m in mentions if _is_scope(text, m))
         named = [m for m in mentions if m not in scopes and not _is_comparison(text, m)]
-        named = sorted(named + _the_force(text, named), key=lambda m: m.start)
         brackets = tuple(m.span() for m in _BRACKET.finditer(text))
+        named = sorted(named + _the_force(text, named, brackets), key=lambda m: m.start)
         offences, periods = offence_mentions(text), period_mentions(text, today)
         everything = sorted([*named, *offences, *periods], key=lambda m: m.start)
         bracket_of = {m: b for b in brackets for m in _within(tuple(everything), *b)}
@@ -99,11 +99,12 @@ def _is_comparison(text: str, mention: Mention) -> bool:
 _THE_FORCE = re.compile(r"\b(?:the|its)\s+(?:force(?:\s+area)?|constabulary|county|police\s+force)\b", re.IGNORECASE)
 
 
-def _the_force(text: str, named: list[Mention]) -> list[Mention]:
+def _the_force(text: str, named: list[Mention], brackets: tuple[tuple[int, int], ...]) -> list[Mention]:
     """'The force', 'the constabulary': the force last named before (the story's force), never England and
-    Wales or a country a figure was compared with."""
+    Wales, a country a figure was compared with, or a force named in an aside in brackets."""
     found = []
-    forces = tuple(m for m in named if reference.area(m.value).kind == "force")
+    aside = {m for b in brackets for m in _within(tuple(named), *b)}
+    forces = tuple(m for m in named if reference.area(m.value).kind == "force" and m not in aside)
     for match in _THE_FORCE.finditer(text):
         before = forces[: _index(forces, match.start())]
         if forces:
