@@ -5,19 +5,25 @@ and one real server on a loopback port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import gzip
 import hashlib
+import html
+import json
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import typer.main
+import typer.testing
 from typer.testing import CliRunner
 
 from crimestats import analytics, reference
@@ -45,14 +51,36 @@ class Client:
     def request(self, method: str, url: str) -> httpx.Response:
         return self.loop.run_until_complete(self.client.request(method, url))
 
+    def post(self, url: str, content: bytes, media_type: str = "application/json") -> httpx.Response:
+        sent = self.client.post(url, content=content, headers={"content-type": media_type})
+        return self.loop.run_until_complete(sent)
+
     def close(self) -> None:
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
 
 
+#: The option sets the tests ask of both the web app and the CLI besides those the session's store keeps.
+OPTION_SETS = (analytics.Options(suppress=False), analytics.Options(source="home-office"))
+
+
 @pytest.fixture(scope="module")
 def web_db(ingested_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_of(ingested_file, tmp_path_factory.mktemp("web"))
+    """The session's store with the statistics of :data:`OPTION_SETS` kept too: computed once, here, rather
+    than by the app (in its read-only connection) and again by the CLI (in its copy)."""
+    path = copy_of(ingested_file, tmp_path_factory.mktemp("web"))
+    with Store(path) as store:
+        for options in OPTION_SETS:
+            analytics.materialise(store, options)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_store(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A copy of the app's store for the CLI (the same statistics; a file of its own, opened its own way)."""
+    store = Store(copy_of(web_db, tmp_path_factory.mktemp("cli")))
+    store.close()
+    return store
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +88,16 @@ def client(web_db: Path) -> Iterator[Client]:
     made = Client(create_app(web_db))
     yield made
     made.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cli_command_built_once() -> Iterator[None]:
+    """typer builds the CLI's click command again on every invoke, half the time of a call here (the rest is
+    the CLI's own work: opening the store, answering): build it once for the module's hundred-odd calls."""
+    command = typer.main.get_command(cli)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", lambda app: command if app is cli else typer.main.get_command(app))
+        yield
 
 
 def cli_output(store: Store, *args: str) -> tuple[int, str]:
@@ -115,6 +153,151 @@ def test_force_csv_trend_and_files_are_what_the_cli_prints(client: Client, cli_s
 def test_the_home_page_json_is_the_latest_league_of_total_recorded_crime(client: Client, cli_store: Store) -> None:
     code, printed = cli_output(cli_store, "table", "--period", "latest", "--format", "json")
     assert code == 0 and client.get("/index.json").text == printed
+
+
+# ---- the CLI's options -------------------------------------------------------------------------------------
+
+EARLY = "2018-03"
+OPTIONS = {  # the sample of issue 11: each option set the CLI can be given, on a page of each kind
+    f"/league/{EARLY}/burglary.json?population=ons-mye": (
+        "table",
+        "-p",
+        EARLY,
+        "-o",
+        "burglary",
+        "--population",
+        "ons-mye",
+    ),
+    f"/league/{EARLY}/burglary.json?suppress=false": ("table", "-p", EARLY, "-o", "burglary", "--no-suppress"),
+    f"/league/{EARLY}/robbery.json?source=home-office": (
+        "table",
+        "-p",
+        EARLY,
+        "-o",
+        "robbery",
+        "--source",
+        "home-office",
+    ),
+    f"/forces/city-of-london/{EARLY}.json?suppress=false": ("force", "City of London", "-p", EARLY, "--no-suppress"),
+    "/forces/wiltshire.json?population=ons-mye": ("trend", "Wiltshire", "--population", "ons-mye"),
+    "/forces/city-of-london.json?suppress=false": ("trend", "City of London", "--no-suppress"),
+    f"/index.json?period={EARLY}&offence=robbery&source=home-office": (
+        "table",
+        "-p",
+        EARLY,
+        "-o",
+        "robbery",
+        "-s",
+        "home-office",
+    ),
+}
+
+
+def test_the_options_give_what_the_cli_prints_with_them(client: Client, cli_store: Store) -> None:
+    for url, args in OPTIONS.items():
+        code, printed = cli_output(cli_store, *args, "-f", "json")
+        served = client.get(url)
+        assert (code, served.status_code) == (0, 200) and served.text == printed, url
+        assert served.text != client.get(_without_options(url)).text, url  # the options change the answer
+    table = client.get(f"/league/{EARLY}/robbery.csv?source=home-office").text
+    assert table == cli_output(cli_store, "table", "-p", EARLY, "-o", "robbery", "-s", "home-office", "-f", "csv")[1]
+    city = client.get(f"/forces/city-of-london/{EARLY}.json?suppress=false").json()["rows"][0]
+    assert (
+        city["rate_per_1000"] is not None
+        and client.get(f"/forces/city-of-london/{EARLY}.json").json()["rows"][0]["rate_per_1000"] is None
+    )
+
+
+def _without_options(url: str) -> str:
+    path, _, query = url.partition("?")
+    kept = [pair for pair in query.split("&") if pair.split("=")[0] in ("period", "offence")]
+    return path + ("?" + "&".join(kept) if kept else "")
+
+
+OPTION_ERRORS = {
+    "source=abc": "query parameter source: Input should be 'ons-pfa', 'ons-csp' or 'home-office'",
+    "population=census": "query parameter population: Input should be 'published' or 'ons-mye'",
+    "population_year=1900": "no population estimates for mid-1900; the store holds mid-2011 to mid-2023",
+    "population_year=" + "9" * 30: "no population estimates for mid-" + "9" * 30,
+    "population_year=abc": "query parameter population_year: Input should be a valid integer",
+    "population=published&population_year=2017": "population_year applies to mid-year estimates",
+    "suppress=maybe": "query parameter suppress: Input should be a valid boolean",
+}
+
+
+@pytest.mark.parametrize(
+    "path", [f"/league/{EARLY}/burglary", "/index", f"/forces/wiltshire/{EARLY}", "/forces/dorset", "/compare"]
+)
+def test_options_not_written_right_are_400_with_what_would_do(client: Client, path: str) -> None:
+    for query, message in OPTION_ERRORS.items():
+        answer = client.get(f"{path}.json?{query}")
+        assert answer.status_code == 400 and answer.json() == {
+            "error": {"status": 400, "message": answer.json()["error"]["message"]}
+        }
+        assert message in answer.json()["error"]["message"], (path, query, answer.text)
+    assert client.get(f"{path if path != '/index' else '/'}?source=abc").status_code == 400 and client.get(
+        f"{path}.csv?suppress=2"
+    ).text.startswith("error: ")
+
+
+def test_the_options_are_in_the_openapi_schema(client: Client) -> None:
+    schema = client.get("/openapi.json").json()
+    for path in (
+        "/league/{period}/{offence}.json",
+        "/index.json",
+        "/forces/{force}/{period}.json",
+        "/forces/{force}.json",
+        "/compare.json",
+    ):
+        parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        assert {"source", "population", "population_year", "suppress"} <= set(parameters), path
+        assert parameters["suppress"]["description"] and "--no-suppress" in parameters["suppress"]["description"]
+    assert "source" not in {p["name"] for p in schema["paths"]["/search.json"]["get"]["parameters"]}
+    sources = schema["components"]["schemas"]["Source"]["enum"]
+    assert sources == ["ons-pfa", "ons-csp", "home-office"]
+
+
+def test_answers_are_kept_and_tagged_by_their_options(client: Client) -> None:
+    plain = client.get(f"/league/{EARLY}/burglary.json")
+    unsuppressed = client.get(f"/league/{EARLY}/burglary.json?suppress=false")
+    assert plain.headers["etag"] != unsuppressed.headers["etag"] and plain.text != unsuppressed.text
+    tagged = client.get(
+        f"/league/{EARLY}/burglary.json?suppress=false", headers={"If-None-Match": plain.headers["etag"]}
+    )
+    assert tagged.status_code == 200 and tagged.text == unsuppressed.text
+    again = client.get(
+        f"/league/{EARLY}/burglary.json?suppress=false", headers={"If-None-Match": unsuppressed.headers["etag"]}
+    )
+    assert again.status_code == 304
+    site = client.client._transport.app.state.site  # type: ignore[attr-defined]
+    assert (
+        site.answer(
+            f"/league/{EARLY}/burglary.json?suppress=false", lambda: (b"", ""), repr(analytics.Options(suppress=False))
+        ).body
+        == unsuppressed.content
+    )
+
+
+def test_pages_keep_the_options_in_their_links_and_forms(client: Client) -> None:
+    page = client.get(f"/league/{EARLY}/robbery?source=home-office&suppress=false").text
+    assert f'href="/forces/wiltshire/{EARLY}?source=home-office&amp;suppress=false"' in page
+    assert f'href="/league/{EARLY}/robbery.json?source=home-office&amp;suppress=false"' in page
+    assert '<option value="home-office" selected>' in page and 'name="suppress" value="false" checked' in page
+    assert '<input type="hidden" name="source" value="home-office">' in page  # the search box keeps them too
+    force = client.get(f"/forces/wiltshire/{EARLY}?source=home-office").text
+    assert (
+        'href="/forces/wiltshire?source=home-office"' in force
+        and 'href="/compare?forces=wiltshire&amp;source=home-office"' in force
+    )
+    chosen = client.get(f"/league?period={EARLY}&offence=robbery&source=home-office&population=&population_year=")
+    assert chosen.status_code == 303 and chosen.headers["location"] == f"/league/{EARLY}/robbery?source=home-office"
+    moved = client.get(f"/forces/wiltshire?period={EARLY}&source=home-office")
+    assert moved.headers["location"] == f"/forces/wiltshire/{EARLY}?source=home-office"
+    found = client.get("/search?q=Swindon&suppress=false")
+    latest = client.get("/index.json").json()["period"]
+    assert found.status_code == 303 and found.headers["location"] == f"/forces/wiltshire/{latest}?suppress=false"
+    compared = client.get("/compare?forces=wiltshire&suppress=false").text
+    assert 'href="/compare.json?forces=wiltshire&amp;offence=total-excluding-fraud&amp;suppress=false"' in compared
 
 
 # ---- every page -----------------------------------------------------------------------------------------------
@@ -174,6 +357,69 @@ def test_a_force_page_is_light_and_its_charts_are_drawn_as_svg(client: Client) -
     assert client.get("/charts/0123456789abcdef0123.svg").status_code == 404
 
 
+# ---- checking a story ---------------------------------------------------------------------------------------
+
+STORIES = Path(__file__).parent / "stories"
+
+
+def test_check_json_is_what_crimestats_check_prints(client: Client, cli_store: Store) -> None:
+    stories = sorted(STORIES.glob("*.txt")) + sorted(STORIES.glob("*.html"))
+    assert len(stories) >= 8
+    for story in stories:
+        code, printed = cli_output(cli_store, "check", str(story), "--format", "json")
+        sent = json.dumps({"text": story.read_text(encoding="utf-8")}).encode()
+        served = client.post("/check.json", sent)
+        assert (code, served.status_code) == (0, 200) and served.text == printed, story.name
+        assert served.headers["content-type"] == "application/json"
+    claims = client.post("/check.json", json.dumps({"text": (STORIES / "kent-errors.txt").read_text()}).encode()).json()
+    assert claims["summary"]["incorrect"] >= 1 and all(c["verdict"] for c in claims["claims"])
+
+
+def test_the_check_page_annotates_the_story_without_javascript(client: Client) -> None:
+    form = client.get("/check")
+    assert form.status_code == 200 and '<form class="check" method="post" action="/check">' in form.text
+    assert '<textarea id="check-text" name="text"' in form.text and 'href="/check"' in form.text  # in the navigation
+    story = (STORIES / "kent-errors.txt").read_text(encoding="utf-8")
+    checked = client.post("/check", urllib.parse.urlencode({"text": story, "today": ""}).encode(), FORM)
+    assert checked.status_code == 200 and checked.headers["content-type"].startswith("text/html")
+    expected = client.post("/check.json", json.dumps({"text": story}).encode()).json()
+    marks = re.findall(r'<mark class="verdict-([a-z-]+)" title="([a-z ]+)">', checked.text)
+    assert [title for _, title in marks] == [c["verdict"] for c in expected["claims"]] and marks
+    assert len(re.findall(r'<li value="\d+">', checked.text)) == len(expected["claims"])
+    assert html.escape(expected["claims"][0]["explanation"]) in checked.text  # the note: verdict, figure, source
+    assert " style=" not in checked.text and html.escape(story.splitlines()[0]) in checked.text  # kept in the form
+    assert "default-src 'self'" in checked.headers["content-security-policy"]
+    none = client.post("/check", urllib.parse.urlencode({"text": (STORIES / "recipe.txt").read_text()}).encode(), FORM)
+    assert "No claim about police recorded crime statistics" in none.text
+
+
+FORM = "application/x-www-form-urlencoded"
+CHECK_ERRORS = {
+    b"\xff\xfe{}": (400, "not UTF-8"),
+    b"{": (400, "not JSON"),
+    b"[1]": (400, "send a JSON object"),
+    b'{"text": 1}': (400, "send a JSON object"),
+    b'{"text": "x", "other": 1}': (400, "send a JSON object"),
+    b'{"text": "x", "today": "2019-02-30"}': (400, "is not a date written YYYY-MM-DD"),
+    b'{"text": "x", "today": 20190101}': (400, "is not a date"),
+    b"[" * 100_000: (400, "send a JSON object"),
+    json.dumps({"text": "x" * 200_001}).encode(): (413, "at most 200 KB"),
+}
+
+
+def test_check_json_errors_have_the_one_shape(client: Client) -> None:
+    for body, (status, message) in CHECK_ERRORS.items():
+        answer = client.post("/check.json", body)
+        assert answer.status_code == status, (body[:20], answer.text)
+        assert answer.json() == {"error": {"status": status, "message": answer.json()["error"]["message"]}}
+        assert message in answer.json()["error"]["message"], (body[:20], answer.text)
+    assert client.post("/check.json", b'{"text": "", "today": "2019-10-17"}').json()["claims"] == []
+    assert client.get("/check.json").status_code == 405
+    assert client.post("/check", b"text=%ff", FORM).status_code == 400
+    assert client.post("/check", b"text=" + b"x" * 200_001, FORM).status_code == 413
+    assert "/check.json" in client.get("/openapi.json").json()["paths"]
+
+
 # ---- search -----------------------------------------------------------------------------------------------
 
 
@@ -185,7 +431,8 @@ def test_a_council_name_finds_its_force_from_the_official_lookup(client: Client,
     found = client.get("/search.json?q=swindon").json()["forces"]
     assert [(f["force_code"], f["kind"]) for f in found] == [(force.code, "council")]
     landed = client.get("/search?q=Swindon")
-    assert landed.status_code == 303 and landed.headers["location"] == f"/forces/{force.slug}"
+    latest = client.get("/index.json").json()["period"]  # the home page's league is the latest period's
+    assert landed.status_code == 303 and landed.headers["location"] == f"/forces/{force.slug}/{latest}"
     assert client.get(landed.headers["location"]).status_code == 200
 
 
@@ -292,25 +539,67 @@ def test_a_store_without_statistics_or_none_at_all_is_one_clear_error(tmp_path: 
 # ---- a real server ---------------------------------------------------------------------------------------------
 
 
-def test_crimestats_serve_answers_over_http(web_db: Path, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def serving(web_db: Path, folder: Path, *options: str) -> Iterator[tuple[int, Callable[[], str], Path]]:
+    """`crimestats serve` on a free port, started and stopped: (port, its stdout so far, its stderr file)."""
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "crimestats", "--db", str(web_db), "serve", "--port", str(port)]
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "crimestats", "--db", str(web_db), "serve", "--port", str(port), *options]
+    log, errors = folder / "serve.log", folder / "serve.err"
+    with log.open("wb") as output, errors.open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=output, stderr=stderr, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while f"http://127.0.0.1:{port}/" not in log.read_text() and time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()
+        while f":{port}/" not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, errors.read_text()
             time.sleep(0.1)
+        yield port, log.read_text, errors
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_crimestats_serve_answers_over_http_on_this_machine_only(web_db: Path, tmp_path: Path) -> None:
+    with serving(web_db, tmp_path) as (port, printed, errors):
+        assert f"at http://127.0.0.1:{port}/" in printed() and "warning" not in errors.read_text()
         home = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
         assert home.status_code == 200 and "<select" in home.text
         league = httpx.get(f"http://127.0.0.1:{port}/league/{PERIOD}/burglary.json", timeout=30)
         assert league.json()["offence"] == "burglary"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+        assert _listening_on(port) == {f"0100007F:{port:04X}"}  # 127.0.0.1 only
+
+
+def test_crimestats_serve_warns_when_other_machines_can_reach_it(web_db: Path, tmp_path: Path) -> None:
+    with serving(web_db, tmp_path, "--host", "0.0.0.0") as (port, printed, errors):
+        assert f"at http://0.0.0.0:{port}/" in printed()
+        assert "warning: listening on 0.0.0.0: other machines can reach the dashboard" in errors.read_text()
+        assert httpx.get(f"http://127.0.0.1:{port}/files.json", timeout=30).status_code == 200
+        assert _listening_on(port) == {f"00000000:{port:04X}"}  # every address of the machine
+
+
+def _listening_on(port: int) -> set[str]:
+    """The local addresses (hex, as /proc/net/tcp writes them) of the IPv4 sockets listening on ``port``."""
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return {local for _, local, _, state, *_ in rows if state == "0A" and local.endswith(f":{port:04X}")}
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("example.org", False),
+    ],
+)
+def test_only_loopback_hosts_are_this_machine_only(host: str, loopback: bool) -> None:
+    from crimestats.cli.commands import _loopback
+
+    assert _loopback(host) is loopback

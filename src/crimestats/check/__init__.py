@@ -36,6 +36,7 @@ __all__ = [
     "decode_story",
     "find_claims",
     "read_story",
+    "story_text",
 ]
 
 #: The kinds of file ``crimestats check`` reads.
@@ -60,6 +61,11 @@ def check_text(store: Store, text: str, today: dt.date | None = None) -> CheckRe
     """Check every claim of a story (plain text; strip HTML with :func:`read_story` first)."""
     figures = Figures(store)
     return CheckResult(text, tuple(verdict(figures, claim) for claim in find_claims(text, today)))
+
+
+def story_text(text: str) -> str:
+    """A story given as text (standard input, a web form): HTML stripped when it starts as HTML does."""
+    return strip_html(text) if text.lstrip().startswith("<") else text
 
 
 class EmptyStory(CrimestatsError):
@@ -89,8 +95,7 @@ def read_story(path: str | Path) -> str:
         except OSError as error:
             raise CrimestatsError(f"cannot read {path}: {error.strerror or error}") from error
     text = decode_story(name, data)
-    html_like = suffix in (".html", ".htm") or (not suffix and text.lstrip().startswith("<"))
-    return strip_html(text) if html_like else text
+    return strip_html(text) if suffix in (".html", ".htm") else story_text(text) if not suffix else text
 
 
 def decode_story(name: str, data: bytes) -> str:

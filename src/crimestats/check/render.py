@@ -14,7 +14,7 @@ from crimestats.check.model import CheckedClaim, CheckResult
 from crimestats.check.verdicts import about
 from crimestats.periods import parse_period, period_label
 
-__all__ = ["source_text", "table_rows", "to_html", "to_markdown"]
+__all__ = ["html_body", "source_text", "table_rows", "to_html", "to_markdown"]
 
 _COLOURS = {"correct": "#d4edda", "incorrect": "#f8d7da", "needs context": "#fff3cd", "cannot check": "#e2e3e5"}
 
@@ -119,18 +119,29 @@ def to_markdown(result: CheckResult) -> str:
 
 def to_html(result: CheckResult) -> str:
     """A self-contained HTML page: the story with each claim highlighted by verdict, notes under paragraphs."""
+    summary = ", ".join(f"{count} {verdict.replace('_', ' ')}" for verdict, count in result.summary().items())
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>crimestats check</title>'
+        "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}"
+        ".notes{font-size:.9em;color:#333}</style></head><body>\n"
+        + html_body(result)
+        + f"\n<p><em>Claims checked: {html.escape(summary)}.</em></p>\n</body></html>\n"
+    )
+
+
+def html_body(result: CheckResult, styled: bool = True) -> str:
+    """The story's paragraphs with each claim marked and numbered, and the numbered notes under each: the
+    marks coloured inline (``styled``, for a self-contained page) or by class (``verdict-correct``,
+    ``verdict-needs-context`` …, for a page whose style sheet colours them)."""
 
     def mark(text: str, number: int, checked: CheckedClaim) -> str:
-        colour = _COLOURS[checked.verdict]
         title = html.escape(checked.verdict, quote=True)
-        return (
-            f'<mark style="background:{colour}" title="{title}">{html.escape(text)}</mark>'
-            f"<sup>[{number}: {html.escape(checked.verdict)}]</sup>"
+        look = (
+            f'style="background:{_COLOURS[checked.verdict]}"'
+            if styled
+            else f'class="verdict-{checked.verdict.replace(" ", "-")}"'
         )
-
-    legend = " ".join(
-        f'<span style="background:{colour}">{html.escape(verdict)}</span>' for verdict, colour in _COLOURS.items()
-    )
+        return f'<mark {look} title="{title}">{html.escape(text)}</mark><sup>[{number}: {title}]</sup>'
 
     body = []
     for paragraph, claims in _annotated(result, mark, html.escape):
@@ -139,12 +150,13 @@ def to_html(result: CheckResult) -> str:
         if claims:
             notes = "".join(f'<li value="{n}">{html.escape(_note(n, c))}</li>' for n, c in claims)
             body.append(f'<ol class="notes">{notes}</ol>')
-    summary = ", ".join(f"{count} {verdict.replace('_', ' ')}" for verdict, count in result.summary().items())
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>crimestats check</title>'
-        "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}"
-        ".notes{font-size:.9em;color:#333}</style></head><body>\n"
-        + f'<p class="legend">Each claim is marked and numbered with its verdict: {legend}.</p>\n'
-        + "\n".join(body)
-        + f"\n<p><em>Claims checked: {html.escape(summary)}.</em></p>\n</body></html>\n"
-    )
+    if styled:
+        legend = " ".join(
+            f'<span style="background:{colour}">{html.escape(verdict)}</span>' for verdict, colour in _COLOURS.items()
+        )
+    else:
+        legend = " ".join(
+            f'<span class="verdict-{verdict.replace(" ", "-")}">{html.escape(verdict)}</span>' for verdict in _COLOURS
+        )
+    intro = f'<p class="legend">Each claim is marked and numbered with its verdict: {legend}.</p>'
+    return "\n".join([intro, *body])

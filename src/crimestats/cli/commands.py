@@ -238,11 +238,12 @@ def trend(
     out_path: OutOption = None,
     population: PopulationOption = None,
     population_year: PopulationYearOption = None,
+    no_suppress: NoSuppressOption = False,
 ) -> None:
     """One force across every period in the store: count, rate and its 95% interval, rank, change on a year
     earlier, source and release, beside the rate of England and Wales in the same period, like for like."""
     name = force_name(name)
-    options = options_from(source, population, population_year, False)
+    options = options_from(source, population, population_year, no_suppress)
     result = query(documents.trend_document, name, offence, options).body
     item = reference.offence(result["offence"])
     heading = f"{result['force']}: {item.name}, every period in the store"

@@ -13,19 +13,13 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from crimestats import analytics, reference
-from crimestats.analytics.options import Options
+from crimestats.analytics.options import Options, Population, Source, options_for, options_of
 from crimestats.cli.output import Format, fail
 from crimestats.errors import CrimestatsError, PeriodError, UnknownAreaError
 from crimestats.periods import format_period, parse_period
 from crimestats.store import Store, default_path
 
 T = TypeVar("T")
-
-
-class Source(StrEnum):
-    ons_pfa = "ons-pfa"
-    ons_csp = "ons-csp"
-    home_office = "home-office"
 
 
 class ReportFormat(StrEnum):
@@ -35,11 +29,6 @@ class ReportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
     parquet = "parquet"
-
-
-class Population(StrEnum):
-    published = "published"
-    ons_mye = "ons-mye"
 
 
 class State:
@@ -116,36 +105,10 @@ NoSuppressOption = Annotated[
 def options_from(
     source: Source | None, population: Population | None, population_year: int | None, no_suppress: bool
 ) -> Options:
-    if population_year is not None:
-        check_population_year(population, population_year)
-    return Options(
-        source=source.value if source else None,
-        population=population.value if population else None,
-        population_year=population_year,
-        suppress=not no_suppress,
-    )
-
-
-def check_population_year(population: Population | None, year: int) -> None:
-    """--population-year must name an estimate in the store, and only goes with mid-year estimates."""
-    if population is Population.published:
-        fail(
-            CrimestatsError(
-                "--population-year applies to mid-year estimates; published P3 populations are those of the release"
-            )
-        )
-    years = query(analytics.population_years, population is None)
-    if year not in years:
-        known = f"the store holds {year_list(years)}" if years else "the store holds none: ingest the ONS estimates"
-        fail(CrimestatsError(f"no population estimates for mid-{year}; {known}"))
-
-
-def year_list(years: list[int]) -> str:
-    """'mid-2011 to mid-2023' for consecutive years, else 'mid-2011, mid-2016 and mid-2023'."""
-    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
-        return f"mid-{years[0]} to mid-{years[-1]}"
-    named = [f"mid-{year}" for year in years]
-    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    """The options given, checked against the store when a population year is (one line and exit 1 if wrong)."""
+    if population_year is None:  # nothing to check in the store: do not open it
+        return options_of(source, population, None, not no_suppress)
+    return query(options_for, source, population, population_year, not no_suppress, "--population-year")
 
 
 def force_name(name: str, *, transport: bool = True) -> str:

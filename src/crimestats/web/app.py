@@ -122,18 +122,20 @@ class Site:
         with self.lock:
             return question(self.store)
 
-    def answer(self, key: str, make: Callable[[], tuple[bytes, str]]) -> Answer:
-        """The answer kept for ``key``, else ``make()``'s (body, media type), kept."""
-        found = self._answers.get(key)
+    def answer(self, key: str, make: Callable[[], tuple[bytes, str]], options: str = "") -> Answer:
+        """The answer kept for ``key`` and ``options`` (the options it is made with, as text), else
+        ``make()``'s (body, media type), kept; its ETag derives from the store's state, the options and the body."""
+        found = self._answers.get(f"{key}\n{options}")
         if found is not None:
             return found
         body, media_type = make()
-        made = Answer(body, media_type, f'"{hashlib.sha256(self.state.encode() + body).hexdigest()[:32]}"')
+        tag = hashlib.sha256(f"{self.state}\n{options}\n".encode() + body).hexdigest()[:32]
+        made = Answer(body, media_type, f'"{tag}"')
         with self._answers_lock:
             for kept, most in ((self._answers, KEPT_ANSWERS), (self.charts, 4 * KEPT_ANSWERS)):  # pages' charts
                 while len(kept) >= most:
                     kept.pop(next(iter(kept)))
-            self._answers[key] = made
+            self._answers[f"{key}\n{options}"] = made
         return made
 
 
@@ -199,7 +201,10 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        message = {404: f"no page at {request.url.path}; see / or /docs", 405: "only GET and HEAD are answered"}
+        message = {
+            404: f"no page at {request.url.path}; see / or /docs",
+            405: "only GET and HEAD are answered here (POST a story to /check)",
+        }
         response = error_response(request, error.status_code, message.get(error.status_code, str(error.detail)))
         response.headers.update(error.headers or {})
         return response
@@ -216,7 +221,7 @@ def create_app(db: Path | None = None, *, most_similar_group: Path | None = None
     computed group); ``cors`` lets pages of other sites read the JSON and CSV.
 
     :class:`StoreError` when there is no store, or its statistics are not computed."""
-    from crimestats.web import routes
+    from crimestats.web import check, routes
 
     groups = None
     if most_similar_group is not None:
@@ -239,11 +244,12 @@ def create_app(db: Path | None = None, *, most_similar_group: Path | None = None
     )
     app.state.site = site
     app.include_router(routes.router)
+    app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("crimestats.web") / "static")), name="static")
     _handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     if cors:
-        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"])
     app.add_middleware(SecurityHeaders)
     app.router.on_shutdown.append(site.close)
     return app

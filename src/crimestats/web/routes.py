@@ -12,11 +12,12 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from crimestats import analytics, documents, reference
+from crimestats.analytics.options import Options, Population, Source, options_for
 from crimestats.analytics.peers import not_a_force
 from crimestats.documents import Document
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
@@ -51,6 +52,64 @@ OffenceQuery = Annotated[
 PeriodQuery = Annotated[
     str | None, Query(max_length=LONGEST, description="A period such as `2019-09` (default: the latest in the store).")
 ]
+
+
+def _blank_is_none(value: Any) -> Any:
+    """An empty choice of a form (``source=``) is no choice: the default."""
+    return None if value == "" else value
+
+
+Blank = BeforeValidator(_blank_is_none)
+SourceQuery = Annotated[
+    Source | None,
+    Blank,
+    Query(description="Use only this source (default: ONS force tables, then ONS CSP table, then Home Office)."),
+]
+PopulationQuery = Annotated[
+    Population | None,
+    Blank,
+    Query(description="Population for rates: `published` (ONS Table P3) or `ons-mye` (mid-year estimates)."),
+]
+PopulationYearQuery = Annotated[
+    int | None,
+    Blank,
+    Query(description="The mid-year estimate for rates, e.g. 2018: one the store holds (default: the one ONS uses)."),
+]
+SuppressQuery = Annotated[
+    bool, Query(description="`false` shows and ranks City of London's rate, which ONS suppresses (`--no-suppress`).")
+]
+_SourceKept = Annotated[Source | None, Blank, Query(include_in_schema=False)]
+_PopulationKept = Annotated[Population | None, Blank, Query(include_in_schema=False)]
+_PopulationYearKept = Annotated[int | None, Blank, Query(include_in_schema=False)]
+_SuppressKept = Annotated[bool, Query(include_in_schema=False)]
+
+
+def query_options(
+    request: Request,
+    source: SourceQuery = None,
+    population: PopulationQuery = None,
+    population_year: PopulationYearQuery = None,
+    suppress: SuppressQuery = True,
+) -> Options:
+    """The options of the CLI's questions, from the query, checked as the CLI checks them."""
+    site: Site = request.app.state.site
+    options: Options = site.read(lambda store: options_for(store, source, population, population_year, suppress))
+    return options
+
+
+def kept_options(
+    request: Request,
+    source: _SourceKept = None,
+    population: _PopulationKept = None,
+    population_year: _PopulationYearKept = None,
+    suppress: _SuppressKept = True,
+) -> Options:
+    """:func:`query_options` on a route whose answer they do not change, only its links (not in the schema)."""
+    return query_options(request, source, population, population_year, suppress)
+
+
+QueryOptions = Annotated[Options, Depends(query_options)]
+KeptOptions = Annotated[Options, Depends(kept_options)]
 
 
 class ErrorDetail(BaseModel):
@@ -88,8 +147,14 @@ def page(path: str, summary: str, what: str) -> Callable[[E], E]:
     return register
 
 
-def respond(request: Request, document: Callable[[Store], Document], html: Callable[[Site], str]) -> Response:
-    """The answer for the URL, made once: the document as JSON or CSV, or the page ``html`` renders."""
+def respond(
+    request: Request,
+    document: Callable[[Store], Document],
+    html: Callable[[Site], str],
+    options: Options = Options(),
+) -> Response:
+    """The answer for the URL, made once: the document as JSON or CSV, or the page ``html`` renders; kept,
+    and tagged, by the URL and the options it was made with."""
     site: Site = request.app.state.site
     path = request.url.path
 
@@ -100,7 +165,7 @@ def respond(request: Request, document: Callable[[Store], Document], html: Calla
             return site.read(document).csv().encode(), "text/csv; charset=utf-8"
         return html(site).encode(), "text/html; charset=utf-8"
 
-    return site.answer(f"{path}?{request.url.query}", make).response(request)
+    return site.answer(f"{path}?{request.url.query}", make, repr(options)).response(request)
 
 
 # ---- values from the URL ------------------------------------------------------------------------------------
@@ -145,13 +210,14 @@ def offence_slug(text: str | None) -> str:
     "Every force's count, rate per 1,000 residents, rank and change for one offence and period (default the "
     "latest), and England and Wales: the same object as `crimestats table --period P --offence O --format json`.",
 )
-def home(request: Request, period: PeriodQuery = None, offence: OffenceQuery = None) -> Response:
+def home(request: Request, options: QueryOptions, period: PeriodQuery = None, offence: OffenceQuery = None) -> Response:
     site: Site = request.app.state.site
     month, slug = site.read(lambda store: period_in(store, period)), offence_slug(offence)
     return respond(
         request,
-        lambda store: documents.league_document(store, month, slug),
-        lambda site: pages.home_page(site, month, slug),
+        lambda store: documents.league_document(store, month, slug, options),
+        lambda site: pages.home_page(site, month, slug, options),
+        options,
     )
 
 
@@ -161,22 +227,25 @@ def home(request: Request, period: PeriodQuery = None, offence: OffenceQuery = N
     "Every force for one offence and period, with intervals, plausible ranks and tested changes, and England "
     "and Wales like for like: the object `crimestats table --period P --offence O --format json` prints.",
 )
-def league(request: Request, period: PeriodPath, offence: OffencePath) -> Response:
+def league(request: Request, period: PeriodPath, offence: OffencePath, options: QueryOptions) -> Response:
     site: Site = request.app.state.site
     month, slug = site.read(lambda store: period_in(store, period)), offence_slug(offence)
     return respond(
         request,
-        lambda store: documents.league_document(store, month, slug),
-        lambda site: pages.league_page(site, month, slug),
+        lambda store: documents.league_document(store, month, slug, options),
+        lambda site: pages.league_page(site, month, slug, options),
+        options,
     )
 
 
 @router.get("/league", include_in_schema=False)
-def league_chosen(request: Request, period: PeriodQuery = None, offence: OffenceQuery = None) -> Response:
-    """The selectors of a league page, without JavaScript: to the league chosen."""
+def league_chosen(
+    request: Request, options: QueryOptions, period: PeriodQuery = None, offence: OffenceQuery = None
+) -> Response:
+    """The selectors of a league page, without JavaScript: to the league chosen (with the options kept)."""
     site: Site = request.app.state.site
     month, slug = site.read(lambda store: period_in(store, period)), offence_slug(offence)
-    return RedirectResponse(f"/league/{month}/{slug}", status_code=303)
+    return RedirectResponse(pages.link(f"/league/{month}/{slug}", options), status_code=303)
 
 
 def _suffix(request: Request) -> str:
@@ -190,14 +259,15 @@ def _suffix(request: Request) -> str:
     "One force across every level of the offence classification for one period: counts, rates with intervals, "
     "ranks and changes: the object `crimestats force NAME --period P --format json` prints.",
 )
-def force_period(request: Request, force: ForcePath, period: PeriodPath) -> Response:
+def force_period(request: Request, force: ForcePath, period: PeriodPath, options: QueryOptions) -> Response:
     site: Site = request.app.state.site
     area = police_force(force)
     month = site.read(lambda store: period_in(store, period))
     return respond(
         request,
-        lambda store: documents.force_document(store, area.code, month),
-        lambda site: pages.force_page(site, area, month),
+        lambda store: documents.force_document(store, area.code, month, options),
+        lambda site: pages.force_page(site, area, month, options),
+        options,
     )
 
 
@@ -210,6 +280,7 @@ def force_period(request: Request, force: ForcePath, period: PeriodPath) -> Resp
 def force_over_time(
     request: Request,
     force: ForcePath,
+    options: QueryOptions,
     offence: OffenceQuery = None,
     period: Annotated[str | None, Query(max_length=LONGEST, include_in_schema=False)] = None,
 ) -> Response:
@@ -217,11 +288,12 @@ def force_over_time(
     if period is not None:  # the period selector of a force's page, without JavaScript
         site: Site = request.app.state.site
         month = site.read(lambda store: period_in(store, period))
-        return RedirectResponse(f"/forces/{area.slug}/{month}{_suffix(request)}", status_code=303)
+        return RedirectResponse(pages.link(f"/forces/{area.slug}/{month}{_suffix(request)}", options), status_code=303)
     return respond(
         request,
-        lambda store: documents.trend_document(store, area, slug),
-        lambda site: pages.force_trend_page(site, area, slug),
+        lambda store: documents.trend_document(store, area, slug, options),
+        lambda site: pages.force_trend_page(site, area, slug, options),
+        options,
     )
 
 
@@ -233,6 +305,7 @@ def force_over_time(
 )
 def compare(
     request: Request,
+    options: QueryOptions,
     forces: Annotated[
         str,
         Query(
@@ -248,8 +321,9 @@ def compare(
     areas, slug = [police_force(name) for name in names], offence_slug(offence)
     return respond(
         request,
-        lambda store: documents.compare_document(store, areas, slug),
-        lambda site: pages.compare_page(site, areas, slug),
+        lambda store: documents.compare_document(store, areas, slug, options),
+        lambda site: pages.compare_page(site, areas, slug, options),
+        options,
     )
 
 
@@ -261,15 +335,22 @@ def compare(
 )
 def search(
     request: Request,
+    options: KeptOptions,
     q: Annotated[str, Query(max_length=LONGEST, description="A force, council or community safety partnership.")] = "",
 ) -> Response:
     site: Site = request.app.state.site
     path = request.url.path
     if not path.endswith((".json", ".csv")):
         found = site.read(lambda store: documents.search_document(store, q)).rows
-        if len(found) == 1:  # straight to the force
-            return RedirectResponse(f"/forces/{found[0]['slug']}", status_code=303)
-    return respond(request, lambda store: documents.search_document(store, q), lambda site: pages.search_page(site, q))
+        if len(found) == 1:  # straight to the force's page for the latest period, with the reader's options
+            latest = site.read(lambda store: period_in(store, None))
+            return RedirectResponse(pages.link(f"/forces/{found[0]['slug']}/{latest}", options), status_code=303)
+    return respond(
+        request,
+        lambda store: documents.search_document(store, q),
+        lambda site: pages.search_page(site, q, options),
+        options,
+    )
 
 
 @page(

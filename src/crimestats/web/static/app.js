@@ -11,11 +11,10 @@
       var source = document.getElementById(holder.getAttribute("data-spec"));
       if (!source) return;
       var spec = JSON.parse(source.textContent);
-      var options = { actions: false, renderer: "svg", defaultStyle: false, tooltip: { disableDefaultStyle: true } };
-      if (window.vega && window.vega.expressionInterpreter) {  // no eval: the page's CSP allows none
-        options.ast = true;
-        options.expr = window.vega.expressionInterpreter;
-      }
+      // ast: vega-embed's own expression interpreter, no eval (the page's CSP allows none)
+      var options = {
+        actions: false, renderer: "svg", ast: true, defaultStyle: false, tooltip: { disableDefaultStyle: true }
+      };
       var target = document.createElement("div");
       target.setAttribute("role", "img");
       target.setAttribute("aria-label", (holder.querySelector("img") || {}).alt || "chart");
