@@ -254,6 +254,16 @@ def test_rank_ties_and_ranks_within_a_country(loaded_store: Store) -> None:
     story = "Gwent had the highest overall crime rate in Wales in the year ending September 2019."
     wales = check_text(loaded_store, story).claims[0]
     assert wales.verdict == "correct" and "1st highest rate of 4 forces in Wales" in wales.explanation
+    story = "Surrey had the lowest burglary rate in the South East region in the year ending September 2019."
+    region = check_text(loaded_store, story).claims[0]
+    assert region.claim.words["within"] == "E12000008" and "of 5 forces in South East" in region.explanation
+    story = "Kent had the lowest burglary rate in Wales in the year ending September 2019."
+    assert check_text(loaded_store, story).claims[0].verdict == "cannot check"
+
+
+def test_change_verbs_in_every_tense() -> None:
+    claims = find_claims("Burglary in Kent will plunge by 10%, robbery soars by 5% and crime tumbled 3%.")
+    assert [c.claimed for c in claims] == [-10.0, 5.0, -3.0]
 
 
 def test_a_change_that_is_the_rate_says_so(loaded_store: Store) -> None:

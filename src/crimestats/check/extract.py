@@ -22,11 +22,13 @@ _ORDINALS = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
 _ORD = r"(?P<ord>" + "|".join(_ORDINALS) + r"|\d+(?:st|nd|rd|th))"
 _RISE = (
     r"rose|risen|rising|rise|rises|increased|increasing|increases|increase|went\s+up|gone\s+up|up|climbed|jumped|"
-    r"soared|soaring|rocketed|rocketing|surged|surging|leapt|leaped|grew|grown|shot\s+up|spiked"
+    r"soared|soaring|soars|soar|rocketed|rocketing|rockets|rocket|surged|surging|surges|surge|leapt|leaped|leap|"
+    r"grew|grown|grow|shot\s+up|spiked"
 )
 _FALL = (
     r"fell|fallen|falling|fall|falls|dropped|dropping|drop|decreased|decreasing|decrease|down|declined|reduced|"
-    r"plunged|plummeted|tumbled|slumped|dipped|shrank|went\s+down|gone\s+down"
+    r"plunged|plunging|plunge|plummeted|plummeting|plummet|tumbled|tumbling|tumble|slumped|slump|dipped|dip|"
+    r"shrank|went\s+down|gone\s+down"
 )
 #: A word the story puts between the verb and the figure: 'rose slightly, by 0.2%', 'up a jaw-dropping 73%'.
 _FILLER = (

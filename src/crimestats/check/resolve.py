@@ -16,7 +16,7 @@ from crimestats.check.vocabulary import NATIONAL, Mention, force_mentions, offen
 
 __all__ = ["Story", "resolve"]
 
-_SCOPE = re.compile(r"(?:across|in|throughout|of|than)\s+(?:the\s+rest\s+of\s+)?$", re.IGNORECASE)
+_SCOPE = re.compile(r"(?:across|in|throughout|of|than)\s+(?:the\s+rest\s+of\s+|the\s+)?$", re.IGNORECASE)
 _RANKED = re.compile(r"\b(?:lowest|highest|fewest|safest|worst|ranked)\b", re.IGNORECASE)
 _BACK_REFERENCE = re.compile(r"\b(?:of\s+this\s+type|these\s+offences|such\s+offences|this\s+type\s+of)", re.I)
 

@@ -41,6 +41,31 @@ _FORCE_SUFFIX = r"(?:\s+(?:Police(?:\s+Service)?|Constabulary))?"
 _NATIONAL_WORDS = r"England\s+and\s+Wales|England\s*&\s*Wales|[Tt]he\s+national\s+(?:picture|figures?)|Nationally(?=,)"
 #: The countries a story may name on their own ("In Wales the figure was 84.2"); a force's name is matched first.
 _COUNTRIES = r"Wales|England"
+#: Regions, by the names that are not also a force's or a city's ('West Midlands' is the force, 'London' the
+#: Met and the City); 'the West Midlands region' is the region.
+_AMBIGUOUS_REGIONS = ("London", "East", "West Midlands")
+
+
+@functools.cache
+def _region_codes() -> dict[str, str]:
+    return {
+        reference.normalise_name(name): area.code
+        for area in reference.areas()
+        if area.kind == "region"
+        for name in (area.name, *area.aliases)
+        if name not in _AMBIGUOUS_REGIONS
+    }
+
+
+@functools.cache
+def _region_names() -> list[str]:
+    return [
+        name
+        for area in reference.areas()
+        if area.kind == "region"
+        for name in (area.name, *area.aliases)
+        if name not in _AMBIGUOUS_REGIONS
+    ]
 
 
 @functools.cache
@@ -48,7 +73,8 @@ def _force_pattern() -> re.Pattern[str]:
     names = {name: area.code for area in reference.forces() for name in (area.name, *area.aliases)}
     body = _alternation(list(names))
     return re.compile(
-        rf"\b(?P<name>{body}){_FORCE_SUFFIX}\b|(?P<national>{_NATIONAL_WORDS})\b|\b(?P<country>{_COUNTRIES})\b(?!['’]s)",
+        rf"\b(?P<name>{body}){_FORCE_SUFFIX}\b|(?P<national>{_NATIONAL_WORDS})\b|\b(?P<country>{_COUNTRIES})\b(?!['’]s)"
+        rf"|\b(?P<region>{_alternation(_region_names())})(?:\s+region)?\b"
     )
 
 
@@ -64,6 +90,9 @@ def force_mentions(text: str) -> list[Mention]:
     for match in _force_pattern().finditer(text):
         if match.group("national"):
             found.append(Mention(match.start(), match.end(), NATIONAL))
+        elif match.group("region"):
+            code = _region_codes()[reference.normalise_name(match.group("region"))]
+            found.append(Mention(match.start(), match.end(), code))
         elif match.group("country"):
             found.append(Mention(match.start(), match.end(), reference.area(match.group("country")).code))
         else:
