@@ -25,7 +25,19 @@ from crimestats.check.vocabulary import story_date
 from crimestats.errors import CrimestatsError
 from crimestats.store import Store
 
-__all__ = ["VERDICTS", "CheckResult", "CheckedClaim", "Claim", "check_text", "find_claims", "read_story", "story_text"]
+__all__ = [
+    "MAX_BYTES",
+    "VERDICTS",
+    "CheckResult",
+    "CheckedClaim",
+    "Claim",
+    "EmptyStory",
+    "check_text",
+    "decode_story",
+    "find_claims",
+    "read_story",
+    "story_text",
+]
 
 #: The kinds of file ``crimestats check`` reads.
 SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -39,8 +51,9 @@ def find_claims(text: str, today: dt.date | None = None) -> list[Claim]:
         return []
     found: list[Claim] = []
     for start, end in sentences(text):
-        for claim in claims_in(text[start:end], start):
-            found.append(resolve(story, claim, (start, end), found[-1] if found else None))
+        claims = tuple(claims_in(text[start:end], start))
+        for claim in claims:
+            found.append(resolve(story, claim, (start, end), found[-1] if found else None, claims))
     return found
 
 
@@ -55,15 +68,46 @@ def story_text(text: str) -> str:
     return strip_html(text) if text.lstrip().startswith("<") else text
 
 
+class EmptyStory(CrimestatsError):
+    """A story with no text (exit code 3)."""
+
+
+#: The largest story ``crimestats check`` reads (a long report is a few hundred kilobytes).
+MAX_BYTES = 1_000_000
+
+
 def read_story(path: str | Path) -> str:
-    """The text of a story file (.txt, .md or .html, HTML stripped), or of standard input for ``-``."""
+    """The text of a story file (.txt, .md or .html, HTML stripped; a file without an extension is plain text),
+    or of standard input for ``-``. UTF-8, or Windows-1252 for text that is not (a Word export); at most
+    :data:`MAX_BYTES`."""
+    name = "standard input" if str(path) == "-" else Path(path).name
     if str(path) == "-":
-        return story_text(sys.stdin.read())
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise CrimestatsError(f"{path.name}: crimestats check reads .txt, .md or .html files (or - for stdin)")
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        suffix = ""
+    else:
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (*SUFFIXES, ""):
+            raise CrimestatsError(f"{path.name}: crimestats check reads .txt, .md or .html files (or - for stdin)")
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+        except OSError as error:
+            raise CrimestatsError(f"cannot read {path}: {error.strerror or error}") from error
+    text = decode_story(name, data)
+    return strip_html(text) if suffix in (".html", ".htm") else story_text(text) if not suffix else text
+
+
+def decode_story(name: str, data: bytes) -> str:
+    """A story's bytes as text: one-line errors for a file too big, binary or empty."""
+    if len(data) > MAX_BYTES:
+        raise CrimestatsError(f"{name} is larger than {MAX_BYTES // 1_000_000} MB, the most crimestats check reads")
+    if b"\x00" in data:
+        raise CrimestatsError(f"{name} is not a text file (it holds NUL bytes)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise CrimestatsError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from error
-    return strip_html(text) if path.suffix.lower() in (".html", ".htm") else text
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise EmptyStory(f"{name} is empty: there is nothing to check")
+    return text

@@ -9,7 +9,10 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from crimestats import reference
 from crimestats.check.model import CheckedClaim, CheckResult
+from crimestats.check.verdicts import about
+from crimestats.periods import parse_period, period_label
 
 __all__ = ["html_body", "source_text", "table_rows", "to_html", "to_markdown"]
 
@@ -24,22 +27,58 @@ def source_text(source: dict[str, Any] | None) -> str:
     return f"{source['file']}, {source['table']}{cell}"
 
 
+def release_text(source: dict[str, Any] | None, period: str | None) -> str:
+    """'Table P3, year ending March 2019 release': where a figure is published, without the file's name."""
+    if not source:
+        return ""
+    cell = f", cell {source['cell']}" if source.get("cell") else ""
+    release = f", {period_label(parse_period(period))} release" if period else ""
+    return f"{source['table']}{cell}{release}"
+
+
+def about_text(checked: CheckedClaim) -> str:
+    """'Lancashire; robbery; YE Dec 2019': what a claim was read as being about."""
+    claim = checked.claim
+    parts = [
+        reference.area(claim.force).name if claim.force else None,
+        reference.offence(claim.offence).name if claim.offence else claim.not_crime,
+        f"YE {parse_period(claim.period):%b %Y}" if claim.period else None,
+    ]
+    return "; ".join(p for p in parts if p) or "?"
+
+
+def _unprefixed(checked: CheckedClaim) -> str:
+    """The explanation without the 'Lancashire, robbery, year ending December 2019: ' the About column says."""
+    claim = checked.claim
+    if claim.force and claim.offence and claim.period:
+        prefix = about(claim) + ": "
+        if checked.explanation.startswith(prefix):
+            rest = checked.explanation[len(prefix) :]
+            return rest[:1].upper() + rest[1:]
+    return checked.explanation
+
+
 def table_rows(result: CheckResult) -> list[dict[str, Any]]:
-    """One row a claim: number, the words of the story, verdict and explanation (with the source)."""
+    """One row a claim: number, the words of the story, verdict, what it is about (force, offence, period) and
+    explanation (with the table, cell and release; the file's name is in the JSON)."""
     return [
         {
             "number": number,
             "text": checked.claim.text,
             "verdict": checked.verdict,
-            "explanation": " ".join(filter(None, [checked.explanation, source_text(checked.source)])),
+            "about": about_text(checked),
+            "explanation": " ".join(
+                filter(None, [_unprefixed(checked), release_text(checked.source, checked.claim.period)])
+            ),
         }
         for number, checked in enumerate(result.claims, start=1)
     ]
 
 
 def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    """Each line a paragraph of its own: a headline, a dateline and list items stay apart in Markdown."""
     start = 0
-    for match in re.finditer(r"\n\s*\n", text):
+    for match in re.finditer(r"\s*\n\s*", text):
         yield start, match.start()
         start = match.end()
     yield start, len(text)
@@ -102,7 +141,7 @@ def html_body(result: CheckResult, styled: bool = True) -> str:
             if styled
             else f'class="verdict-{checked.verdict.replace(" ", "-")}"'
         )
-        return f'<mark {look} title="{title}">{html.escape(text)}</mark><sup>[{number}]</sup>'
+        return f'<mark {look} title="{title}">{html.escape(text)}</mark><sup>[{number}: {title}]</sup>'
 
     body = []
     for paragraph, claims in _annotated(result, mark, html.escape):
@@ -111,4 +150,13 @@ def html_body(result: CheckResult, styled: bool = True) -> str:
         if claims:
             notes = "".join(f'<li value="{n}">{html.escape(_note(n, c))}</li>' for n, c in claims)
             body.append(f'<ol class="notes">{notes}</ol>')
-    return "\n".join(body)
+    if styled:
+        legend = " ".join(
+            f'<span style="background:{colour}">{html.escape(verdict)}</span>' for verdict, colour in _COLOURS.items()
+        )
+    else:
+        legend = " ".join(
+            f'<span class="verdict-{verdict.replace(" ", "-")}">{html.escape(verdict)}</span>' for verdict in _COLOURS
+        )
+    intro = f'<p class="legend">Each claim is marked and numbered with its verdict: {legend}.</p>'
+    return "\n".join([intro, *body])

@@ -4,17 +4,20 @@ force counts)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from crimestats import reference
 from crimestats.check.model import Claim
 from crimestats.check.vocabulary import NATIONAL, Mention, force_mentions, offence_mentions, period_mentions
 
 __all__ = ["Story", "resolve"]
 
-_SCOPE = re.compile(r"(?:across|in|throughout|of|than)\s+(?:the\s+rest\s+of\s+)?$", re.IGNORECASE)
-_RANKED = re.compile(r"\b(?:lowest|highest|fewest|safest|ranked)\b", re.IGNORECASE)
+_SCOPE = re.compile(r"(?:across|in|throughout|of|than)\s+(?:the\s+rest\s+of\s+|the\s+)?$", re.IGNORECASE)
+_RANKED = re.compile(r"\b(?:lowest|highest|fewest|safest|worst|ranked)\b", re.IGNORECASE)
 _BACK_REFERENCE = re.compile(r"\b(?:of\s+this\s+type|these\s+offences|such\s+offences|this\s+type\s+of)", re.I)
 
 
@@ -31,17 +34,90 @@ class Story:
     forces: tuple[Mention, ...]
     offences: tuple[Mention, ...]
     periods: tuple[Mention, ...]
+    brackets: tuple[tuple[int, int], ...] = ()
+    scopes: tuple[Mention, ...] = ()
+    bracket_of: dict[Mention, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def read(cls, text: str, today: dt.date | None) -> Story:
-        named = [m for m in force_mentions(text) if not _is_scope(text, m)]
-        return cls(text, tuple(named), tuple(offence_mentions(text)), tuple(period_mentions(text, today)))
+        mentions = force_mentions(text)
+        scopes = tuple(m for m in mentions if _is_scope(text, m))
+        named = [m for m in mentions if m not in scopes and not _is_comparison(text, m)]
+        brackets = tuple(m.span() for m in _BRACKET.finditer(text))
+        named = sorted(named + _the_force(text, named, brackets), key=lambda m: m.start)
+        offences, periods = offence_mentions(text), period_mentions(text, today)
+        everything = sorted([*named, *offences, *periods], key=lambda m: m.start)
+        bracket_of = {m: b for b in brackets for m in _within(tuple(everything), *b)}
+        return cls(text, tuple(named), tuple(offences), tuple(periods), brackets, scopes, bracket_of)
+
+    def outside_brackets(self, mentions: Iterable[Mention], span: tuple[int, int]) -> list[Mention]:
+        """The mentions that can be about a claim at ``span``: a word in brackets ('(Greater Manchester did not
+        supply data)', '(excluding fraud)') is about that aside only, not the sentence around it."""
+        return [m for m in mentions if (b := self.bracket_of.get(m)) is None or (b[0] <= span[0] and span[1] <= b[1])]
+
+    def last_before(
+        self, mentions: tuple[Mention, ...], at: int, span: tuple[int, int], keep: Callable[[Mention], bool]
+    ) -> Mention | None:
+        """The last mention ending before ``at`` that ``keep`` keeps and that can be about the claim at ``span``."""
+        for mention in reversed(mentions[: _index(mentions, at)]):
+            if mention.end <= at and keep(mention) and self.outside_brackets([mention], span):
+                return mention
+        return None
+
+
+def _index(mentions: tuple[Mention, ...], at: int) -> int:
+    """Where mentions starting at ``at`` would go (mentions are in the order of the text)."""
+    low, high = 0, len(mentions)
+    while low < high:
+        middle = (low + high) // 2
+        if mentions[middle].start < at:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+#: An aside in brackets.
+_BRACKET = re.compile(r"\([^()\n]*\)")
+#: 'the England and Wales average', 'the England and Wales rate of 89.3', 'compared with England and Wales':
+#: an area a figure is compared with, never whom the figure (or the next sentence's) is about.
+_COMPARED_BEFORE = re.compile(
+    r"(?:compared\s+(?:with|to)|than|against|versus|vs\.?|with)\s+(?:that\s+(?:of|for|in)\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_COMPARED_AFTER = re.compile(r"\s+(?:average|rate|figure|level|as\s+a\s+whole)s?\b", re.IGNORECASE)
+
+
+def _is_comparison(text: str, mention: Mention) -> bool:
+    before = text[max(0, mention.start - 30) : mention.start]
+    if _COMPARED_BEFORE.search(before):
+        return True
+    return bool(re.search(r"\bthe\s+$", before, re.IGNORECASE) and _COMPARED_AFTER.match(text, mention.end))
+
+
+#: Words for the force a story is about: 'the force', 'the constabulary', 'the county', 'the force area'.
+_THE_FORCE = re.compile(r"\b(?:the|its)\s+(?:force(?:\s+area)?|constabulary|county|police\s+force)\b", re.IGNORECASE)
+
+
+def _the_force(text: str, named: list[Mention], brackets: tuple[tuple[int, int], ...]) -> list[Mention]:
+    """'The force', 'the constabulary': the force last named before (the story's force), never England and
+    Wales, a country a figure was compared with, or a force named in an aside in brackets."""
+    found = []
+    aside = {m for b in brackets for m in _within(tuple(named), *b)}
+    forces = tuple(m for m in named if reference.area(m.value).kind == "force" and m not in aside)
+    for match in _THE_FORCE.finditer(text):
+        before = forces[: _index(forces, match.start())]
+        if forces:
+            found.append(Mention(match.start(), match.end(), (before or forces)[-1].value))
+    return found
 
 
 def _is_scope(text: str, mention: Mention) -> bool:
-    """'across England and Wales' after a force's name in the same sentence is where it is ranked, not whom the
-    figure is about."""
-    if mention.value != NATIONAL or not _SCOPE.search(text[max(0, mention.start - 25) : mention.start]):
+    """'across England and Wales' (or 'in Wales') after a force's name or a league word in the same sentence is
+    where it is ranked, not whom the figure is about."""
+    if reference.area(mention.value).kind not in ("national", "country", "region"):
+        return False
+    if not _SCOPE.search(text[max(0, mention.start - 25) : mention.start]):
         return False
     start = max(text.rfind(".", 0, mention.start), text.rfind("\n", 0, mention.start))
     before = text[start + 1 : mention.start]
@@ -49,7 +125,14 @@ def _is_scope(text: str, mention: Mention) -> bool:
 
 
 def _within(mentions: tuple[Mention, ...], start: int, end: int) -> list[Mention]:
-    return [m for m in mentions if start <= m.start and m.end <= end]
+    """The mentions inside ``start``–``end`` (mentions are in the order of the text)."""
+    found = []
+    for mention in mentions[_index(mentions, start) :]:
+        if mention.start >= end:
+            break
+        if mention.end <= end:
+            found.append(mention)
+    return found
 
 
 def _nearest(mentions: list[Mention], span: tuple[int, int]) -> Mention | None:
@@ -59,29 +142,38 @@ def _nearest(mentions: list[Mention], span: tuple[int, int]) -> Mention | None:
     return min(mentions, key=distance, default=None)
 
 
-def resolve(story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None) -> Claim:
-    """The claim with its force, offence and period (each None when neither sentence nor story tells)."""
-    return _topic(story, claim, sentence, previous)._replace(
-        force=_force(story, claim, sentence), period=_period(story, claim, sentence)
+def resolve(
+    story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None, others: tuple[Claim, ...] = ()
+) -> Claim:
+    """The claim with its force, offence and period (each None when neither sentence nor story tells);
+    ``others``: the sentence's other claims (an area inside a comparison with an average is not a subject)."""
+    resolved = _topic(story, claim, sentence, previous)._replace(
+        force=_force(story, claim, sentence, others), period=_period(story, claim, sentence)
     )
+    if claim.measure == "rank":
+        within = [m for m in _within(story.scopes, claim.span[1], sentence[1]) if m.value != NATIONAL]
+        if within:
+            resolved = resolved._replace(words={**resolved.words, "within": within[0].value})
+    return resolved
 
 
-def _force(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None:
-    here = _within(story.forces, *sentence)
+def _force(story: Story, claim: Claim, sentence: tuple[int, int], others: tuple[Claim, ...] = ()) -> str | None:
+    here = story.outside_brackets(_within(story.forces, *sentence), claim.span)
+    asides = [c.span for c in (*others, claim) if c.measure in ("average", "share")]
+    here = [m for m in here if not any(a[0] <= m.start and m.end <= a[1] for a in asides)]
     if claim.measure in ("rank", "average"):
         here = [m for m in here if m.value != NATIONAL]
     found = _nearest(here, claim.span)
     if found is not None:
         return found.value
-    before = [m for m in story.forces if m.end <= sentence[0]]
-    if claim.measure in ("rank", "average"):
-        before = [m for m in before if m.value != NATIONAL]
-    return before[-1].value if before else (story.forces[0].value if story.forces else None)
+    national_too = claim.measure not in ("rank", "average")
+    before = story.last_before(story.forces, sentence[0], claim.span, lambda m: national_too or m.value != NATIONAL)
+    return before.value if before else (story.forces[0].value if story.forces else None)
 
 
 def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Claim | None) -> Claim:
     """The offence, or what else the claim is about: a topic crimestats cannot check, or not recorded crime."""
-    here = _within(story.offences, *sentence)
+    here = story.outside_brackets(_within(story.offences, *sentence), claim.span)
     if previous is not None:
         here = _with_back_references(story.text, here, sentence, previous)
     found = _nearest(here, claim.span)
@@ -89,8 +181,7 @@ def _topic(story: Story, claim: Claim, sentence: tuple[int, int], previous: Clai
         named = [m for m in here if m.value not in _GENERIC_MEANINGS and m.end <= found.start]
         found = named[-1] if named else found  # 'Burglary was down 11%, to 4,225 offences'
     if found is None:
-        before = [m for m in story.offences if m.end <= sentence[0] and m.value != "not-crime"]
-        found = before[-1] if before else None
+        found = story.last_before(story.offences, sentence[0], claim.span, lambda m: m.value != "not-crime")
     if found is None:
         return claim
     if found.value == "not-crime":
@@ -121,7 +212,7 @@ def _period(story: Story, claim: Claim, sentence: tuple[int, int]) -> str | None
             return max(m.value for m in here)
         found = _nearest(here, claim.span)
         return found.value if found else None
-    before = [m for m in story.periods if m.end <= sentence[0]]
+    before = story.last_before(story.periods, sentence[0], claim.span, lambda m: True)
     if before:
-        return before[-1].value
+        return before.value
     return story.periods[0].value if story.periods else None

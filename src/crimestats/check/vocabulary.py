@@ -38,14 +38,44 @@ def _alternation(phrases: list[str]) -> str:
 # ---- forces -------------------------------------------------------------------------------------------------
 
 _FORCE_SUFFIX = r"(?:\s+(?:Police(?:\s+Service)?|Constabulary))?"
-_NATIONAL_WORDS = r"England\s+and\s+Wales|England\s*&\s*Wales"
+_NATIONAL_WORDS = r"England\s+and\s+Wales|England\s*&\s*Wales|[Tt]he\s+national\s+(?:picture|figures?)|Nationally(?=,)"
+#: The countries a story may name on their own ("In Wales the figure was 84.2"); a force's name is matched first.
+_COUNTRIES = r"Wales|England"
+#: Regions, by the names that are not also a force's or a city's ('West Midlands' is the force, 'London' the
+#: Met and the City); 'the West Midlands region' is the region.
+_AMBIGUOUS_REGIONS = ("London", "East", "West Midlands")
+
+
+@functools.cache
+def _region_codes() -> dict[str, str]:
+    return {
+        reference.normalise_name(name): area.code
+        for area in reference.areas()
+        if area.kind == "region"
+        for name in (area.name, *area.aliases)
+        if name not in _AMBIGUOUS_REGIONS
+    }
+
+
+@functools.cache
+def _region_names() -> list[str]:
+    return [
+        name
+        for area in reference.areas()
+        if area.kind == "region"
+        for name in (area.name, *area.aliases)
+        if name not in _AMBIGUOUS_REGIONS
+    ]
 
 
 @functools.cache
 def _force_pattern() -> re.Pattern[str]:
     names = {name: area.code for area in reference.forces() for name in (area.name, *area.aliases)}
     body = _alternation(list(names))
-    return re.compile(rf"\b(?P<name>{body}){_FORCE_SUFFIX}\b|(?P<national>{_NATIONAL_WORDS})\b")
+    return re.compile(
+        rf"\b(?P<name>{body}){_FORCE_SUFFIX}\b|(?P<national>{_NATIONAL_WORDS})\b|\b(?P<country>{_COUNTRIES})\b(?!['’]s)"
+        rf"|\b(?P<region>{_alternation(_region_names())})(?:\s+region)?\b"
+    )
 
 
 @functools.cache
@@ -60,6 +90,11 @@ def force_mentions(text: str) -> list[Mention]:
     for match in _force_pattern().finditer(text):
         if match.group("national"):
             found.append(Mention(match.start(), match.end(), NATIONAL))
+        elif match.group("region"):
+            code = _region_codes()[reference.normalise_name(match.group("region"))]
+            found.append(Mention(match.start(), match.end(), code))
+        elif match.group("country"):
+            found.append(Mention(match.start(), match.end(), reference.area(match.group("country")).code))
         else:
             code = _force_codes()[reference.normalise_name(match.group("name"))]
             found.append(Mention(match.start(), match.end(), code))
@@ -111,6 +146,10 @@ _YEAR_ENDING = re.compile(
     r"running\s+to)\s+(?:the\s+end\s+of\s+)?|YE\s+)" + _MONTH + r"\s+(?P<year>\d{4})\b",
     re.IGNORECASE,
 )
+#: 'in the year to March': a period without its year, read from an earlier period or the story's date.
+_NO_YEAR = re.compile(_YEAR_ENDING.pattern.replace(r"\s+(?P<year>\d{4})\b", r"\b(?!\s*,?\s*\d{4})"), re.IGNORECASE)
+#: Months between the end of a period and the ONS release of its figures (about four: July for March).
+RELEASE_LAG = 4
 _FINANCIAL = re.compile(r"\b(?P<first>20\d\d)[/-](?P<second>\d\d)\b")
 _CALENDAR = re.compile(r"\b(?:in|during|for|over)\s+(?P<year>20\d\d)\b(?![/-]\d)")
 _LAST_YEAR = re.compile(r"\b(?:last|past)\s+year\b", re.IGNORECASE)
@@ -136,10 +175,27 @@ def period_mentions(text: str, today: dt.date | None = None) -> list[Mention]:
     for match in _CALENDAR.finditer(text):
         if not any(m.start <= match.start("year") < m.end for m in found):
             found.append(Mention(match.start("year"), match.end(), f"{match.group('year')}-12"))
+    found += _without_year(text, sorted(found, key=lambda m: m.start), today)
     if today is not None:
         last = shift_months(dt.date(today.year, 12, 1), -12)
         found += [Mention(m.start(), m.end(), f"{last:%Y-%m}") for m in _LAST_YEAR.finditer(text)]
     return sorted(found, key=lambda m: m.start)
+
+
+def _without_year(text: str, dated: list[Mention], today: dt.date | None) -> list[Mention]:
+    """'The year to March': the year of the last period before it ending in that month, else the latest such
+    period published by the story's date (a release comes about :data:`RELEASE_LAG` months after the period)."""
+    found = []
+    for match in _NO_YEAR.finditer(text):
+        month = _month(match.group("month"))
+        earlier = [m for m in dated if m.end <= match.start() and int(m.value[5:]) == month]
+        if earlier:
+            found.append(Mention(match.start(), match.end(), earlier[-1].value))
+        elif today is not None:
+            published = shift_months(dt.date(today.year, today.month, 1), -RELEASE_LAG)
+            year = published.year if month <= published.month else published.year - 1
+            found.append(Mention(match.start(), match.end(), f"{year}-{month:02d}"))
+    return found
 
 
 def story_date(text: str) -> dt.date | None:
