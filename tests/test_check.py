@@ -312,17 +312,12 @@ def test_story_files_word_exports_binary_empty_too_big_and_no_extension(tmp_path
         read_story(big)
 
 
-def test_checking_is_linear_in_the_story_length() -> None:
-    import time
-
+def test_a_long_story_has_every_claim_of_its_parts() -> None:
+    """A story repeated 160 times (about 1 MB) has 160 times its claims (how the time grows with the length is
+    measured by benchmarks/bench_check.py)."""
     story = (STORIES / "heldout" / "avon-somerset-pcc-report.txt").read_text(encoding="utf-8")
-    timings = []
-    for copies in (20, 160):
-        started = time.perf_counter()
-        claims = find_claims(story * copies)
-        timings.append(time.perf_counter() - started)
-        assert len(claims) == 19 * copies
-    assert timings[1] < 8 * timings[0] * 2.5  # 8 times the text: well under 8 x 8 (quadratic) the time
+    assert len(find_claims(story)) == 19
+    assert len(find_claims(story * 160)) == 19 * 160
 
 
 def test_cli_empty_story_exit_code_and_no_claims_message(cli_store: Store, tmp_path: Path) -> None:
