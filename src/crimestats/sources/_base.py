@@ -596,6 +596,23 @@ def parse_number(
     raise sheet.error(f"text {text!r} in a number cell", row, column)
 
 
+def number_grid(
+    sheet: Sheet, rows: np.ndarray, columns: Sequence[int], symbols: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The number cells of these rows and columns a column at a time, as (value, symbol) arrays of one row per
+    row and one column per column, with :func:`parse_number`'s value and symbol for each cell (NaN value where
+    a symbol). A cell the columns flag is read by :func:`parse_number`, in row then column order, which raises
+    the error naming the first bad cell."""
+    if not len(columns):
+        return np.empty((len(rows), 0)), np.empty((len(rows), 0), dtype=object)
+    read = _columns.numbers(pa.concat_arrays([sheet.column(column) for column in columns]), symbols)
+    values, found, flagged = (np.reshape(part, (len(columns), -1))[:, rows].T.copy() for part in read)
+    for row, column in zip(*np.nonzero(flagged), strict=True):
+        value, symbol, _ = parse_number(sheet, int(rows[row]), columns[column], symbols)
+        values[row, column], found[row, column] = (np.nan if value is None else value), symbol
+    return values, found
+
+
 def _plausible(sheet: Sheet, row: int, column: int, value: float, cell: Any) -> float:
     """A number no official table could hold (infinite, NaN, or beyond :data:`LARGEST_NUMBER`) is an error."""
     if not abs(value) < LARGEST_NUMBER:
