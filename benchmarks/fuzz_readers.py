@@ -29,6 +29,7 @@ from _common import REPO_ROOT, default_data_dir, machine_info
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 import fuzzing  # noqa: E402
 
+PROGRESS_EVERY = 5000  # cases: a line on stderr, to follow a long run
 FRESH_STORE_EVERY = 500  # cases: a worker starts a new store so the mutated files it stored do not pile up
 
 
@@ -123,6 +124,8 @@ class Tally:
         if seconds > self.slowest[0]:
             self.slowest = (seconds, number, kind)
         self.peak_rss_mb = max(self.peak_rss_mb, float(outcome["rss_mb"]))  # type: ignore[arg-type]
+        if self.cases % PROGRESS_EVERY == 0:
+            print(f"{time.strftime('%H:%M:%S')} {self.cases:,} cases, {len(self.findings)} findings", file=sys.stderr)
 
 
 def _shape(error: str) -> str:
