@@ -22,6 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from crimestats.sources._base import column_letter
+from crimestats.sources._containers import column_number
+
 #: The real files a case starts from (relative to the data folder), and the one good file a fuzzed store holds.
 SEEDS = {
     "home-office.csv": Path("home-office/prc-pfa-mar2013-onwards-tables201718.csv"),
@@ -300,3 +303,25 @@ def _mutate_geojson(rng: random.Random, data: bytes) -> tuple[str, bytes]:
     depth = rng.choice([10, 1000, 10_000])
     text = json.dumps(collection).replace(json.dumps(NEST), "[" * depth + "null" + "]" * depth)
     return f"geojson.{edit}", text.encode()
+
+
+# --- a moved cell reference, for the oracle that compares what is stored with the seed's figures -----------------
+
+_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>')  # a cell holding a value
+
+
+def move_reference(rng: random.Random, data: bytes, member: str) -> tuple[bytes, str, str]:
+    """The workbook with one cell of the worksheet ``member`` given another cell's reference: a neighbour's
+    (where the number would land in another offence's or area's cell), two columns on, or an awkward one.
+    Returns (content, the cell's reference, the reference it was given)."""
+    members = dict(_unzipped(data))
+    cells = list(_CELL.finditer(members[member]))
+    cell = rng.choice(cells)
+    letters, row = cell.group(1).decode(), int(cell.group(2))
+    column = column_number(cell.group(1)) - 1
+    near = [(column + 1, row), (column - 1, row), (column, row + 1), (column, row - 1), (column + 2, row)]
+    moved = [f"{column_letter(c)}{r}" for c, r in near if c >= 0 and r >= 1]
+    target = rng.choice([*moved, *moved, *AWKWARD_REFS])
+    xml = members[member]
+    members[member] = xml[: cell.start()] + b'<c r="' + target.encode() + b'"' + xml[cell.end(2) + 1 :]
+    return _zipped(data, members), f"{letters}{row}", target

@@ -170,6 +170,8 @@ def _check_sheet(path: Path, sheet: _containers.SheetBounds, limits: Limits) -> 
     if sheet.rows * sheet.columns > limits.cells:
         cells = sheet.rows * sheet.columns
         raise _limit_error(path, f"{where}: {cells:,} cells, more than the limit of {limits.cells:,}", "cells")
+    if sheet.misplaced:
+        raise SourceError(sheet.misplaced, file=path.name)
 
 
 def _limit_error(path: Path, message: str, limit: str) -> SourceError:
