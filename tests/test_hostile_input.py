@@ -174,6 +174,22 @@ def _absurd_reference(xml: bytes) -> bytes:
     return xml.replace(b'r="B5"', b'r="ZZZZZ99999999"', 1)
 
 
+def _moved_reference(xml: bytes) -> bytes:
+    """Table P1's cell C12 (a force's count) given the reference of its right-hand neighbour, D12."""
+    return xml.replace(b'<c r="C12"', b'<c r="D12"', 1)
+
+
+def test_a_cell_reference_moved_onto_its_neighbour_is_refused_not_stored_as_the_neighbours_figure(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The parser places a cell where its reference says: C12's count would be stored as D12's offence."""
+    error = refused(changed_xlsx(data_dir, tmp_path / "moved.xlsx", "xl/worksheets/sheet2.xml", _moved_reference))
+    assert str(error) == (
+        "moved.xlsx: sheet 'Table P1': cell reference 'D12' is out of place in row 12, after cell D12:"
+        " a moved cell reference"
+    )
+
+
 def test_a_sheet_within_the_rows_and_columns_but_too_many_cells_is_refused(data_dir: Path, tmp_path: Path) -> None:
     path = changed_xlsx(
         data_dir, tmp_path / "wide.xlsx", "xl/worksheets/sheet2.xml", lambda x: x.replace(b'r="B5"', b'r="XFD1048576"')
@@ -230,13 +246,18 @@ def test_a_csv_field_over_the_csv_modules_limit_is_an_error_naming_the_record(da
     assert "field larger than field limit (131072)" in str(error)
 
 
-def test_geojson_nested_thousands_deep_is_refused_without_recursion(data_dir: Path, tmp_path: Path) -> None:
-    path = boundaries(data_dir, tmp_path / "deep.geojson", lambda c: None)
+def deep_geojson(data_dir: Path, target: Path) -> Path:
+    """The boundaries with an array nested 5,000 deep in a feature's coordinates."""
+    path = boundaries(data_dir, target, lambda c: None)
     text = path.read_text(encoding="utf-8")
     marker = '"coordinates": ['
     at = text.index(marker) + len(marker)
     path.write_text(text[:at] + "[" * 5000 + "]" * 5000 + "," + text[at:], encoding="utf-8")
-    error = refused(path)
+    return path
+
+
+def test_geojson_nested_thousands_deep_is_refused_without_recursion(data_dir: Path, tmp_path: Path) -> None:
+    error = refused(deep_geojson(data_dir, tmp_path / "deep.geojson"))
     assert str(error).startswith("deep.geojson: nests 5,00")
     assert "more than the limit of 64 (CRIMESTATS_MAX_JSON_DEPTH raises it)" in str(error)
 
@@ -283,13 +304,14 @@ def test_a_400_digit_c2_count_is_an_error_not_infinity(data_dir: Path, tmp_path:
     assert (error.column, "too large to be an official figure" in str(error)) == ("I", True)
 
 
-def test_a_workbook_number_of_1e309_is_an_error_not_infinity(data_dir: Path, tmp_path: Path) -> None:
-    def infinite(xml: bytes) -> bytes:
-        cell = re.search(rb'<c r="C1[0-9]"[^>]*><v>[0-9.]+</v>', xml)
-        assert cell is not None
-        return xml.replace(cell.group(0), re.sub(rb"<v>[0-9.]+</v>", b"<v>1e309</v>", cell.group(0)), 1)
+def _infinite(xml: bytes) -> bytes:
+    cell = re.search(rb'<c r="C1[0-9]"[^>]*><v>[0-9.]+</v>', xml)
+    assert cell is not None
+    return xml.replace(cell.group(0), re.sub(rb"<v>[0-9.]+</v>", b"<v>1e309</v>", cell.group(0)), 1)
 
-    path = changed_xlsx(data_dir, tmp_path / "infinite.xlsx", "xl/worksheets/sheet2.xml", infinite)
+
+def test_a_workbook_number_of_1e309_is_an_error_not_infinity(data_dir: Path, tmp_path: Path) -> None:
+    path = changed_xlsx(data_dir, tmp_path / "infinite.xlsx", "xl/worksheets/sheet2.xml", _infinite)
     error = refused(path)
     assert error.sheet == "Table P1" and error.column == "C"
     assert "number inf is too large to be an official figure" in str(error)
@@ -323,7 +345,12 @@ def test_a_workbook_unzipping_past_the_limit_is_refused(
 
 def test_a_zip_member_inflating_past_its_declared_size_is_refused(data_dir: Path, tmp_path: Path) -> None:
     """A member's header may lie about its size: what it really inflates to is what counts."""
-    path = changed_xlsx(data_dir, tmp_path / "lying.xlsx", "xl/worksheets/sheet2.xml", lambda x: x + b" " * 100_000)
+    assert "damaged zip container" in str(refused(lying_zip(data_dir, tmp_path / "lying.xlsx")))
+
+
+def lying_zip(data_dir: Path, target: Path) -> Path:
+    """The workbook with Table P1's XML 100 times larger than its zip headers say."""
+    path = changed_xlsx(data_dir, target, "xl/worksheets/sheet2.xml", lambda x: x + b" " * 100_000)
     with zipfile.ZipFile(path) as archive:
         member = archive.getinfo("xl/worksheets/sheet2.xml")
     data = bytearray(path.read_bytes())
@@ -333,7 +360,7 @@ def test_a_zip_member_inflating_past_its_declared_size_is_refused(data_dir: Path
         assert int.from_bytes(data[size_at : size_at + 4], "little") == member.file_size
         data[size_at : size_at + 4] = (member.file_size // 100).to_bytes(4, "little")
     path.write_bytes(bytes(data))
-    assert "damaged zip container" in str(refused(path))
+    return path
 
 
 def _all(data: bytearray, marker: bytes, start: int) -> list[int]:
@@ -422,8 +449,16 @@ def test_a_folder_of_every_reproducer_and_one_good_file_stores_the_good_file_and
     home_office(data_dir, folder / "huge.csv", lambda rows: rows[5].__setitem__(7, "9" * 400))
     ods(folder / "repeated.ods", read_rows(data_dir / HOME_OFFICE)[:21], repeat_row=3, repeats=1_000_000_000)
     home_office(data_dir, folder / "duplicate.csv", lambda rows: rows.insert(2, list(rows[1])))
+    changed_csp(
+        data_dir, folder / "blanked.csv", lambda rows, head: rows[head].__setitem__(rows[head].index("Homicide"), "")
+    )
+    deep_geojson(data_dir, folder / "deep.geojson")
+    changed_xlsx(data_dir, folder / "infinite.xlsx", "xl/worksheets/sheet2.xml", _infinite)
+    lying_zip(data_dir, folder / "lying.xlsx")
+    changed_xlsx(data_dir, folder / "moved.xlsx", "xl/worksheets/sheet2.xml", _moved_reference)
+    boundaries(data_dir, folder / "twice.geojson", lambda c: features(c).append(features(c)[0]))
     good = home_office(data_dir, folder / "good.csv")
-    bad = 7
+    bad = 13
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "store.duckdb"), "ingest", str(folder)])
     assert result.exit_code == 1, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
