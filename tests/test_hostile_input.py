@@ -130,6 +130,17 @@ def _ods_cell(value: str) -> str:
     return f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>'
 
 
+def ingest_in_child(store: Path, path: Path) -> subprocess.CompletedProcess[str]:
+    """`crimestats ingest PATH` in a child process: a parser that aborts the process fails the test, not the run."""
+    return subprocess.run(
+        [sys.executable, "-m", "crimestats", "--db", str(store), "ingest", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+
+
 def refused(path: Path) -> SourceError:
     """The error reading the file raises, after checking that storing it changes nothing."""
     with pytest.raises(SourceError) as raised:
@@ -154,13 +165,7 @@ def test_an_absurd_cell_reference_is_refused_before_the_parser_can_abort_the_pro
     failed allocation aborts the process. Run in a child process so that the old code's abort fails the test
     instead of ending the test run."""
     path = changed_xlsx(data_dir, tmp_path / "absurd.xlsx", "xl/worksheets/sheet2.xml", _absurd_reference)
-    child = subprocess.run(
-        [sys.executable, "-m", "crimestats", "--db", str(tmp_path / "store.duckdb"), "ingest", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    child = ingest_in_child(tmp_path / "store.duckdb", path)
     assert child.returncode == 1, child.stderr[-2000:]
     lines = [line for line in child.stderr.splitlines() if line.startswith("error:")]
     assert lines == [

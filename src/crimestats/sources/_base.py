@@ -24,7 +24,7 @@ from python_calamine import CalamineWorkbook
 from crimestats import reference
 from crimestats._json import json_depth
 from crimestats.errors import CrimestatsError, SourceError
-from crimestats.sources import _columns, _containers
+from crimestats.sources import _columns, _containers, _legacy
 from crimestats.sources._columns import LARGEST_NUMBER
 
 FIGURES_SCHEMA = pa.schema(
@@ -107,6 +107,9 @@ class Limits:
     cells: int = 10_000_000
     #: Nesting of arrays and objects in a JSON file (GeoJSON polygons need 4 or 5).
     json_depth: int = 64
+    #: Memory (address space) of the child process that parses a legacy .xls workbook, whose cells cannot be
+    #: bounded before parsing (:mod:`crimestats.sources._legacy`).
+    parser_bytes: int = 2 << 30
 
     @classmethod
     def from_environment(cls) -> Limits:
@@ -404,29 +407,39 @@ class Workbook(Mapping[str, Sheet]):
     def __init__(self, path: Path) -> None:
         self.path = path
         check_file(path)
-        try:
-            self._book = CalamineWorkbook.from_path(str(path))
-        except BaseException as exc:  # calamine raises several kinds for a damaged file, and may panic
-            if not parser_failure(exc):
-                raise
-            raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
-        self.names: tuple[str, ...] = tuple(self._book.sheet_names)
+        #: A legacy .xls workbook's sheets, parsed whole in a child process; None for a zip workbook.
+        self._legacy: dict[str, list[list[Any]]] | None = None
+        if path.suffix.lower() == ".xls":
+            names, self._legacy = _legacy.read_xls(path, Limits.from_environment().parser_bytes)
+        else:
+            try:
+                self._book = CalamineWorkbook.from_path(str(path))
+            except BaseException as exc:  # calamine raises several kinds for a damaged file, and may panic
+                if not parser_failure(exc):
+                    raise
+                raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
+            names = tuple(self._book.sheet_names)
+        self.names: tuple[str, ...] = names
         self._names = {name.strip(): name for name in self.names}
         self._sheets: dict[str, Sheet] = {}
 
     def __getitem__(self, key: str) -> Sheet:
         if key not in self._sheets:
             name = self._names[key]
-            if self.path.suffix.lower() in (".xlsx", ".xlsm"):  # an .ods was bounded whole, when opened
-                check_sheet(self.path, name)
-            try:
-                rows = self._book.get_sheet_by_name(name).to_python()
-            except BaseException as exc:
-                if not parser_failure(exc):
-                    raise
-                raise SourceError(f"cannot open as a spreadsheet ({exc})", file=self.path.name) from exc
-            self._sheets[key] = Sheet(self.path.name, name, rows)
+            self._sheets[key] = Sheet(
+                self.path.name, name, self._legacy[name] if self._legacy is not None else self._parse(name)
+            )
         return self._sheets[key]
+
+    def _parse(self, name: str) -> list[list[Any]]:
+        if self.path.suffix.lower() in (".xlsx", ".xlsm"):  # an .ods was bounded whole, when opened
+            check_sheet(self.path, name)
+        try:
+            return self._book.get_sheet_by_name(name).to_python()
+        except BaseException as exc:
+            if not parser_failure(exc):
+                raise
+            raise SourceError(f"cannot open as a spreadsheet ({exc})", file=self.path.name) from exc
 
     def __contains__(self, key: object) -> bool:
         return key in self._names  # without parsing the sheet, as Mapping's own would
