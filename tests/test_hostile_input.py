@@ -191,7 +191,7 @@ def test_a_cell_reference_moved_onto_its_neighbour_is_refused_not_stored_as_the_
     error = refused(changed_xlsx(data_dir, tmp_path / "moved.xlsx", "xl/worksheets/sheet2.xml", _moved_reference))
     assert str(error) == (
         "moved.xlsx: sheet 'Table P1': cell reference 'D12' is out of place in row 12, after cell D12:"
-        " a moved cell reference"
+        " a cell or row moved or repeated"
     )
 
 
@@ -405,6 +405,29 @@ def test_an_exact_duplicate_home_office_row_is_an_error_not_summed(data_dir: Pat
     error = refused(home_office(data_dir, tmp_path / "duplicate.csv", duplicate_action_fraud))
     assert (error.row, error.column) == (3, "G")
     assert "repeats row 2: the same force, quarter and offence code 'AF' again" in str(error)
+
+
+def test_a_repeated_c2_row_is_an_error_not_a_partnership_counted_twice(data_dir: Path, tmp_path: Path) -> None:
+    def repeat_kendal(rows: list[list[str]], header: int) -> None:
+        rows.insert(header + 41, list(rows[header + 40]))  # South Lakeland, Cumbria
+
+    error = refused(changed_csp(data_dir, tmp_path / "twice.csv", repeat_kendal))
+    row = csp_header(read_rows(data_dir / ONS_CSP)) + 42
+    assert str(error) == (
+        f"twice.csv, row {row}, column C: repeats row {row - 1}: area E22000036 again (it would be counted twice)"
+    )
+
+
+def test_a_repeated_workbook_row_is_an_error(data_dir: Path, tmp_path: Path) -> None:
+    def repeat_row(xml: bytes) -> bytes:
+        row = re.search(rb'<row r="20".*?</row>', xml, re.DOTALL)
+        assert row is not None
+        return xml.replace(row.group(0), row.group(0) * 2, 1)
+
+    error = refused(changed_xlsx(data_dir, tmp_path / "twice.xlsx", "xl/worksheets/sheet2.xml", repeat_row))
+    assert str(error) == (
+        "twice.xlsx: sheet 'Table P1': row reference '20' comes after row 20: a cell or row moved or repeated"
+    )
 
 
 def test_homicide_printed_once_for_each_code_it_combines_is_still_read(data_dir: Path) -> None:

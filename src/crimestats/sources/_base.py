@@ -668,6 +668,18 @@ def resolve_area(sheet: Sheet, row: int, code: str, name: str, warnings: list[st
     return by_code or by_name
 
 
+def refuse_repeats(sheet: Sheet, rows: Sequence[int], areas: Sequence[str], column: int) -> None:
+    """An area read from two rows of a table is an error naming the second: its figures would be counted twice
+    wherever they are added up (a force's partnerships, a force's local authorities, an offence group)."""
+    seen: dict[str, int] = {}
+    for row, area in zip(rows, areas, strict=True):
+        if area in seen:
+            raise sheet.error(
+                f"repeats row {seen[area] + 1}: area {area} again (it would be counted twice)", row, column
+            )
+        seen[area] = row
+
+
 def unknown_error(sheet: Sheet, what: str, unknown: dict[str, int], column: int) -> SourceError:
     """One error listing every unknown value, pointing at the first place one occurs."""
     first = min(unknown.values())

@@ -178,7 +178,7 @@ class _Place:
 def _misplaced(sheet: str, reference: tuple[bytes, bytes], what: str) -> ContainerProblem:
     shown = (reference[0] + reference[1]).decode()
     kind = "cell" if reference[0] else "row"
-    return ContainerProblem(f"{sheet}: {kind} reference {shown!r} {what}: a moved cell reference")
+    return ContainerProblem(f"{sheet}: {kind} reference {shown!r} {what}: a cell or row moved or repeated")
 
 
 def _column_numbers(letters: np.ndarray) -> np.ndarray:

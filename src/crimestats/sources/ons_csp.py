@@ -24,6 +24,7 @@ from crimestats.sources._base import (
     number_grid,
     path_of,
     read_sheets,
+    refuse_repeats,
     resolve_area,
     shorthand,
     table,
@@ -76,6 +77,7 @@ def read(file: Path | Probe) -> Batch:
         read.append(index)
         areas.append(_area_code(force, sheet.text(index, 2), sheet.text(index, 3)))
         forces.append(force.code)
+    refuse_repeats(sheet, read, areas, 2)
     values, symbols_found = number_grid(sheet, np.array(read, dtype=np.int64), list(columns), symbols)
     rows: list[dict[str, Any]] = [
         {

@@ -34,6 +34,7 @@ from crimestats.sources._base import (
     number_grid,
     path_of,
     read_workbook,
+    refuse_repeats,
     resolve_area,
     shorthand,
     unknown_error,
@@ -183,6 +184,7 @@ def _read_table(
     columns = _columns(sheet, header)
     symbols = _symbols(sheet)
     rows, areas, unknown = _areas(sheet, header, warnings)
+    refuse_repeats(sheet, rows.tolist(), areas, 0)
     order = list(columns)
     # All the cells at once (a few Arrow calls per table, not per column), then row by column for the rows read.
     values, found = number_grid(sheet, rows, order, symbols)

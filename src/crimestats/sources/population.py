@@ -27,6 +27,7 @@ from crimestats.sources._base import (
     path_of,
     read_csv,
     read_workbook,
+    refuse_repeats,
     table,
     unknown_error,
 )
@@ -60,6 +61,7 @@ def read_mye(file: Path | Probe) -> Batch:
     for index in rows:
         if not re.match(r"^[EWKNS]\d{8}$", code := sheet.text(index, 0)):
             raise sheet.error(f"{code!r} is not an ONS area code", index, 0)
+    refuse_repeats(sheet, rows, [sheet.text(index, 0) for index in rows], 0)
     populations = _cells(sheet, rows, years, "residents")
     latest = max(years.values())
     if "MYE5" in sheets:
@@ -81,6 +83,7 @@ def _land_areas(sheet: Sheet, year: int) -> list[dict[str, Any]]:
     if column is None:
         raise sheet.error("no 'Area (sq km)' column in the header row", header)
     rows = [index for index in range(header + 1, len(sheet.rows)) if sheet.text(index, 0)]
+    refuse_repeats(sheet, rows, [sheet.text(index, 0) for index in rows], 0)
     return _cells(sheet, rows, {column: year}, "area_sq_km")
 
 
