@@ -18,6 +18,7 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from _common import REPO_ROOT, default_data_dir, machine_info
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 import fuzzing  # noqa: E402
 
+PROGRESS_EVERY = 5000  # cases: a line on stderr, to follow a long run
 FRESH_STORE_EVERY = 500  # cases: a worker starts a new store so the mutated files it stored do not pile up
 
 
@@ -65,24 +67,31 @@ def _fresh_store(store_type: type, folder: Path, data_dir: Path, old: object) ->
 
 
 def _run_case(store: object, folder: Path, data: dict[str, bytes], seed: int, number: int) -> dict[str, object]:
-    from conftest import table_counts
-
     name, kind, content = case(data, seed, number)
     path = folder / name
     path.write_bytes(content)
     outcome: dict[str, object] = {"case": number, "kind": kind}
     start = time.perf_counter()
-    before = table_counts(store)  # type: ignore[arg-type]
+    before = table_counts(store)
     try:
         [result] = store.ingest([path]).results  # type: ignore[attr-defined]
         outcome["status"], outcome["error"] = result.status, result.error
         if result.status == "failed":
-            outcome["broken"] = _broken(result.error or "", name, before, table_counts(store))  # type: ignore[arg-type]
+            outcome["broken"] = _broken(result.error or "", name, before, table_counts(store))
     except BaseException as exc:  # the finding: whatever escapes ingest
         outcome["status"], outcome["error"] = "unhandled", traceback.format_exception_only(exc)[-1].strip()
     outcome["seconds"] = time.perf_counter() - start
     outcome["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return outcome
+
+
+TABLES = ("files", "figures", "populations", "lookup", "boundaries")
+_COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {name})" for name in TABLES)
+
+
+def table_counts(store: object) -> dict[str, int]:
+    """Rows in every store table (as tests/conftest.py counts them), in one query: taken twice a case."""
+    return dict(zip(TABLES, store.con.execute(_COUNTS).fetchone(), strict=True))  # type: ignore[attr-defined]
 
 
 def _broken(error: str, name: str, before: dict[str, int], after: dict[str, int]) -> str | None:
@@ -115,6 +124,8 @@ class Tally:
         if seconds > self.slowest[0]:
             self.slowest = (seconds, number, kind)
         self.peak_rss_mb = max(self.peak_rss_mb, float(outcome["rss_mb"]))  # type: ignore[arg-type]
+        if self.cases % PROGRESS_EVERY == 0:
+            print(f"{time.strftime('%H:%M:%S')} {self.cases:,} cases, {len(self.findings)} findings", file=sys.stderr)
 
 
 def _shape(error: str) -> str:
@@ -155,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=100_000, help="cases to run (default 100000)")
     parser.add_argument("--seconds", type=float, help="stop after this long instead")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed: case N of a seed is always the same")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes running cases side by side")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a case counts as a hang")
     parser.add_argument("--write-case", type=int, metavar="N", help="write case N's file into --out and stop")
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for --write-case")
@@ -174,20 +186,36 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> tuple[Tally, float]:
-    tally, start = Tally(), time.perf_counter()
+    """The cases shared out between ``--workers`` workers, each driven by a thread of its own."""
+    tally, start, lock = Tally(), time.perf_counter(), threading.Lock()
     deadline = start + args.seconds if args.seconds else float("inf")
-    worker = Worker(args.data, args.seed)
-    number = 0
-    while number < args.cases and time.perf_counter() < deadline:
-        outcome = worker.run(number, args.timeout)
-        if isinstance(outcome, str):  # the worker died or hung on this case: a finding, and a new worker
-            tally.cases += 1
-            tally.findings.append(f"case {number}: {outcome} (reproduce: --seed {args.seed} --write-case {number})")
-            worker = Worker(args.data, args.seed)
-        else:
-            tally.add(outcome)
-        number += 1
-    worker.close()
+    numbers = iter(range(args.cases))
+
+    def drive() -> None:
+        worker = Worker(args.data, args.seed)
+        while time.perf_counter() < deadline:
+            with lock:
+                number = next(numbers, None)
+            if number is None:
+                break
+            outcome = worker.run(number, args.timeout)
+            with lock:
+                if isinstance(outcome, str):  # the worker died or hung on this case: a finding, and a new worker
+                    tally.cases += 1
+                    tally.findings.append(
+                        f"case {number}: {outcome} (reproduce: --seed {args.seed} --write-case {number})"
+                    )
+                else:
+                    tally.add(outcome)
+            if isinstance(outcome, str):
+                worker = Worker(args.data, args.seed)
+        worker.close()
+
+    threads = [threading.Thread(target=drive) for _ in range(args.workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return tally, time.perf_counter() - start
 
 
@@ -196,7 +224,7 @@ def report(result: tuple[Tally, float], args: argparse.Namespace) -> int:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     for line in machine_info("crimestats", "duckdb", "python-calamine"):
         print(line)
-    print(f"data: {args.data}, seed {args.seed}, timeout {args.timeout:g} s a case")
+    print(f"data: {args.data}, seed {args.seed}, {args.workers} worker(s), timeout {args.timeout:g} s a case")
     print(f"cases: {tally.cases:,} in {seconds:,.0f} s ({tally.cases / seconds:,.1f} a second)")
     statuses = collections.Counter[str]()
     for (_, status), count in tally.outcomes.items():

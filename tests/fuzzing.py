@@ -10,13 +10,20 @@ reproduced from its seed (and hypothesis can drive it through ``st.randoms()``).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import random
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from crimestats.sources._base import column_letter
+from crimestats.sources._containers import column_number
 
 #: The real files a case starts from (relative to the data folder), and the one good file a fuzzed store holds.
 SEEDS = {
@@ -152,25 +159,52 @@ XML_EDITS: dict[str, Callable[[random.Random, bytes], bytes]] = {
 
 
 def _mutate_xlsx(rng: random.Random, data: bytes) -> tuple[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        members = {info.filename: source.read(info) for info in source.infolist()}
+    members = dict(_unzipped(data))
     xml = sorted(name for name in members if name.endswith(".xml"))
     sheets = [name for name in xml if name.startswith("xl/worksheets/")] or xml
     if rng.random() < 0.1:
         del members[rng.choice(sorted(members))]
-        return "xlsx.drop-member", _zipped(members)
+        return "xlsx.drop-member", _zipped(data, members)
     member = rng.choice(sheets) if rng.random() < 0.8 else rng.choice(xml)
     edit = rng.choice(sorted(XML_EDITS))
     members[member] = XML_EDITS[edit](rng, members[member])
-    return f"xlsx.{edit}", _zipped(members)
+    return f"xlsx.{edit}", _zipped(data, members)
 
 
-def _zipped(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, content in members.items():
-            target.writestr(name, content)
-    return out.getvalue()
+@functools.cache
+def _unzipped(data: bytes) -> tuple[tuple[str, bytes], ...]:
+    """A seed workbook's members, inflated once (every case of the seed starts from them)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return tuple((info.filename, source.read(info)) for info in source.infolist())
+
+
+@functools.cache
+def _deflated(data: bytes) -> dict[str, tuple[int, bytes]]:
+    """A seed workbook's members as stored in its zip: (CRC, deflated bytes), so an unchanged member is copied,
+    not compressed again."""
+    return {name: (zlib.crc32(content), _deflate(content)) for name, content in _unzipped(data)}
+
+
+def _deflate(content: bytes) -> bytes:
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return compressor.compress(content) + compressor.flush()
+
+
+def _zipped(seed: bytes, members: dict[str, bytes]) -> bytes:
+    """The members as a zip, deflated as Excel writes them; a member unchanged from the seed is copied whole."""
+    seed_members, stored = dict(_unzipped(seed)), _deflated(seed)
+    out, directory = io.BytesIO(), io.BytesIO()
+    for name, content in members.items():
+        unchanged = seed_members.get(name) is content
+        crc, deflated = stored[name] if unchanged else (zlib.crc32(content), _deflate(content))
+        encoded, offset = name.encode(), out.tell()
+        fields = struct.pack("<HHHHHIII", 20, 0, 8, 0, 0x21, crc, len(deflated), len(content))
+        out.write(b"PK\x03\x04" + fields + struct.pack("<HH", len(encoded), 0) + encoded + deflated)
+        directory.write(b"PK\x01\x02" + struct.pack("<H", 20) + fields)
+        directory.write(struct.pack("<HHHHHII", len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+    start, size = out.tell(), directory.tell()
+    end = struct.pack("<HHHHIIH", 0, 0, len(members), len(members), size, start, 0)
+    return out.getvalue() + directory.getvalue() + b"PK\x05\x06" + end
 
 
 # --- CSV: a cell or a row ----------------------------------------------------------------------------------
@@ -232,8 +266,14 @@ NEST = "nested arrays"
 AWKWARD_JSON: tuple[object, ...] = (None, 0, -1, 1e308, float("nan"), float("inf"), "", "x", [], {}, [[]], True)
 
 
-def _feature_edit(rng: random.Random, features: list[dict[str, object]]) -> str:
-    feature = rng.choice(features)
+@functools.cache
+def _geojson(data: bytes) -> dict[str, Any]:
+    """A seed GeoJSON file parsed once; a case copies only the feature it edits."""
+    return json.loads(data)  # type: ignore[no-any-return]
+
+
+def _feature_edit(rng: random.Random, features: list[dict[str, object]], at: int) -> str:
+    feature = features[at]
     edit = rng.choice(["properties", "property", "geometry", "coordinate", "duplicate", "drop-key", "nest"])
     properties = feature.get("properties")
     if edit == "properties":
@@ -254,8 +294,34 @@ def _feature_edit(rng: random.Random, features: list[dict[str, object]]) -> str:
 
 
 def _mutate_geojson(rng: random.Random, data: bytes) -> tuple[str, bytes]:
-    collection = json.loads(data)
-    edit = _feature_edit(rng, collection["features"])
+    seed = _geojson(data)
+    features = list(seed["features"])
+    at = rng.randrange(len(features))
+    features[at] = json.loads(json.dumps(features[at]))  # the one feature an edit may change, copied
+    edit = _feature_edit(rng, features, at)
+    collection = {**seed, "features": features}
     depth = rng.choice([10, 1000, 10_000])
     text = json.dumps(collection).replace(json.dumps(NEST), "[" * depth + "null" + "]" * depth)
     return f"geojson.{edit}", text.encode()
+
+
+# --- a moved cell reference, for the oracle that compares what is stored with the seed's figures -----------------
+
+_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>')  # a cell holding a value
+
+
+def move_reference(rng: random.Random, data: bytes, member: str) -> tuple[bytes, str, str]:
+    """The workbook with one cell of the worksheet ``member`` given another cell's reference: a neighbour's
+    (where the number would land in another offence's or area's cell), two columns on, or an awkward one.
+    Returns (content, the cell's reference, the reference it was given)."""
+    members = dict(_unzipped(data))
+    cells = list(_CELL.finditer(members[member]))
+    cell = rng.choice(cells)
+    letters, row = cell.group(1).decode(), int(cell.group(2))
+    column = column_number(cell.group(1)) - 1
+    near = [(column + 1, row), (column - 1, row), (column, row + 1), (column, row - 1), (column + 2, row)]
+    moved = [f"{column_letter(c)}{r}" for c, r in near if c >= 0 and r >= 1]
+    target = rng.choice([*moved, *moved, *AWKWARD_REFS])
+    xml = members[member]
+    members[member] = xml[: cell.start()] + b'<c r="' + target.encode() + b'"' + xml[cell.end(2) + 1 :]
+    return _zipped(data, members), f"{letters}{row}", target

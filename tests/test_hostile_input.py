@@ -130,6 +130,17 @@ def _ods_cell(value: str) -> str:
     return f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>'
 
 
+def ingest_in_child(store: Path, path: Path) -> subprocess.CompletedProcess[str]:
+    """`crimestats ingest PATH` in a child process: a parser that aborts the process fails the test, not the run."""
+    return subprocess.run(
+        [sys.executable, "-m", "crimestats", "--db", str(store), "ingest", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+
+
 def refused(path: Path) -> SourceError:
     """The error reading the file raises, after checking that storing it changes nothing."""
     with pytest.raises(SourceError) as raised:
@@ -154,13 +165,7 @@ def test_an_absurd_cell_reference_is_refused_before_the_parser_can_abort_the_pro
     failed allocation aborts the process. Run in a child process so that the old code's abort fails the test
     instead of ending the test run."""
     path = changed_xlsx(data_dir, tmp_path / "absurd.xlsx", "xl/worksheets/sheet2.xml", _absurd_reference)
-    child = subprocess.run(
-        [sys.executable, "-m", "crimestats", "--db", str(tmp_path / "store.duckdb"), "ingest", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    child = ingest_in_child(tmp_path / "store.duckdb", path)
     assert child.returncode == 1, child.stderr[-2000:]
     lines = [line for line in child.stderr.splitlines() if line.startswith("error:")]
     assert lines == [
@@ -172,6 +177,22 @@ def test_an_absurd_cell_reference_is_refused_before_the_parser_can_abort_the_pro
 
 def _absurd_reference(xml: bytes) -> bytes:
     return xml.replace(b'r="B5"', b'r="ZZZZZ99999999"', 1)
+
+
+def _moved_reference(xml: bytes) -> bytes:
+    """Table P1's cell C12 (a force's count) given the reference of its right-hand neighbour, D12."""
+    return xml.replace(b'<c r="C12"', b'<c r="D12"', 1)
+
+
+def test_a_cell_reference_moved_onto_its_neighbour_is_refused_not_stored_as_the_neighbours_figure(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The parser places a cell where its reference says: C12's count would be stored as D12's offence."""
+    error = refused(changed_xlsx(data_dir, tmp_path / "moved.xlsx", "xl/worksheets/sheet2.xml", _moved_reference))
+    assert str(error) == (
+        "moved.xlsx: sheet 'Table P1': cell reference 'D12' is out of place in row 12, after cell D12:"
+        " a cell or row moved or repeated"
+    )
 
 
 def test_a_sheet_within_the_rows_and_columns_but_too_many_cells_is_refused(data_dir: Path, tmp_path: Path) -> None:
@@ -230,13 +251,18 @@ def test_a_csv_field_over_the_csv_modules_limit_is_an_error_naming_the_record(da
     assert "field larger than field limit (131072)" in str(error)
 
 
-def test_geojson_nested_thousands_deep_is_refused_without_recursion(data_dir: Path, tmp_path: Path) -> None:
-    path = boundaries(data_dir, tmp_path / "deep.geojson", lambda c: None)
+def deep_geojson(data_dir: Path, target: Path) -> Path:
+    """The boundaries with an array nested 5,000 deep in a feature's coordinates."""
+    path = boundaries(data_dir, target, lambda c: None)
     text = path.read_text(encoding="utf-8")
     marker = '"coordinates": ['
     at = text.index(marker) + len(marker)
     path.write_text(text[:at] + "[" * 5000 + "]" * 5000 + "," + text[at:], encoding="utf-8")
-    error = refused(path)
+    return path
+
+
+def test_geojson_nested_thousands_deep_is_refused_without_recursion(data_dir: Path, tmp_path: Path) -> None:
+    error = refused(deep_geojson(data_dir, tmp_path / "deep.geojson"))
     assert str(error).startswith("deep.geojson: nests 5,00")
     assert "more than the limit of 64 (CRIMESTATS_MAX_JSON_DEPTH raises it)" in str(error)
 
@@ -283,13 +309,14 @@ def test_a_400_digit_c2_count_is_an_error_not_infinity(data_dir: Path, tmp_path:
     assert (error.column, "too large to be an official figure" in str(error)) == ("I", True)
 
 
-def test_a_workbook_number_of_1e309_is_an_error_not_infinity(data_dir: Path, tmp_path: Path) -> None:
-    def infinite(xml: bytes) -> bytes:
-        cell = re.search(rb'<c r="C1[0-9]"[^>]*><v>[0-9.]+</v>', xml)
-        assert cell is not None
-        return xml.replace(cell.group(0), re.sub(rb"<v>[0-9.]+</v>", b"<v>1e309</v>", cell.group(0)), 1)
+def _infinite(xml: bytes) -> bytes:
+    cell = re.search(rb'<c r="C1[0-9]"[^>]*><v>[0-9.]+</v>', xml)
+    assert cell is not None
+    return xml.replace(cell.group(0), re.sub(rb"<v>[0-9.]+</v>", b"<v>1e309</v>", cell.group(0)), 1)
 
-    path = changed_xlsx(data_dir, tmp_path / "infinite.xlsx", "xl/worksheets/sheet2.xml", infinite)
+
+def test_a_workbook_number_of_1e309_is_an_error_not_infinity(data_dir: Path, tmp_path: Path) -> None:
+    path = changed_xlsx(data_dir, tmp_path / "infinite.xlsx", "xl/worksheets/sheet2.xml", _infinite)
     error = refused(path)
     assert error.sheet == "Table P1" and error.column == "C"
     assert "number inf is too large to be an official figure" in str(error)
@@ -323,7 +350,12 @@ def test_a_workbook_unzipping_past_the_limit_is_refused(
 
 def test_a_zip_member_inflating_past_its_declared_size_is_refused(data_dir: Path, tmp_path: Path) -> None:
     """A member's header may lie about its size: what it really inflates to is what counts."""
-    path = changed_xlsx(data_dir, tmp_path / "lying.xlsx", "xl/worksheets/sheet2.xml", lambda x: x + b" " * 100_000)
+    assert "damaged zip container" in str(refused(lying_zip(data_dir, tmp_path / "lying.xlsx")))
+
+
+def lying_zip(data_dir: Path, target: Path) -> Path:
+    """The workbook with Table P1's XML 100 times larger than its zip headers say."""
+    path = changed_xlsx(data_dir, target, "xl/worksheets/sheet2.xml", lambda x: x + b" " * 100_000)
     with zipfile.ZipFile(path) as archive:
         member = archive.getinfo("xl/worksheets/sheet2.xml")
     data = bytearray(path.read_bytes())
@@ -333,7 +365,7 @@ def test_a_zip_member_inflating_past_its_declared_size_is_refused(data_dir: Path
         assert int.from_bytes(data[size_at : size_at + 4], "little") == member.file_size
         data[size_at : size_at + 4] = (member.file_size // 100).to_bytes(4, "little")
     path.write_bytes(bytes(data))
-    assert "damaged zip container" in str(refused(path))
+    return path
 
 
 def _all(data: bytearray, marker: bytes, start: int) -> list[int]:
@@ -373,6 +405,29 @@ def test_an_exact_duplicate_home_office_row_is_an_error_not_summed(data_dir: Pat
     error = refused(home_office(data_dir, tmp_path / "duplicate.csv", duplicate_action_fraud))
     assert (error.row, error.column) == (3, "G")
     assert "repeats row 2: the same force, quarter and offence code 'AF' again" in str(error)
+
+
+def test_a_repeated_c2_row_is_an_error_not_a_partnership_counted_twice(data_dir: Path, tmp_path: Path) -> None:
+    def repeat_kendal(rows: list[list[str]], header: int) -> None:
+        rows.insert(header + 41, list(rows[header + 40]))  # South Lakeland, Cumbria
+
+    error = refused(changed_csp(data_dir, tmp_path / "twice.csv", repeat_kendal))
+    row = csp_header(read_rows(data_dir / ONS_CSP)) + 42
+    assert str(error) == (
+        f"twice.csv, row {row}, column C: repeats row {row - 1}: area E22000036 again (it would be counted twice)"
+    )
+
+
+def test_a_repeated_workbook_row_is_an_error(data_dir: Path, tmp_path: Path) -> None:
+    def repeat_row(xml: bytes) -> bytes:
+        row = re.search(rb'<row r="20".*?</row>', xml, re.DOTALL)
+        assert row is not None
+        return xml.replace(row.group(0), row.group(0) * 2, 1)
+
+    error = refused(changed_xlsx(data_dir, tmp_path / "twice.xlsx", "xl/worksheets/sheet2.xml", repeat_row))
+    assert str(error) == (
+        "twice.xlsx: sheet 'Table P1': row reference '20' comes after row 20: a cell or row moved or repeated"
+    )
 
 
 def test_homicide_printed_once_for_each_code_it_combines_is_still_read(data_dir: Path) -> None:
@@ -422,8 +477,16 @@ def test_a_folder_of_every_reproducer_and_one_good_file_stores_the_good_file_and
     home_office(data_dir, folder / "huge.csv", lambda rows: rows[5].__setitem__(7, "9" * 400))
     ods(folder / "repeated.ods", read_rows(data_dir / HOME_OFFICE)[:21], repeat_row=3, repeats=1_000_000_000)
     home_office(data_dir, folder / "duplicate.csv", lambda rows: rows.insert(2, list(rows[1])))
+    changed_csp(
+        data_dir, folder / "blanked.csv", lambda rows, head: rows[head].__setitem__(rows[head].index("Homicide"), "")
+    )
+    deep_geojson(data_dir, folder / "deep.geojson")
+    changed_xlsx(data_dir, folder / "infinite.xlsx", "xl/worksheets/sheet2.xml", _infinite)
+    lying_zip(data_dir, folder / "lying.xlsx")
+    changed_xlsx(data_dir, folder / "moved.xlsx", "xl/worksheets/sheet2.xml", _moved_reference)
+    boundaries(data_dir, folder / "twice.geojson", lambda c: features(c).append(features(c)[0]))
     good = home_office(data_dir, folder / "good.csv")
-    bad = 7
+    bad = 13
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "store.duckdb"), "ingest", str(folder)])
     assert result.exit_code == 1, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

@@ -26,6 +26,9 @@ __all__ = [
     "force_statistics",
 ]
 
+#: Why a 12-month count below zero is shown as missing.
+NEGATIVE_TOTAL = "the 12-month total of the quarters is below zero (adjustments outweigh the offences recorded)"
+
 #: ONS does not show a percentage change when the earlier year's count is below this (Table P2 notes).
 CHANGE_BASE_MINIMUM = 50
 
@@ -98,13 +101,21 @@ def _roll_up(rows: ir.Table) -> ir.Table:
 def annual_counts(backend: ibis.BaseBackend) -> ir.Table:
     """12-month counts from every stored file, at every level of the offence classification.
 
+    A total below zero (Home Office quarters whose downward adjustments outweigh the offences recorded; ingest
+    warns of each) is no count: its value is missing, with :data:`NEGATIVE_TOTAL` as the reason.
+
     Columns: file_id, area_code, offence, period_end, value, symbol, reason, derived (1 if summed here).
     """
     figures = backend.table("figures")
     published = figures.filter(_.measure == "count", _.months == 12).select(
         "file_id", "area_code", "offence", "period_end", "value", "symbol", "reason"
     )
-    return _roll_up(published.union(_twelve_month_from_quarters(figures)))
+    counts = _roll_up(published.union(_twelve_month_from_quarters(figures)))
+    negative = counts.value < 0
+    return counts.mutate(
+        value=ibis.ifelse(negative, ibis.null("float64"), counts.value),
+        reason=ibis.ifelse(negative, NEGATIVE_TOTAL, counts.reason),
+    )
 
 
 def best_counts(backend: ibis.BaseBackend, source: str | None = None) -> ir.Table:

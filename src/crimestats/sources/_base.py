@@ -24,7 +24,7 @@ from python_calamine import CalamineWorkbook
 from crimestats import reference
 from crimestats._json import json_depth
 from crimestats.errors import CrimestatsError, SourceError
-from crimestats.sources import _columns, _containers
+from crimestats.sources import _columns, _containers, _legacy
 from crimestats.sources._columns import LARGEST_NUMBER
 
 FIGURES_SCHEMA = pa.schema(
@@ -107,6 +107,9 @@ class Limits:
     cells: int = 10_000_000
     #: Nesting of arrays and objects in a JSON file (GeoJSON polygons need 4 or 5).
     json_depth: int = 64
+    #: Memory (address space) of the child process that parses a legacy .xls workbook, whose cells cannot be
+    #: bounded before parsing (:mod:`crimestats.sources._legacy`).
+    parser_bytes: int = 2 << 30
 
     @classmethod
     def from_environment(cls) -> Limits:
@@ -170,6 +173,8 @@ def _check_sheet(path: Path, sheet: _containers.SheetBounds, limits: Limits) -> 
     if sheet.rows * sheet.columns > limits.cells:
         cells = sheet.rows * sheet.columns
         raise _limit_error(path, f"{where}: {cells:,} cells, more than the limit of {limits.cells:,}", "cells")
+    if sheet.misplaced:
+        raise SourceError(sheet.misplaced, file=path.name)
 
 
 def _limit_error(path: Path, message: str, limit: str) -> SourceError:
@@ -402,29 +407,39 @@ class Workbook(Mapping[str, Sheet]):
     def __init__(self, path: Path) -> None:
         self.path = path
         check_file(path)
-        try:
-            self._book = CalamineWorkbook.from_path(str(path))
-        except BaseException as exc:  # calamine raises several kinds for a damaged file, and may panic
-            if not parser_failure(exc):
-                raise
-            raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
-        self.names: tuple[str, ...] = tuple(self._book.sheet_names)
+        #: A legacy .xls workbook's sheets, parsed whole in a child process; None for a zip workbook.
+        self._legacy: dict[str, list[list[Any]]] | None = None
+        if path.suffix.lower() == ".xls":
+            names, self._legacy = _legacy.read_xls(path, Limits.from_environment().parser_bytes)
+        else:
+            try:
+                self._book = CalamineWorkbook.from_path(str(path))
+            except BaseException as exc:  # calamine raises several kinds for a damaged file, and may panic
+                if not parser_failure(exc):
+                    raise
+                raise SourceError(f"cannot open as a spreadsheet ({exc})", file=path.name) from exc
+            names = tuple(self._book.sheet_names)
+        self.names: tuple[str, ...] = names
         self._names = {name.strip(): name for name in self.names}
         self._sheets: dict[str, Sheet] = {}
 
     def __getitem__(self, key: str) -> Sheet:
         if key not in self._sheets:
             name = self._names[key]
-            if self.path.suffix.lower() in (".xlsx", ".xlsm"):  # an .ods was bounded whole, when opened
-                check_sheet(self.path, name)
-            try:
-                rows = self._book.get_sheet_by_name(name).to_python()
-            except BaseException as exc:
-                if not parser_failure(exc):
-                    raise
-                raise SourceError(f"cannot open as a spreadsheet ({exc})", file=self.path.name) from exc
-            self._sheets[key] = Sheet(self.path.name, name, rows)
+            self._sheets[key] = Sheet(
+                self.path.name, name, self._legacy[name] if self._legacy is not None else self._parse(name)
+            )
         return self._sheets[key]
+
+    def _parse(self, name: str) -> list[list[Any]]:
+        if self.path.suffix.lower() in (".xlsx", ".xlsm"):  # an .ods was bounded whole, when opened
+            check_sheet(self.path, name)
+        try:
+            return self._book.get_sheet_by_name(name).to_python()
+        except BaseException as exc:
+            if not parser_failure(exc):
+                raise
+            raise SourceError(f"cannot open as a spreadsheet ({exc})", file=self.path.name) from exc
 
     def __contains__(self, key: object) -> bool:
         return key in self._names  # without parsing the sheet, as Mapping's own would
@@ -596,6 +611,23 @@ def parse_number(
     raise sheet.error(f"text {text!r} in a number cell", row, column)
 
 
+def number_grid(
+    sheet: Sheet, rows: np.ndarray, columns: Sequence[int], symbols: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The number cells of these rows and columns a column at a time, as (value, symbol) arrays of one row per
+    row and one column per column, with :func:`parse_number`'s value and symbol for each cell (NaN value where
+    a symbol). A cell the columns flag is read by :func:`parse_number`, in row then column order, which raises
+    the error naming the first bad cell."""
+    if not len(columns):
+        return np.empty((len(rows), 0)), np.empty((len(rows), 0), dtype=object)
+    read = _columns.numbers(pa.concat_arrays([sheet.column(column) for column in columns]), symbols)
+    values, found, flagged = (np.reshape(part, (len(columns), -1))[:, rows].T.copy() for part in read)
+    for row, column in zip(*np.nonzero(flagged), strict=True):
+        value, symbol, _ = parse_number(sheet, int(rows[row]), columns[column], symbols)
+        values[row, column], found[row, column] = (np.nan if value is None else value), symbol
+    return values, found
+
+
 def _plausible(sheet: Sheet, row: int, column: int, value: float, cell: Any) -> float:
     """A number no official table could hold (infinite, NaN, or beyond :data:`LARGEST_NUMBER`) is an error."""
     if not abs(value) < LARGEST_NUMBER:
@@ -634,6 +666,18 @@ def resolve_area(sheet: Sheet, row: int, code: str, name: str, warnings: list[st
     if by_code and not by_name:
         warnings.append(f"{sheet.file}, row {row + 1}: name {name!r} is not known for {code}; used {by_code.name}")
     return by_code or by_name
+
+
+def refuse_repeats(sheet: Sheet, rows: Sequence[int], areas: Sequence[str], column: int) -> None:
+    """An area read from two rows of a table is an error naming the second: its figures would be counted twice
+    wherever they are added up (a force's partnerships, a force's local authorities, an offence group)."""
+    seen: dict[str, int] = {}
+    for row, area in zip(rows, areas, strict=True):
+        if area in seen:
+            raise sheet.error(
+                f"repeats row {seen[area] + 1}: area {area} again (it would be counted twice)", row, column
+            )
+        seen[area] = row
 
 
 def unknown_error(sheet: Sheet, what: str, unknown: dict[str, int], column: int) -> SourceError:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 
+import numpy as np
+
 CHUNK = 1 << 20
 
 # A reference attribute: a cell's (``r="AB12"``: letters and digits) or a row's (``r="12"``: digits only). In a
@@ -28,6 +30,8 @@ _REFERENCE = re.compile(rb'\sr="([A-Z]*)([0-9]*)"')
 _PREFIXED = {tag: re.compile(rb"<[\w.-]+:" + tag + rb"[\s/>]") for tag in (b"c", b"row")}
 #: A row number longer than this many digits is past every limit: counted as this large.
 _LONGEST_NUMBER = 10**12
+#: A column of more letters than this is past every limit (26**12 is below numpy's largest integer).
+_MOST_LETTERS = 12
 # An .ods table, row or cell tag: (closing slash, kind, attributes, self-closing slash).
 _ODS_TAG = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>")
 _ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
@@ -43,6 +47,8 @@ class SheetBounds:
     name: str
     rows: int
     columns: int
+    #: Why the sheet cannot be read as its cells are placed: a cell reference out of its place (.xlsx).
+    misplaced: str | None = None
 
 
 class ContainerProblem(Exception):
@@ -63,30 +69,128 @@ def column_number(letters: bytes) -> int:
 
 
 class XlsxSheetScanner:
-    """The last row and column an .xlsx worksheet's cells reach, from their references.
+    """The last row and column an .xlsx worksheet's cells reach, from their references, each reference checked
+    to be where the cell is.
 
     A cell without a reference takes the next column of its row: counted as reaching one column further
     than the largest reference, for each such cell (an upper bound, as no writer we know omits them).
+
+    The parser puts a cell where its reference says, whatever row element holds it, so a moved reference puts
+    the number into another force's or offence's cell (or over one). A cell is refused unless it is in the
+    row its row element names and to the right of the cell before it; rows go down the sheet.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.rows = self.columns = 0
         self.cells = self.referenced = self.row_tags = 0
+        self._rows_numbered = True  # every row element has a reference (Excel's and every writer's we know)
+        self._place = _Place()
+        self.misplaced: str | None = None  # what is wrong with the first reference out of place
 
     def feed(self, xml: bytes) -> None:
         references = _REFERENCE.findall(xml)
+        row_tags = _tags(xml, b"row")
         if references:
-            letters = {cell for cell, _ in references if cell}
-            self.referenced += sum(1 for cell, _ in references if cell)
-            self.columns = max(self.columns, *map(column_number, letters))
-            self.rows = max(self.rows, *(_row_number(number) for number in {n for _, n in references} if number))
+            letters = np.array([cell for cell, _ in references])
+            digits = np.array([number for _, number in references])
+            is_row = letters == b""
+            self.referenced += len(references) - int(is_row.sum())
+            self._rows_numbered &= int(is_row.sum()) >= row_tags
+            if letters.itemsize > _MOST_LETTERS or digits.itemsize >= len(str(_LONGEST_NUMBER)):
+                self._far(references)  # past every limit, and refused by its bounds: no need to check places
+            else:
+                numbers, columns = np.where(digits == b"", b"0", digits).astype(np.int64), _column_numbers(letters)
+                self.rows, self.columns = max(self.rows, int(numbers.max())), max(self.columns, int(columns.max()))
+                self._check_places(references, digits, numbers, columns)
         self.cells += _tags(xml, b"c")
-        self.row_tags += _tags(xml, b"row")
+        self.row_tags += row_tags
+
+    def _check_places(
+        self, references: list[tuple[bytes, bytes]], digits: np.ndarray, numbers: np.ndarray, columns: np.ndarray
+    ) -> None:
+        """Note the first reference out of its place (the sheet's bounds are still worked out, so that a sheet
+        past the limits is refused as such)."""
+        if self.misplaced is None:
+            try:
+                self._place = self._place.check(self.name, references, digits, numbers, columns, self._rows_numbered)
+            except ContainerProblem as exc:
+                self.misplaced = str(exc)
+
+    def _far(self, references: list[tuple[bytes, bytes]]) -> None:
+        """The bounds of references too long to convert to numbers: a column of more letters than numpy's
+        integers hold, or a row of more digits than :data:`_LONGEST_NUMBER` (counted as that)."""
+        self.columns = max(self.columns, *map(column_number, {cell for cell, _ in references}))
+        self.rows = max(self.rows, *(_row_number(number) for number in {n for _, n in references} if number))
 
     def bounds(self) -> Iterator[SheetBounds]:
         columns = self.columns + (self.cells - self.referenced)
-        yield SheetBounds(self.name, max(self.rows, self.row_tags), columns)
+        yield SheetBounds(self.name, max(self.rows, self.row_tags), columns, self.misplaced)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a worksheet scan has got to: the row element it is in and the last cell's row and column."""
+
+    row: int = 0
+    cell_row: int = 0
+    cell_column: int = 0
+
+    def check(
+        self,
+        sheet: str,
+        references: list[tuple[bytes, bytes]],
+        digits: np.ndarray,
+        numbers: np.ndarray,
+        columns: np.ndarray,
+        rows_numbered: bool,
+    ) -> _Place:
+        """The place after these references (in document order; a row element's has column 0), given their row
+        digits and column numbers, or a :class:`ContainerProblem` for the first one out of place: a row element not
+        below the one before, a cell not to the right of (or below) the cell before or not in its row
+        element's row, a row number missing or starting with 0. A column at a time (numpy): a worksheet
+        holds tens of thousands of references."""
+        first_digit = digits.astype("S1")
+        if ((first_digit == b"") | (first_digit == b"0")).any():
+            index = int(np.argmax((first_digit == b"") | (first_digit == b"0")))
+            raise _misplaced(sheet, references[index], "has no row number, or one starting with 0")
+        is_row = columns == 0
+        rows = np.concatenate([[self.row], numbers[is_row]])
+        if (np.diff(rows) <= 0).any():
+            at = int(np.argmax(np.diff(rows) <= 0))
+            raise _misplaced(sheet, references[int(np.flatnonzero(is_row)[at])], f"comes after row {rows[at]}")
+        cells = ~is_row
+        cell_rows = np.concatenate([[self.cell_row], numbers[cells]])
+        cell_columns = np.concatenate([[self.cell_column], columns[cells]])
+        down, right = np.diff(cell_rows), np.diff(cell_columns)
+        wrong = (down < 0) | ((down == 0) & (right <= 0))
+        if rows_numbered:
+            wrong |= numbers[cells] != rows[np.cumsum(is_row)[cells]]  # each cell in its row element's row
+        if wrong.any():
+            first = int(np.argmax(wrong))
+            index = int(np.flatnonzero(cells)[first])
+            row = int(rows[np.cumsum(is_row)[index]])
+            after = b"".join(references[int(np.flatnonzero(cells)[first - 1])]).decode() if first else "the last"
+            raise _misplaced(sheet, references[index], f"is out of place in row {row}, after cell {after}")
+        return _Place(int(rows[-1]), int(cell_rows[-1]), int(cell_columns[-1]))
+
+
+def _misplaced(sheet: str, reference: tuple[bytes, bytes], what: str) -> ContainerProblem:
+    shown = (reference[0] + reference[1]).decode()
+    kind = "cell" if reference[0] else "row"
+    return ContainerProblem(f"{sheet}: {kind} reference {shown!r} {what}: a cell or row moved or repeated")
+
+
+def _column_numbers(letters: np.ndarray) -> np.ndarray:
+    """Column letters (a fixed-width bytes array) → column numbers: b'A' → 1, b'AB' → 28."""
+    if not len(letters):
+        return np.zeros(0, dtype=np.int64)
+    codes = letters.view(np.uint8).reshape(len(letters), -1).astype(np.int64)
+    numbers = np.zeros(len(letters), dtype=np.int64)
+    for position in range(codes.shape[1]):
+        code = codes[:, position]
+        numbers = np.where(code > 0, numbers * 26 + code - 64, numbers)
+    return numbers
 
 
 def _row_number(digits: bytes) -> int:

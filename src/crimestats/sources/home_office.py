@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crimestats import reference
-from crimestats.periods import financial_quarter_end, format_period
+from crimestats.periods import financial_quarter_end, format_period, shift_months
 from crimestats.sources._base import (
     FIGURES_SCHEMA,
     Batch,
@@ -53,7 +53,34 @@ def read(file: Path | Probe) -> Batch:
     if not figures.num_rows:
         raise Sheet(path_of(file).name, None, []).error(f"no sheet has the open data header ({', '.join(REQUIRED)})")
     latest = pc.max(figures.column("period_end")).as_py()
-    return Batch(source=NAME, vintage=format_period(latest), figures=figures)
+    warnings = negative_year_totals(path_of(file).name, figures)
+    return Batch(source=NAME, vintage=format_period(latest), figures=figures, warnings=warnings)
+
+
+def negative_year_totals(file: str, figures: pa.Table) -> tuple[str, ...]:
+    """A warning for each force and offence whose 12 months to a quarter end, summed from the file's quarters
+    as analytics sums them (four quarters the force has figures for), is below zero.
+
+    A quarter's count may be negative: the Home Office publishes downward adjustments (crimes found not to
+    have happened, or recorded twice) that way, 36 of them in the 2017/18 table. Over a year they should be
+    outweighed by the offences recorded; a year below zero cannot be a count of offences, and analytics
+    leaves it out of counts and rates.
+    """
+    sums = figures.group_by(["area_code", "offence", "period_end"]).aggregate([("value", "sum")])
+    quarters = set(zip(*(figures.column(c).to_pylist() for c in ("area_code", "period_end")), strict=True))
+    totals: dict[tuple[str, str, dt.date], float] = {}
+    keyed = zip(*(sums.column(c).to_pylist() for c in ("area_code", "offence", "period_end", "value_sum")), strict=True)
+    for area, offence, end, value in keyed:
+        for shift in (0, 3, 6, 9):
+            key = (area, offence, shift_months(end, shift))
+            totals[key] = totals.get(key, 0.0) + value
+    return tuple(
+        f"{file}: {reference.area(area).name}, {reference.offence(offence).name}, 12 months to"
+        f" {format_period(end)}: {total:,.0f} offences, below zero (the quarters' downward adjustments outweigh the"
+        " offences recorded); not used as a count"
+        for (area, offence, end), total in sorted(totals.items())
+        if total < 0 and all((area, shift_months(end, -shift)) in quarters for shift in (0, 3, 6, 9))
+    )
 
 
 def _header_row(sheet: Sheet) -> int | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from crimestats import reference
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.sources._base import (
@@ -19,9 +21,10 @@ from crimestats.sources._base import (
     Probe,
     Sheet,
     column_letter,
-    parse_number,
+    number_grid,
     path_of,
     read_sheets,
+    refuse_repeats,
     resolve_area,
     shorthand,
     table,
@@ -51,8 +54,9 @@ def read(file: Path | Probe) -> Batch:
     if period is None:
         raise sheet.error("cannot find 'year ending <month> <year>' in the title rows", 0, 0)
     columns = _offence_columns(sheet, header)
-    rows: list[dict[str, Any]] = []
-    forces: list[str] = []  # the force of each row
+    read: list[int] = []  # the rows read, with the area and force of each
+    areas: list[str] = []
+    forces: list[str] = []
     warnings: list[str] = []
     unknown: dict[str, int] = {}
     for index in range(header + 1, len(sheet.rows)):
@@ -70,27 +74,31 @@ def read(file: Path | Probe) -> Batch:
         if force is None or force.kind != "force":
             unknown[pfa_name or pfa_code] = index
             continue
-        area_code = _area_code(force, sheet.text(index, 2), sheet.text(index, 3))
-        for column, offence in columns.items():
-            value, symbol, reason = parse_number(sheet, index, column, symbols)
-            rows.append(
-                {
-                    "sheet": sheet.name,
-                    "source_row": index + 1,
-                    "source_column": column_letter(column),
-                    "table_id": "C2",
-                    "area_code": area_code,
-                    "offence": offence,
-                    "offence_code": None,
-                    "period_end": period,
-                    "months": 12,
-                    "measure": "count",
-                    "value": value,
-                    "symbol": symbol,
-                    "reason": reason,
-                }
-            )
-            forces.append(force.code)
+        read.append(index)
+        areas.append(_area_code(force, sheet.text(index, 2), sheet.text(index, 3)))
+        forces.append(force.code)
+    refuse_repeats(sheet, read, areas, 2)
+    values, symbols_found = number_grid(sheet, np.array(read, dtype=np.int64), list(columns), symbols)
+    rows: list[dict[str, Any]] = [
+        {
+            "sheet": sheet.name,
+            "source_row": index + 1,
+            "source_column": column_letter(column),
+            "table_id": "C2",
+            "area_code": area_code,
+            "offence": offence,
+            "offence_code": None,
+            "period_end": period,
+            "months": 12,
+            "measure": "count",
+            "value": None if symbol is not None else float(value),
+            "symbol": symbol,
+            "reason": None if symbol is None else symbols[symbol],
+        }
+        for index, area_code, row_values, row_symbols in zip(read, areas, values, symbols_found, strict=True)
+        for (column, offence), value, symbol in zip(columns.items(), row_values, row_symbols, strict=True)
+    ]
+    forces = [force for force in forces for _ in columns]  # the force of each figure
     if unknown:
         raise unknown_error(sheet, "police force area(s)", unknown, 1)
     rows += _missing_force_totals(rows, forces)

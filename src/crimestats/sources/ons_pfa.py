@@ -31,15 +31,15 @@ from crimestats.sources._base import (
     Probe,
     Sheet,
     column_letter,
-    parse_number,
+    number_grid,
     path_of,
     read_workbook,
+    refuse_repeats,
     resolve_area,
     shorthand,
     unknown_error,
     without_notes,
 )
-from crimestats.sources._columns import numbers as _columns_numbers
 
 NAME = "ons-pfa"
 TABLES = {"P1": "count", "P2": "change_pct", "P3": "rate_per_1000"}
@@ -184,13 +184,10 @@ def _read_table(
     columns = _columns(sheet, header)
     symbols = _symbols(sheet)
     rows, areas, unknown = _areas(sheet, header, warnings)
+    refuse_repeats(sheet, rows.tolist(), areas, 0)
     order = list(columns)
     # All the cells at once (a few Arrow calls per table, not per column), then row by column for the rows read.
-    read = _columns_numbers(pa.concat_arrays([sheet.column(column) for column in order]), symbols)
-    values, found, flagged = (np.reshape(part, (len(order), -1))[:, rows].T.copy() for part in read)
-    for row, column in zip(*np.nonzero(flagged), strict=True):
-        value, symbol, _ = parse_number(sheet, int(rows[row]), order[column], symbols)
-        values[row, column], found[row, column] = (np.nan if value is None else value), symbol
+    values, found = number_grid(sheet, rows, order, symbols)
     if unknown:
         raise unknown_error(sheet, "area(s)", unknown, 1)
     kinds = [columns[column][0] for column in order]

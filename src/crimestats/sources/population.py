@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from crimestats import reference
 from crimestats.sources._base import (
     LOOKUP_SCHEMA,
@@ -21,10 +23,11 @@ from crimestats.sources._base import (
     Probe,
     Sheet,
     column_letter,
-    parse_number,
+    number_grid,
     path_of,
     read_csv,
     read_workbook,
+    refuse_repeats,
     table,
     unknown_error,
 )
@@ -54,18 +57,16 @@ def read_mye(file: Path | Probe) -> Batch:
             years[column] = int(match.group(1))
     if not years:
         raise sheet.error("no 'Mid-YYYY' columns in the header row", header)
-    rows: list[dict[str, Any]] = []
-    for index in range(header + 1, len(sheet.rows)):
-        code = sheet.text(index, 0)
-        if not code:
-            continue
-        if not re.match(r"^[EWKNS]\d{8}$", code):
+    rows = [index for index in range(header + 1, len(sheet.rows)) if sheet.text(index, 0)]
+    for index in rows:
+        if not re.match(r"^[EWKNS]\d{8}$", code := sheet.text(index, 0)):
             raise sheet.error(f"{code!r} is not an ONS area code", index, 0)
-        rows.extend(_cell(sheet, index, column, year, "residents") for column, year in years.items())
+    refuse_repeats(sheet, rows, [sheet.text(index, 0) for index in rows], 0)
+    populations = _cells(sheet, rows, years, "residents")
     latest = max(years.values())
     if "MYE5" in sheets:
-        rows.extend(_land_areas(sheets["MYE5"], latest))
-    return Batch(MYE, f"mid-{latest}", populations=table(rows, POPULATIONS_SCHEMA))
+        populations.extend(_land_areas(sheets["MYE5"], latest))
+    return Batch(MYE, f"mid-{latest}", populations=table(populations, POPULATIONS_SCHEMA))
 
 
 def _header_row(sheet: Sheet) -> int:
@@ -81,29 +82,30 @@ def _land_areas(sheet: Sheet, year: int) -> list[dict[str, Any]]:
     column = next((i for i, h in enumerate(sheet.headings(header)) if h.lower().startswith("area (sq km")), None)
     if column is None:
         raise sheet.error("no 'Area (sq km)' column in the header row", header)
-    rows = []
-    for index in range(header + 1, len(sheet.rows)):
-        code = sheet.text(index, 0)
-        if not code:
-            continue
-        rows.append(_cell(sheet, index, column, year, "area_sq_km"))
-    return rows
+    rows = [index for index in range(header + 1, len(sheet.rows)) if sheet.text(index, 0)]
+    refuse_repeats(sheet, rows, [sheet.text(index, 0) for index in rows], 0)
+    return _cells(sheet, rows, {column: year}, "area_sq_km")
 
 
-def _cell(sheet: Sheet, row: int, column: int, year: int, denominator: str) -> dict[str, Any]:
-    """One number of an MYE sheet as a ``populations`` row, the area code read from column A."""
-    value, symbol, reason = parse_number(sheet, row, column, {})
-    return {
-        "sheet": sheet.name,
-        "source_row": row + 1,
-        "source_column": column_letter(column),
-        "area_code": sheet.text(row, 0),
-        "year": year,
-        "denominator": denominator,
-        "value": value,
-        "symbol": symbol,
-        "reason": reason,
-    }
+def _cells(sheet: Sheet, rows: list[int], years: dict[int, int], denominator: str) -> list[dict[str, Any]]:
+    """The numbers of these rows of an MYE sheet in the columns of ``years`` (column → mid-year), row by row, as
+    ``populations`` rows, each area code read from column A."""
+    values, _ = number_grid(sheet, np.array(rows, dtype=np.int64), list(years), {})
+    return [
+        {
+            "sheet": sheet.name,
+            "source_row": row + 1,
+            "source_column": column_letter(column),
+            "area_code": sheet.text(row, 0),
+            "year": year,
+            "denominator": denominator,
+            "value": float(value),
+            "symbol": None,
+            "reason": None,
+        }
+        for row, row_values in zip(rows, values, strict=True)
+        for (column, year), value in zip(years.items(), row_values, strict=True)
+    ]
 
 
 def recognise_lookup(probe: Probe) -> bool:
