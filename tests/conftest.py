@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -63,6 +66,16 @@ def ingested_file(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
         analytics.materialise(store)
         analytics.materialise(store, analytics.Options(population="ons-mye"))  # what computed peer groups use
     return path
+
+
+def load_tool(name: str) -> ModuleType:
+    """A script of the repository's tools/ folder (not a package), imported as a module for its tests."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "tools" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def copy_of(ingested_file: Path, folder: Path) -> Path:

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-from conftest import copy_of
+from conftest import copy_of, load_tool
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("readme_examples", ROOT / "tools" / "readme_examples.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-readme_examples = _tool()
+readme_examples = load_tool("readme_examples")
 
 
 def test_the_readme_examples_are_the_tools_output(ingested_file: Path, tmp_path: Path) -> None:

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import altair as alt
 import pandas as pd
 import pytest
 
 from browser import chromium_session, require_chromium, served_folder
+from conftest import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vendor_assets", ROOT / "tools" / "vendor_assets.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-vendor_assets = _tool()
+vendor_assets = load_tool("vendor_assets")
 PINS = {pin.name: pin for pin in vendor_assets.PINS}
 
 

@@ -155,32 +155,34 @@ def _population_years(store: Store) -> list[int]:
 
 def home_page(site: Site, period: str, offence: str, options: Options = Options()) -> str:
     """The national picture: map of rates by force, England and Wales trend, league table; selectors, search."""
-    report, choices = site.read(lambda store: (_national(store, period, offence, options), _choices(store)))
-    league = report.table("league")
-    return _page(
-        "home.html.j2",
-        report=report,
-        period=period,
-        offence=offence,
-        options=options,
-        charts=_charts(site, report.charts, ("map", "trend")),
-        league=_table(league, _force_links(league, period, options)),
-        **choices,
-    )
+    return _league_view(site, "home.html.j2", ("map", "trend"), period, offence, options)
 
 
 def league_page(site: Site, period: str, offence: str, options: Options = Options()) -> str:
     """The league table (sortable), its funnel plot and map."""
+    return _league_view(site, "league.html.j2", ("funnel", "map"), period, offence, options, sortable=True)
+
+
+def _league_view(
+    site: Site,
+    template: str,
+    charts: tuple[str, ...],
+    period: str,
+    offence: str,
+    options: Options,
+    sortable: bool = False,
+) -> str:
+    """A page built on the national report of a period and offence: its league table and the charts named."""
     report, choices = site.read(lambda store: (_national(store, period, offence, options), _choices(store)))
     league = report.table("league")
     return _page(
-        "league.html.j2",
+        template,
         report=report,
         period=period,
         offence=offence,
         options=options,
-        charts=_charts(site, report.charts, ("funnel", "map")),
-        league=_table(league, _force_links(league, period, options), sortable=True),
+        charts=_charts(site, report.charts, charts),
+        league=_table(league, _force_links(league, period, options), sortable=sortable),
         **choices,
     )
 
