@@ -2,8 +2,9 @@
 so that a case which aborts the process or hangs is caught, reported and skipped, and the run goes on.
 
 Reports the cases run, the outcomes by mutation, the refusals by message, unhandled exceptions, aborts, hangs,
-broken promises (a multi-line error, a failed file that changed the store), the slowest case and peak RSS.
-Exits 1 if any case escaped, aborted, hung or broke a promise. See benchmarks/README.md.
+broken promises (a multi-line error, a failed file that changed the store), the costliest case (CPU time) and
+the slowest (wall time), and peak RSS. Exits 1 if any case escaped, aborted, hung, took more than ``--limit``
+seconds of CPU or broke a promise. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import random
 import re
 import resource
@@ -71,7 +73,7 @@ def _run_case(store: object, folder: Path, data: dict[str, bytes], seed: int, nu
     path = folder / name
     path.write_bytes(content)
     outcome: dict[str, object] = {"case": number, "kind": kind}
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     before = table_counts(store)
     try:
         [result] = store.ingest([path]).results  # type: ignore[attr-defined]
@@ -81,8 +83,15 @@ def _run_case(store: object, folder: Path, data: dict[str, bytes], seed: int, nu
     except BaseException as exc:  # the finding: whatever escapes ingest
         outcome["status"], outcome["error"] = "unhandled", traceback.format_exception_only(exc)[-1].strip()
     outcome["seconds"] = time.perf_counter() - start
+    outcome["cpu_seconds"] = _cpu_seconds() - cpu_start
     outcome["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return outcome
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this worker (all its threads: DuckDB's too) and of the parser processes it waited for."""
+    own, parsers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + parsers.ru_utime + parsers.ru_stime
 
 
 TABLES = ("files", "figures", "populations", "lookup", "boundaries")
@@ -110,7 +119,9 @@ class Tally:
     refusals: collections.Counter[str] = field(default_factory=collections.Counter)
     findings: list[str] = field(default_factory=list)
     slowest: tuple[float, int, str] = (0.0, -1, "")
+    costliest: tuple[float, int, str] = (0.0, -1, "")
     peak_rss_mb: float = 0.0
+    limit_seconds: float = 10.0
 
     def add(self, outcome: dict[str, object]) -> None:
         self.cases += 1
@@ -120,12 +131,18 @@ class Tally:
             self.refusals[_shape(str(outcome["error"]))] += 1
         if status == "unhandled" or outcome.get("broken"):
             self.findings.append(f"case {number} ({kind}): {status}: {outcome.get('broken') or outcome['error']}")
-        seconds = float(outcome["seconds"])  # type: ignore[arg-type]
+        seconds, cpu = float(outcome["seconds"]), float(outcome["cpu_seconds"])  # type: ignore[arg-type]
         if seconds > self.slowest[0]:
             self.slowest = (seconds, number, kind)
+        if cpu > self.costliest[0]:
+            self.costliest = (cpu, number, kind)
+        if cpu > self.limit_seconds:
+            self.findings.append(f"case {number} ({kind}): {cpu:.1f} s of CPU, over the {self.limit_seconds:g} s limit")
         self.peak_rss_mb = max(self.peak_rss_mb, float(outcome["rss_mb"]))  # type: ignore[arg-type]
         if self.cases % PROGRESS_EVERY == 0:
-            print(f"{time.strftime('%H:%M:%S')} {self.cases:,} cases, {len(self.findings)} findings", file=sys.stderr)
+            load = os.getloadavg()[0]
+            line = f"{self.cases:,} cases, {len(self.findings)} findings, load average {load:.1f}"
+            print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr)
 
 
 def _shape(error: str) -> str:
@@ -167,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="stop after this long instead")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed: case N of a seed is always the same")
     parser.add_argument("--workers", type=int, default=1, help="worker processes running cases side by side")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a case counts as a hang")
+    parser.add_argument("--limit", type=float, default=10.0, help="CPU seconds a case may take (default 10)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="wall seconds without an answer before a case is a hang (default 60)",
+    )
     parser.add_argument("--write-case", type=int, metavar="N", help="write case N's file into --out and stop")
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for --write-case")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -187,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> tuple[Tally, float]:
     """The cases shared out between ``--workers`` workers, each driven by a thread of its own."""
-    tally, start, lock = Tally(), time.perf_counter(), threading.Lock()
+    tally, start, lock = Tally(limit_seconds=args.limit), time.perf_counter(), threading.Lock()
     deadline = start + args.seconds if args.seconds else float("inf")
     numbers = iter(range(args.cases))
 
@@ -224,13 +247,18 @@ def report(result: tuple[Tally, float], args: argparse.Namespace) -> int:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     for line in machine_info("crimestats", "duckdb", "python-calamine"):
         print(line)
-    print(f"data: {args.data}, seed {args.seed}, {args.workers} worker(s), timeout {args.timeout:g} s a case")
+    print(
+        f"data: {args.data}, seed {args.seed}, {args.workers} worker(s), "
+        f"limit {args.limit:g} s of CPU a case, a hang after {args.timeout:g} s without an answer"
+    )
     print(f"cases: {tally.cases:,} in {seconds:,.0f} s ({tally.cases / seconds:,.1f} a second)")
     statuses = collections.Counter[str]()
     for (_, status), count in tally.outcomes.items():
         statuses[status] += count
     print("outcomes: " + ", ".join(f"{status} {count:,}" for status, count in statuses.most_common()))
-    print(f"slowest case: {tally.slowest[0]:.2f} s (case {tally.slowest[1]}, {tally.slowest[2]})")
+    print(f"costliest case: {tally.costliest[0]:.2f} s of CPU (case {tally.costliest[1]}, {tally.costliest[2]})")
+    print(f"slowest case: {tally.slowest[0]:.2f} s of wall time (case {tally.slowest[1]}, {tally.slowest[2]})")
+    print(f"load average at the end: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
     print(f"peak RSS of a worker: {max(tally.peak_rss_mb, children):,.0f} MB")
     print("\nby mutation                        ingested  unchanged     failed  unhandled")
     for kind in sorted({kind for kind, _ in tally.outcomes}):
