@@ -215,10 +215,8 @@ def bench(rows: int, pandas_up_to: int) -> None:
         if rows <= pandas_up_to:
             results["pandas"] = in_child("pandas", unpacked, Path(folder))
         for name, result in results.items():
-            rate = written / result["seconds"]
-            print(
-                f"  {name:10} {result['seconds']:7.1f} s  {rate / 1e6:5.2f} M rows/s  peak {result['peak_bytes'] / 1e9:4.2f} GB"
-            )
+            rate, peak = written / result["seconds"] / 1e6, result["peak_bytes"] / 1e9
+            print(f"  {name:10} {result['seconds']:7.1f} s  {rate:5.2f} M rows/s  peak {peak:4.2f} GB")
         ours = results["crimestats"]["seconds"]
         print(f"  crimestats throughput / duckdb read_csv: {results['duckdb']['seconds'] / ours:.2f}x (target ≥ 0.5x)")
         if "pandas" in results:
