@@ -35,7 +35,8 @@ The registry is data, ``crimestats/data/caveats.csv``, one row per caveat, each 
 ``measure``
     empty for any figure, ``rate`` for rates per 1,000 population only, ``test`` for statements of
     statistical significance only (a tested change or gap), ``older-population`` for rates that use an older
-    mid-year population estimate than ONS would (the figure's ``population_older``: the store lacks that one).
+    mid-year population estimate than ONS would (the figure's ``population_older``: the store lacks that one),
+    ``police-uk`` for figures from data.police.uk's street-level files only (never for recorded crime figures).
 ``start``, ``end``
     months written ``YYYY-MM``.
 ``text``
@@ -77,7 +78,7 @@ __all__ = [
 
 KINDS = ("missing", "estimated", "break", "rename", "context")  # also the order in which caveats_for lists them
 SCOPES = ("offence", "offence-and-totals")
-MEASURES = ("rate", "test", "older-population")
+MEASURES = ("rate", "test", "older-population", "police-uk")
 COLUMNS = ("id", "kind", "area", "offence", "scope", "measure", "start", "end", "text", "source_title", "source_url")
 NATIONAL = "K04000001"
 
@@ -153,6 +154,7 @@ def caveats_for(
     rate: bool = False,
     test: bool = False,
     older_population: bool = False,
+    police_uk: bool = False,
 ) -> list[Caveat]:
     """The caveats that apply to a figure, missing data first and context last (file order within a kind).
 
@@ -164,12 +166,13 @@ def caveats_for(
     the figure is a rate per 1,000 population (caveats with measure ``rate`` apply only then). ``test``: the
     figure is a statement of statistical significance (caveats with measure ``test`` apply only then).
     ``older_population``: the figure is a rate on an older population estimate than ONS would use (caveats with
-    measure ``older-population`` apply only then).
+    measure ``older-population`` apply only then). ``police_uk``: the figure is from data.police.uk's
+    street-level files (caveats with measure ``police-uk`` apply only then).
     """
     area = reference.area(area_code).code if area_code is not None else NATIONAL
     slug = reference.offence(offence).slug if offence is not None else None
     window = _window(period_end, comparison=comparison, since=since)
-    flags = {"rate": rate, "test": test, "older-population": older_population}
+    flags = {"rate": rate, "test": test, "older-population": older_population, "police-uk": police_uk}
     wanted = {None, *(measure for measure, wanted in flags.items() if wanted)}
     found = [
         item

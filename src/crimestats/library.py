@@ -18,8 +18,23 @@ from typing import TYPE_CHECKING, Any
 
 from crimestats import analytics, reference
 from crimestats.analytics.options import Options
-from crimestats.periods import format_period, parse_period
-from crimestats.results import ForceProfile, ForceTrend, Funnel, LeagueTable, PeerComparison, Totals, Trend
+from crimestats.errors import CrimestatsError
+from crimestats.periods import format_period, parse_month, parse_period
+from crimestats.results import (
+    ForceProfile,
+    ForceTrend,
+    Funnel,
+    LeagueTable,
+    PeerComparison,
+    Reconciliation,
+    StopAndSearch,
+    StreetCounts,
+    StreetCoverage,
+    StreetOutcomes,
+    StreetTotals,
+    Totals,
+    Trend,
+)
 from crimestats.store import IngestReport, Store
 
 if TYPE_CHECKING:
@@ -177,6 +192,95 @@ class Crimestats:
             return national_report(self.store, month, Options(**options), None, None, offence)
         groups = _groups(most_similar_group)
         return force_report(self.store, force, month, groups, Options(**options), None, None, offence)
+
+    # ---- data.police.uk street-level data ----------------------------------------------------------------------
+
+    def street_counts(
+        self,
+        by: str | Iterable[str] = "crime-type",
+        force: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> StreetCounts:
+        """Street crimes and anti-social behaviour counted by ``by``: any of ``crime-type``, ``month``, ``lsoa``,
+        ``outcome``, ``force``; over the months ``start`` to ``end`` (``'2024-01'``; either open)."""
+        from crimestats.analytics import street
+
+        groups = (by,) if isinstance(by, str) else tuple(by)
+        area, first, last = _street_filters(force, start, end)
+        _known(groups, street.COUNT_GROUPINGS)
+        rows = street.street_counts(self.store, list(groups), area, first, last)
+        return StreetCounts(rows, *_described(area, first, last), by=groups)
+
+    def street_coverage(self) -> StreetCoverage:
+        """Rows stored for every force × month × kind; None (JSON null) where the store has no file."""
+        from crimestats.analytics import street
+
+        return StreetCoverage(street.street_coverage(self.store), _street_caveats())
+
+    def street_outcomes(
+        self, force: str | None = None, start: str | None = None, end: str | None = None
+    ) -> StreetOutcomes:
+        """Crimes by crime type and last outcome, with each outcome's share of the type's crimes."""
+        from crimestats.analytics import street
+
+        area, first, last = _street_filters(force, start, end)
+        return StreetOutcomes(street.street_outcomes(self.store, area, first, last), *_described(area, first, last))
+
+    def stops(
+        self, by: str = "object", force: str | None = None, start: str | None = None, end: str | None = None
+    ) -> StopAndSearch:
+        """Stop-and-search by ``object``, ``outcome``, ``age``, ``ethnicity``, ``legislation``, ``gender`` or ``type``:
+        counts, shares, and the share whose outcome was linked to the object of the search."""
+        from crimestats.analytics import street
+
+        area, first, last = _street_filters(force, start, end)
+        _known((by,), street.STOP_GROUPINGS)
+        rows = street.street_stops(self.store, by, area, first, last)
+        return StopAndSearch(rows, *_described(area, first, last), by=by)
+
+    def street_totals(self, period: str) -> StreetTotals:
+        """Every force's street crimes in the 12 months to ``period`` (a month) and rate per 1,000 residents."""
+        from crimestats.analytics import street
+
+        month = parse_month(period)
+        return StreetTotals(street.street_totals(self.store, month), format_period(month), _street_caveats())
+
+    def reconcile(self, force: str, period: str) -> Reconciliation:
+        """A force's police.uk count against its recorded crime count for the 12 months to ``period``, the ratio
+        and the documented reasons they differ."""
+        from crimestats.analytics import street
+
+        return Reconciliation(
+            street.street_reconciliation(self.store, reference.area(force), parse_month(period)), "rows"
+        )
+
+
+def _street_filters(
+    force: str | None, start: str | None, end: str | None
+) -> tuple[reference.Area | None, dt.date | None, dt.date | None]:
+    """A force and the first and last months, parsed where they enter (None: every force, open months)."""
+    area = None if force is None else reference.area(force)
+    return area, None if start is None else parse_month(start), None if end is None else parse_month(end)
+
+
+def _described(
+    area: reference.Area | None, first: dt.date | None, last: dt.date | None
+) -> tuple[str | None, str | None, str | None, tuple[str, ...]]:
+    shown = [None if month is None else format_period(month) for month in (first, last)]
+    return None if area is None else area.code, shown[0], shown[1], _street_caveats()
+
+
+def _street_caveats() -> tuple[str, ...]:
+    from crimestats.analytics.street import street_caveats
+
+    return tuple(item.text for item in street_caveats())
+
+
+def _known(groups: Iterable[str], allowed: dict[str, str]) -> None:
+    unknown = [group for group in groups if group not in allowed]
+    if unknown:
+        raise CrimestatsError(f"cannot group by {', '.join(map(repr, unknown))}: choose from {', '.join(allowed)}")
 
 
 def _groups(path: str | Path | None) -> PeerGroups | None:

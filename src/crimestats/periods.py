@@ -14,6 +14,7 @@ __all__ = [
     "financial_quarter_end",
     "format_period",
     "month_label",
+    "parse_month",
     "parse_period",
     "parse_year_ending",
     "period_label",
@@ -42,6 +43,16 @@ def parse_period(text: str | dt.date) -> dt.date:
             f"period {text!r} is not a quarter end: write 2019-09 or 'Sep 2019' for the year ending September 2019 "
             "(years end in March, June, September or December)"
         )
+    return month
+
+
+def parse_month(text: str | dt.date) -> dt.date:
+    """A month, as data.police.uk's monthly files are dated: ``'2024-01'`` (or ``'Jan 2024'``) → 2024-01-01."""
+    if isinstance(text, dt.date):
+        return text
+    month = _month_of(" ".join(text.split()))
+    if month is None:
+        raise PeriodError(f"month {text!r} is not a month: write 2024-01 or 'Jan 2024'")
     return month
 
 

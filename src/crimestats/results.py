@@ -20,7 +20,22 @@ if TYPE_CHECKING:
 
     from crimestats.reference import Offence
 
-__all__ = ["ForceProfile", "ForceTrend", "Funnel", "LeagueTable", "PeerComparison", "Result", "Totals", "Trend"]
+__all__ = [
+    "ForceProfile",
+    "ForceTrend",
+    "Funnel",
+    "LeagueTable",
+    "PeerComparison",
+    "Reconciliation",
+    "Result",
+    "StopAndSearch",
+    "StreetCounts",
+    "StreetCoverage",
+    "StreetOutcomes",
+    "StreetTotals",
+    "Totals",
+    "Trend",
+]
 
 
 @dataclass(frozen=True)
@@ -139,3 +154,59 @@ class PeerComparison(_Document):
 
 class Funnel(_Document):
     """Funnel-plot data: each force's rate against 95% and 99.8% limits around the pooled rate."""
+
+
+@dataclass(frozen=True)
+class _Months(Result):
+    """Rows of data.police.uk street-level figures over the months ``first_month`` to ``last_month`` (None: open)
+    for one force (``force_code``; None: every force in the store), with the caveats that go with them."""
+
+    force_code: str | None
+    first_month: str | None
+    last_month: str | None
+    caveats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StreetCounts(_Months):
+    """Street crimes and anti-social behaviour incidents counted by ``by`` (crime type, month, LSOA, outcome)."""
+
+    by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StreetOutcomes(_Months):
+    """Crimes by crime type and last outcome, with the outcome's share of the type's crimes."""
+
+
+@dataclass(frozen=True)
+class StopAndSearch(_Months):
+    """Stop-and-search counts and shares by ``by`` (object of search, outcome, age, ethnicity, legislation …),
+    with the share whose outcome was linked to the object searched for."""
+
+    by: str = "object"
+
+
+@dataclass(frozen=True)
+class StreetCoverage(Result):
+    """Rows stored for every force × month × kind (street, outcomes, stop_and_search), NULL where missing."""
+
+    caveats: tuple[str, ...]
+
+    @property
+    def missing(self) -> list[dict[str, Any]]:
+        """The force-months with no street file."""
+        return [row for row in self.rows.to_pylist() if row["street"] is None]
+
+
+@dataclass(frozen=True)
+class StreetTotals(Result):
+    """Each force's street crimes in 12 months and rate per 1,000 residents."""
+
+    period: str
+    caveats: tuple[str, ...]
+
+
+class Reconciliation(_Document):
+    """A force's police.uk count beside its recorded crime count for the same 12 months, the ratio and the
+    documented reasons they differ."""

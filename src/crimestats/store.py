@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import platformdirs
 
+from crimestats import street_layouts
 from crimestats.errors import CrimestatsError, SourceError, StoreError
 
 if TYPE_CHECKING:  # imported where used: reading files and building expressions are not every command's work
@@ -141,6 +142,7 @@ class Store:
             try:
                 with self.transaction(f"cannot create the tables of store {self.path}"):
                     self.con.execute(SCHEMA)
+                    self.con.execute(street_layouts.schema())
             except StoreError:
                 self.con.close()
                 raise
@@ -223,6 +225,7 @@ class Store:
             raise
 
     def _write(self, path: Path, digest: str, batch: sources.Batch) -> int:
+        monthly = 0
         with self.transaction(f"cannot store {path.name} in {self.path}") as con:
             [(file_id,)] = con.execute(
                 "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
@@ -239,9 +242,34 @@ class Store:
                     con.register("incoming", arrow)
                     con.execute(f"INSERT INTO {name} SELECT {file_id} AS file_id, * FROM incoming")
                     con.unregister("incoming")
+            for item in batch.police_uk:
+                monthly += self._write_monthly(con, file_id, item)
         self.memo.clear()  # what was read of the store before this file (its digest, its statistics) is stale
         tables = (batch.figures, batch.populations, batch.lookup, batch.boundaries)
-        return sum(int(table.num_rows) for table in tables)
+        return monthly + sum(int(table.num_rows) for table in tables)
+
+    def _write_monthly(self, con: duckdb.DuckDBPyConnection, file_id: int, item: Any) -> int:
+        """Store one data.police.uk monthly file unless the store has the same force, month and kind from a
+        later edition (a newer archive); a copy from an earlier edition is replaced. Returns the rows stored."""
+        from crimestats.sources import police_uk
+
+        key = [item.force_code, item.month, item.kind]
+        stored = con.execute(
+            "SELECT part_id, edition FROM police_uk_months WHERE force_code = ? AND month = ? AND kind = ?", key
+        ).fetchall()
+        if stored and stored[0][1] >= item.edition:
+            return 0
+        for old, _ in stored:
+            con.execute(f"DELETE FROM {street_layouts.TABLES[item.kind]} WHERE part_id = ?", [old])
+            con.execute("DELETE FROM police_uk_months WHERE part_id = ?", [old])
+        [(part_id,)] = con.execute("SELECT nextval('police_uk_part_ids')").fetchall()
+        rows = police_uk.load(con, item, part_id, self.path.parent)
+        con.execute(
+            "INSERT INTO police_uk_months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [part_id, file_id, item.member or item.path.name, item.force_code, item.force, item.month, item.kind]
+            + [item.edition, rows],
+        )
+        return rows
 
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None
@@ -284,7 +312,8 @@ class Store:
                       (SELECT count(*) FROM figures g WHERE g.file_id = f.file_id)
                     + (SELECT count(*) FROM populations p WHERE p.file_id = f.file_id)
                     + (SELECT count(*) FROM lookup l WHERE l.file_id = f.file_id)
-                    + (SELECT count(*) FROM boundaries b WHERE b.file_id = f.file_id) AS rows
+                    + (SELECT count(*) FROM boundaries b WHERE b.file_id = f.file_id)
+                    + (SELECT coalesce(sum(m.rows), 0) FROM police_uk_months m WHERE m.file_id = f.file_id) AS rows
                FROM files f ORDER BY source, vintage, file_id"""
         )
         names = [d[0] for d in cursor.description]

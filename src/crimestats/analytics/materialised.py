@@ -36,6 +36,7 @@ __all__ = [
     "materialise",
     "peers",
     "statistics_key",
+    "street",
     "totals",
 ]
 
@@ -195,6 +196,12 @@ def peers(
     return read(store, name, columns, order_by, **equal)
 
 
+def street(store: Store) -> str:
+    """The name of the materialised street-level counts (:func:`crimestats.analytics.street.detail`: force ×
+    month × crime type × LSOA × last outcome), computed first if need be: every street count sums it."""
+    return _ensured(store, "street", Options(), compute_street)
+
+
 def materialise(store: Store, options: Options = Options()) -> None:
     """Compute and keep the statistics of an option set now (the CLI does this for the defaults after ingest)."""
     _ensured(store, "forces", options, compute_forces)
@@ -292,6 +299,13 @@ def compute_totals(store: Store, options: Options = Options()) -> pa.Table:
     result = area_totals(store.backend, options, rows).order_by("period_end", "offence", "area_code").to_pyarrow()
     rows = with_intervals(_total_row(row) for row in result.to_pylist())
     return _typed(rows, result.schema, TOTAL_EXTRAS, _WHOLE_TOTAL)
+
+
+def compute_street(store: Store, options: Options = Options()) -> pa.Table:
+    """:func:`street`, computed from the stored street-level crimes (what is materialised)."""
+    from crimestats.analytics.street import DETAIL, detail
+
+    return detail(store.backend).order_by(*DETAIL).to_pyarrow()
 
 
 def compute_peers(store: Store, options: Options = Options(), *, period_end: dt.date) -> pa.Table:

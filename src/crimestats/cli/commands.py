@@ -45,6 +45,7 @@ from crimestats.cli.output import (
     out,
     title,
 )
+from crimestats.cli.street import street_app
 from crimestats.downloads.cli import data_app
 from crimestats.errors import CrimestatsError
 from crimestats.periods import parse_period
@@ -69,6 +70,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+app.add_typer(street_app, name="street")
 app.command("check")(__import__("crimestats.cli.check", fromlist=["check"]).check)
 
 

@@ -98,8 +98,10 @@ def cell(key: str, row: dict[str, Any]) -> str:
         return fmt.interval(row.get("lower_998"), row.get("upper_998"))
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return fmt.NOT_AVAILABLE
-    if key in ("count", "population", "previous_count"):
+    if key in ("count", "population", "previous_count", "street", "outcomes", "stop_and_search"):
         return fmt.count(value)
+    if key in ("share", "linked_share"):  # a fraction: 0.124 → '12.4%'
+        return f"{fmt.rate(value * 100, 1)}%"
     if key in ("rate_per_1000", "england_and_wales_rate"):
         return fmt.rate(value)
     if key == "change_pct":
@@ -119,7 +121,10 @@ NARROW_DROPS = ("source", "note", "rate_ci", "population", "change_pct")
 WRAPPING = ("note", "offence", "area", "text")
 #: Marks a row below the rule (a total), whose cells may all wrap.
 TOTAL_ROW = "_total"
-_NUMBERS = ("count", "population", "rate_per_1000", "england_and_wales_rate", "previous_count", "change_pct", "rank")
+_NUMBERS = (
+    *("count", "population", "rate_per_1000", "england_and_wales_rate", "previous_count", "change_pct", "rank"),
+    *("share", "linked_share", "street", "outcomes", "stop_and_search"),
+)
 
 
 def emit(
@@ -132,18 +137,21 @@ def emit(
     *,
     document: Any = None,
     out_path: Path | None = None,
+    source: str | None = None,
 ) -> None:
     """Print the rows (a table shows ``footer`` rows below a rule: a total; JSON prints ``document`` when given:
     the command's whole answer), or write them to ``out_path``: xlsx always (a sheet of the rows, one of the
-    title, notes and sources), csv and json on asking."""
+    title, notes and sources), csv and json on asking. ``source`` replaces the line naming the recorded crime
+    statistics as the source (street-level data comes from data.police.uk)."""
+    source = source or SOURCE_LINE
     if format is Format.xlsx:
         if out_path is None:
             fail(CrimestatsError("--format xlsx writes a workbook: give --out FILE.xlsx"))
-        write_xlsx(rows, title, [*(notes or []), SOURCE_LINE, *_files(rows)], out_path)
+        write_xlsx(rows, title, [*(notes or []), source, *_files(rows)], out_path)
     elif format is Format.table:
         if out_path is not None:
             fail(CrimestatsError("--out goes with --format csv, json or xlsx"))
-        _print_table(rows, title, view, notes or [], footer or [])
+        _print_table(rows, title, view, notes or [], footer or [], source)
     else:
         answer = rows if document is None else document
         text = to_json(answer) + "\n" if format is Format.json else to_csv(rows, list(view))
@@ -154,7 +162,12 @@ def emit(
 
 
 def _print_table(
-    rows: list[dict[str, Any]], title: str, view: dict[str, str], notes: list[str], footer: list[dict[str, Any]]
+    rows: list[dict[str, Any]],
+    title: str,
+    view: dict[str, str],
+    notes: list[str],
+    footer: list[dict[str, Any]],
+    source: str = SOURCE_LINE,
 ) -> None:
     """The rows, then the ``footer`` rows below a rule, as a table that fits the terminal: columns are left out
     (see :data:`NARROW_DROPS`) rather than a force name or rank cut, and the notes say which."""
@@ -171,7 +184,7 @@ def _print_table(
     out.print(_table(rows, shown, width, footer), width=width, soft_wrap=False)
     for note in notes:
         out.print(f"Note: {note}", style="dim", highlight=False)
-    out.print(SOURCE_LINE, style="dim", highlight=False)
+    out.print(source, style="dim", highlight=False)
 
 
 def terminal_width() -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crimestats.errors import SourceError, UnrecognisedFileError
-from crimestats.sources import boundaries, home_office, ons_csp, ons_pfa, population
+from crimestats.sources import boundaries, home_office, ons_csp, ons_pfa, police_uk, population
 from crimestats.sources._base import Batch, Probe, parser_failure
 
 __all__ = [
@@ -47,6 +47,12 @@ READERS: tuple[Reader, ...] = (
     Reader(population.MYE, "ONS mid-year population estimates (MYE4)", population.recognise_mye, population.read_mye),
     Reader(population.LOOKUP, "ONS LA → CSP → PFA lookup", population.recognise_lookup, population.read_lookup),
     Reader(boundaries.NAME, "ONS police force area boundaries (GeoJSON)", boundaries.recognise, boundaries.read),
+    Reader(
+        police_uk.NAME,
+        "data.police.uk street-level crimes, outcomes or stop-and-search (a monthly CSV or archive zip)",
+        police_uk.recognise,
+        police_uk.read,
+    ),
 )
 
 # The order readers are asked in. A workbook whose sheet names say what it is (ONS Tables P1-P3, MYE4) is
