@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 import shutil
@@ -13,6 +14,7 @@ from types import ModuleType
 import pytest
 
 from crimestats import analytics
+from crimestats.analytics import materialised
 from crimestats.periods import format_period, parse_year_ending
 from crimestats.store import Store
 
@@ -58,14 +60,27 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def ingested_file(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A closed store file with every official file in the data folder ingested and the default statistics
-    materialised, as `crimestats ingest` leaves it (and the mid-year estimate set computed peer groups use, so
-    that no copy computes it again): the one ingest of the session. Copy it to write to it."""
+    materialised, as `crimestats ingest` leaves it: the one ingest of the session. Copy it to write to it.
+
+    It also keeps the option sets several copies ask for (:data:`SHARED_OPTION_SETS`) and the peer comparisons
+    of 2019-09, so that no copy computes them again."""
     path = tmp_path_factory.mktemp("store") / "ingested.duckdb"
     with Store(path) as store:
         store.ingest([data_dir])
-        analytics.materialise(store)
-        analytics.materialise(store, analytics.Options(population="ons-mye"))  # what computed peer groups use
+        for options in (analytics.Options(), *SHARED_OPTION_SETS):
+            analytics.materialise(store, options)
+        materialised.peers(store, dt.date(2019, 9, 1))
     return path
+
+
+#: Option sets the tests of several modules ask for: the mid-year estimates computed peer groups use, the
+#: figures ONS suppresses, the Home Office source, and the population year the newest release needs.
+SHARED_OPTION_SETS = (
+    analytics.Options(population="ons-mye"),
+    analytics.Options(suppress=False),
+    analytics.Options(source="home-office"),
+    analytics.Options(population_year=2023),
+)
 
 
 def load_tool(name: str) -> ModuleType:

@@ -32,6 +32,7 @@ Methods
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -308,20 +309,24 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
     quantiles of its distribution, as in :func:`scipy.stats.poisson_means_test`.
     """
 
+    pairs = zip(k1.tolist(), n1.tolist(), k2.tolist(), n2.tolist(), strict=True)
+    return np.array([_e_test_p_value(*pair) for pair in pairs], dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _e_test_p_value(k1: float, n1: float, k2: float, n2: float) -> float:
+    """The E-test p-value of one pair (see :func:`_e_test_p_values`), kept for the process by its four numbers:
+    a process computing several option sets (a web server, a test session) sums each pair once."""
     pooled = (k1 + k2) / (n1 + n2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_obs = np.abs(k1 / n1 - k2 / n2) / np.sqrt(k1 / n1**2 + k2 / n2**2)
-    p_values = np.ones(k1.shape, dtype=np.float64)
-    todo = np.flatnonzero((pooled > 0) & (t_obs > 0))
-    if todo.size == 0:
-        return p_values
-    mean1, mean2 = n1[todo] * pooled[todo], n2[todo] * pooled[todo]
-    lows = _poisson_ppf(_E_TEST_LOW_TAIL, mean1)
-    highs = _poisson_ppf(_E_TEST_HIGH_TAIL, mean1)
-    for i, row in enumerate(todo):
-        x1 = np.arange(lows[i], highs[i] + 1, dtype=np.float64)
-        p_values[row] = _e_test_sum(x1, n1[row], n2[row], t_obs[row], mean1[i], mean2[i])
-    return p_values
+    if pooled <= 0:
+        return 1.0
+    t_obs = abs(k1 / n1 - k2 / n2) / math.sqrt(k1 / n1**2 + k2 / n2**2)
+    if not t_obs > 0:
+        return 1.0
+    mean1, mean2 = n1 * pooled, n2 * pooled
+    [low, high] = _poisson_ppf(np.array([_E_TEST_LOW_TAIL, _E_TEST_HIGH_TAIL]), np.array([mean1, mean1]))
+    x1 = np.arange(low, high + 1, dtype=np.float64)
+    return _e_test_sum(x1, n1, n2, t_obs, mean1, mean2)
 
 
 def _e_test_sum(x1: FloatArray, n1: float, n2: float, t_obs: float, mean1: float, mean2: float) -> float:
@@ -340,7 +345,7 @@ def _e_test_sum(x1: FloatArray, n1: float, n2: float, t_obs: float, mean1: float
     return float(min(1.0, np.sum(_poisson_pmf(x1, mean1) * inner)))
 
 
-def _poisson_ppf(q: float, means: FloatArray) -> FloatArray:
+def _poisson_ppf(q: float | FloatArray, means: FloatArray) -> FloatArray:
     """The smallest k with ``P(X <= k) >= q``, X ~ Poisson(mean), for 0 < q < 1: :func:`scipy.stats.poisson.ppf`'s
     formula (the inverse of the incomplete gamma, then one step down where that still reaches q), without
     importing scipy.stats."""
@@ -638,9 +643,19 @@ def funnel(
     """
     count_array, population_array = _counts_and_populations(counts, populations)
     per = _positive(per, "per")
-    total = float(np.sum(count_array))
-    if total == 0:
+    if float(np.sum(count_array)) == 0:
         raise ValueError("a funnel plot needs at least one offence in total (every count is zero)")
+    target, spread, points = _funnel(count_array.tobytes(), population_array.tobytes(), per, overdispersion_adjust)
+    return target, spread, list(points)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _funnel(
+    counts: bytes, populations: bytes, per: float, overdispersion_adjust: bool
+) -> tuple[float, Overdispersion | None, tuple[FunnelPoint, ...]]:
+    """:func:`funnel` of checked arrays (as bytes), kept for the process by its arguments."""
+    count_array, population_array = np.frombuffer(counts), np.frombuffer(populations)
+    total = float(np.sum(count_array))
     target = total / float(np.sum(population_array)) * per
     spread: Overdispersion | None = None
     tau2 = 0.0
@@ -658,7 +673,7 @@ def funnel(
         else:
             position = "within"
         points.append(FunnelPoint(limits.lower_95, limits.upper_95, limits.lower_998, limits.upper_998, position))
-    return target, spread, points
+    return target, spread, tuple(points)
 
 
 def funnel_curve(
@@ -744,6 +759,14 @@ def rank_ranges(
     if isinstance(simulations, bool) or not isinstance(simulations, int | np.integer) or simulations < 1:
         raise ValueError(f"simulations must be a whole number of at least 1, not {simulations!r}")
     level = _level(level)
+    return list(_rank_ranges(count_array.tobytes(), population_array.tobytes(), int(simulations), level, int(seed)))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _rank_ranges(counts: bytes, populations: bytes, simulations: int, level: float, seed: int) -> tuple[RankRange, ...]:
+    """:func:`rank_ranges` of checked arrays (as bytes), kept for the process by its arguments: a process
+    computing several option sets simulates each league once."""
+    count_array, population_array = np.frombuffer(counts), np.frombuffer(populations)
     means = np.where(count_array == 0, _ZERO_COUNT_MEAN, count_array)
     rng = np.random.default_rng(seed)
     draws = rng.poisson(means, size=(int(simulations), count_array.size))
@@ -754,4 +777,6 @@ def rank_ranges(
     low = np.minimum(np.floor(low_quantile).astype(np.int64), observed)
     high = np.maximum(np.ceil(high_quantile).astype(np.int64), observed)
     size = count_array.size
-    return [RankRange(int(min(max(lo, 1), size)), int(min(max(hi, 1), size))) for lo, hi in zip(low, high, strict=True)]
+    return tuple(
+        RankRange(int(min(max(lo, 1), size)), int(min(max(hi, 1), size))) for lo, hi in zip(low, high, strict=True)
+    )
