@@ -76,7 +76,8 @@ class ReportData:
         trends = analytics.rate_trends(store, slug, options)
         if NATIONAL in trends:
             trends[NATIONAL] = [_national_point(row, tuple(row["excluded"])) for row in trends[NATIONAL]]
-        return cls(slug, trends, analytics.force_boundaries(store), tuple(store.files()))
+        boundaries = charts.prepared_boundaries(analytics.force_boundaries(store))
+        return cls(slug, trends, boundaries, tuple(store.files()))
 
 
 def national_trend(data: ReportData, period: str) -> list[dict[str, Any]]:

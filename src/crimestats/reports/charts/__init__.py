@@ -14,7 +14,7 @@ the theme and :func:`finish` in ``_theme``, spec building blocks in ``_spec``, b
 ``_geometry``, drawing in :mod:`.render`. Charts draw the statistics they are given and compute none.
 """
 
-from crimestats.reports.charts._geometry import rewind
+from crimestats.reports.charts._geometry import prepared_boundaries, rewind
 from crimestats.reports.charts._spec import Spec
 from crimestats.reports.charts._theme import ACCENT, FONT, GREY, INK, NEUTRAL, NO_DATA, THEME, WIDTH
 from crimestats.reports.charts.choropleth import choropleth
@@ -38,6 +38,7 @@ __all__ = [
     "funnel_chart",
     "league_chart",
     "offence_mix_chart",
+    "prepared_boundaries",
     "rewind",
     "to_png",
     "to_svg",

@@ -8,6 +8,26 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
+class Prepared(str):
+    """A geometry already rounded and rewound, as compact JSON: what :func:`prepared_boundaries` holds."""
+
+
+def prepared_boundaries(geojson: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A FeatureCollection with every geometry prepared (:func:`geometry_json`) once, for the many maps drawn
+    of it (a report for every force): the map splices the prepared text in as it is."""
+    if geojson is None:
+        return None
+    features = [
+        {**feature, "geometry": Prepared(geometry_json(feature["geometry"]))} for feature in geojson["features"]
+    ]
+    return {**geojson, "features": features}
+
+
+def geometry_json(geometry: Any) -> str:
+    """A GeoJSON geometry rounded and rewound, as compact JSON; one prepared before, as it is."""
+    return geometry if isinstance(geometry, Prepared) else prepared(json.dumps(geometry))
+
+
 @functools.lru_cache(maxsize=256)
 def prepared(geometry: str) -> str:
     """A geometry (as JSON) rounded and rewound, as compact JSON: computed once per distinct geometry, since maps

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crimestats.errors import UnknownAreaError
-from crimestats.reports.charts._geometry import prepared
+from crimestats.reports.charts._geometry import geometry_json
 from crimestats.reports.charts._rows import find_force, number, rate_text
 from crimestats.reports.charts._spec import Spec, field, inline_text, tooltip, when
 from crimestats.reports.charts._theme import INK, NO_DATA, RATE_TITLE, finish
@@ -65,7 +65,7 @@ def choropleth(
 def _feature_collection(areas: list[tuple[dict[str, Any], Any]]) -> str:
     """The features as one JSON array, each geometry spliced in as prepared (and cached) JSON text."""
     features = (
-        f'{{"type":"Feature","geometry":{prepared(json.dumps(geometry))},'
+        f'{{"type":"Feature","geometry":{geometry_json(geometry)},'
         f'"properties":{json.dumps(properties, separators=(",", ":"), allow_nan=False)}}}'
         for properties, geometry in areas
     )
