@@ -17,6 +17,7 @@ import random
 import re
 import resource
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,7 @@ def case(data: dict[str, bytes], seed: int, number: int) -> tuple[str, str, byte
 def worker(data_dir: Path, seed: int) -> None:
     from crimestats.store import Store
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it lets the case running finish
     data = fuzzing.seed_bytes(data_dir)
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
         folder, store = Path(tmp), None
@@ -213,10 +215,13 @@ def run(args: argparse.Namespace) -> tuple[Tally, float]:
     tally, start, lock = Tally(limit_seconds=args.limit), time.perf_counter(), threading.Lock()
     deadline = start + args.seconds if args.seconds else float("inf")
     numbers = iter(range(args.cases))
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())  # Ctrl-C: finish the cases running, then report
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
 
     def drive() -> None:
         worker = Worker(args.data, args.seed)
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and not stopping.is_set():
             with lock:
                 number = next(numbers, None)
             if number is None:
