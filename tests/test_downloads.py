@@ -237,7 +237,9 @@ def test_download_through_mirror_then_ingest_equals_ingesting_the_shared_files(
         report = store.ingest([dest])
         assert not report.with_status("failed")
         assert {(f["source"], f["vintage"], f["sha256"]) for f in store.files()} == {
-            (f["source"], f["vintage"], f["sha256"]) for f in loaded_store.files()
+            (f["source"], f["vintage"], f["sha256"])
+            for f in loaded_store.files()
+            if f["source"] != "police-uk"  # the street-level files of the data folder are not among the downloads
         }
         assert (
             analytics.league_table(store, "2019-09").to_pylist()
