@@ -503,6 +503,48 @@ def test_etag_gives_304_and_bodies_are_gzipped(client: Client) -> None:
     assert len(gzip.compress(first.content)) < len(first.content) / 3
 
 
+#: Answers of each kind the app keeps: a document, a table, pages, a chart's drawing (with its own policy), the docs.
+KEPT = (
+    f"/league/{PERIOD}/robbery.json",
+    f"/league/{PERIOD}/robbery.csv?suppress=false",
+    f"/forces/wiltshire/{PERIOD}",
+    "/files",
+    "/docs",
+)
+
+
+def test_a_kept_answer_is_sent_byte_for_byte_as_its_route_sends_it(client: Client) -> None:
+    """A repeated GET is answered before routing (KeptAnswers): the same status, headers and bytes as the route's."""
+    site = client.client._transport.app.state.site  # type: ignore[attr-defined]
+    page = client.get(f"/forces/wiltshire/{PERIOD}").text
+    urls = [*KEPT, re.findall(r'<img src="(/charts/[0-9a-f]{20}\.svg)"', page)[0]]
+    for url in urls:
+        key = url if "?" in url else f"{url}?"
+        for accept in ("gzip", "identity"):
+            site._answers.pop(key, None)  # the next request is the route's, which makes the answer again
+            routed = client.get(url, headers={"Accept-Encoding": accept})
+            kept = client.get(url, headers={"Accept-Encoding": accept})
+            assert site.kept(key) is not None, url
+            assert (kept.status_code, kept.headers.multi_items(), kept.content) == (
+                routed.status_code,
+                routed.headers.multi_items(),
+                routed.content,
+            ), (url, accept)
+            assert routed.headers.get("content-encoding") == ("gzip" if accept == "gzip" else None), url
+        not_modified = client.get(url, headers={"If-None-Match": routed.headers["etag"]})
+        assert not_modified.status_code == 304 and not_modified.headers["etag"] == routed.headers["etag"]
+    drawing = client.get(urls[-1]).headers
+    assert drawing["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def test_a_kept_answer_is_gzipped_once(client: Client) -> None:
+    url = f"/league/{PERIOD}/robbery.json"
+    sent = client.get(url, headers={"Accept-Encoding": "gzip"})
+    kept = client.client._transport.app.state.site.kept(f"{url}?")  # type: ignore[attr-defined]
+    assert kept.gzipped is not None and gzip.decompress(kept.gzipped) == kept.body == sent.content
+    assert int(sent.headers["content-length"]) == len(kept.gzipped)  # the kept bytes, not compressed again
+
+
 def test_cors_only_when_asked(web_db: Path) -> None:
     opened = Client(create_app(web_db, cors=True))
     try:

@@ -24,7 +24,7 @@ from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.periods import format_period
 from crimestats.store import Store
 from crimestats.web import pages
-from crimestats.web.app import Site
+from crimestats.web.app import Site, url_of
 
 __all__ = ["router"]
 
@@ -172,7 +172,7 @@ def respond(
             return site.read(document).csv().encode(), "text/csv; charset=utf-8"
         return html(site).encode(), "text/html; charset=utf-8"
 
-    return site.answer(f"{path}?{request.url.query}", make, repr(options)).response(request)
+    return site.answer(url_of(request.scope), make, repr(options)).response()
 
 
 # ---- values from the URL ------------------------------------------------------------------------------------
@@ -382,12 +382,14 @@ def about(request: Request) -> Response:
 @router.get("/docs", include_in_schema=False)
 def docs(request: Request) -> Response:
     site: Site = request.app.state.site
-    return site.answer("/docs", lambda: (pages.docs_page(request.app.openapi()).encode(), "text/html")).response(
-        request
-    )
+    return site.answer(
+        url_of(request.scope), lambda: (pages.docs_page(request.app.openapi()).encode(), "text/html")
+    ).response()
 
 
 _CHART_ID = re.compile(r"^[0-9a-f]{20}$")
+#: A chart's drawing may style itself, and loads nothing.
+SVG_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
 @router.get("/charts/{chart}.svg", include_in_schema=False)
@@ -397,7 +399,7 @@ def chart_svg(request: Request, chart: Annotated[str, Path(max_length=40)]) -> R
     spec = site.charts.get(chart) if _CHART_ID.match(chart) else None
     if spec is None:
         raise NoDataError(f"no chart {chart!r}: open the page that shows it first")
-    answer = site.answer(f"chart {chart}", lambda: (pages.chart_svg(spec).encode(), "image/svg+xml"))
-    response = answer.response(request)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    drawn = site.answer(
+        url_of(request.scope), lambda: (pages.chart_svg(spec).encode(), "image/svg+xml"), headers=SVG_POLICY
+    )
+    return drawn.response()
