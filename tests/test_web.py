@@ -344,13 +344,43 @@ def test_pages_load_nothing_from_other_hosts_and_have_no_inline_scripts(client: 
         assert all("src=" in attrs or 'type="application/json"' in attrs for attrs, _ in scripts), url
 
 
-def test_a_force_page_is_light_and_its_charts_are_drawn_as_svg(client: Client) -> None:
+def transferred(client: Client, url: str) -> tuple[httpx.Response, int]:
+    """The response to ``url`` from a browser that accepts gzip, and the bytes of its body as sent."""
+    sent = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert sent.status_code == 200, url
+    return sent, sent.num_bytes_downloaded  # before decoding
+
+
+def first_visit(client: Client, url: str) -> dict[str, int]:
+    """The bytes a browser fetches on its first visit to ``url`` (nothing cached, gzip accepted): the page, every
+    script, style sheet and image it references, and every file (a font) its style sheets reference."""
+    page, size = transferred(client, url)
+    sizes = {url: size}
+    for asset in re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(/[^"]+)"', page.text):
+        fetched, sizes[asset] = transferred(client, asset)
+        for inner in re.findall(r"url\(['\"]?(/[^'\")]+)", fetched.text if asset.endswith(".css") else ""):
+            sizes[inner] = transferred(client, inner)[1]
+    return sizes
+
+
+def test_a_force_page_weighs_at_most_300_kb_on_a_first_visit(client: Client) -> None:
+    """Issue 11: a force page <= 300 KB, all its HTML, scripts, styles, fonts and images as transferred."""
+    sizes = first_visit(client, f"/forces/wiltshire/{PERIOD}")
+    assert "/static/vendor/vega.min.js" in sizes and "/static/vendor/vega-lite.min.js" not in sizes
+    assert sum(sizes.values()) <= 300_000, sizes
+
+
+def test_pages_without_charts_load_no_chart_scripts(client: Client) -> None:
+    assert set(first_visit(client, "/files")) == {"/files", "/static/style.css", "/static/app.js"}
+
+
+def test_a_force_page_has_its_charts_drawn_as_svg_and_compiled_to_vega(client: Client) -> None:
     page = client.get(f"/forces/north-yorkshire/{PERIOD}")
-    assert len(page.content) <= 300_000
     charts = re.findall(r'<img src="(/charts/[0-9a-f]{20}\.svg)"', page.text)
     assert len(charts) >= 3
-    specs = re.findall(r'<script type="application/json" id="spec-[0-9a-f]{20}">', page.text)
+    specs = re.findall(r'<script type="application/json" id="spec-[0-9a-f]{20}">(.*?)</script>', page.text)
     assert len(specs) == len(charts)
+    assert all(json.loads(spec)["$schema"].startswith("https://vega.github.io/schema/vega/") for spec in specs)
     drawn = client.get(charts[0])
     assert drawn.status_code == 200 and drawn.headers["content-type"].startswith("image/svg+xml")
     assert drawn.text.lstrip().startswith("<svg") and 'role="img"' in drawn.text
