@@ -21,8 +21,9 @@ Three URLs take turns, ``--repeat`` rounds: the baseline, a static file of the s
 (``/static/vendor/LICENSE-vega.txt``, 1.5 KB, served by Starlette's ``StaticFiles``), the league table JSON and a
 force page in HTML. The table shows the 50th, 95th and 99th percentiles of a URL's latencies (the median round's)
 and its worst round's 99th, its requests a second (the median round's: connections over mean latency), and the
-ratios to the baseline's. The load average is printed before and after: the machine's other work shows in the
-figures. Timings are reported, never asserted on.
+ratios to the baseline's, and the server process's CPU time a response (from ``/proc``, Linux): what a response
+costs the server whatever else the machine runs, where the latencies include waiting for a core. The load
+average is printed before and after. Timings are reported, never asserted on.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Load:
     p50: float
     p95: float
     p99: float
+    server_cpu: float | None  # the server process's CPU seconds during the run (Linux), else None
 
     @property
     def per_second(self) -> float:
@@ -142,18 +144,31 @@ def fetch(url: str) -> None:
         response.read()
 
 
-def load(wrk: str, script: Path, url: str, args: argparse.Namespace) -> Load:
-    """``wrk`` on ``url``: ``--connections`` connections, one thread, until ``--requests`` or ``--seconds``."""
+def cpu_seconds(pid: int) -> float | None:
+    """The user and system CPU seconds process ``pid`` has used (from ``/proc``: Linux only, else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(wrk: str, script: Path, url: str, args: argparse.Namespace, server: int) -> Load:
+    """``wrk`` on ``url``: ``--connections`` connections, one thread, until ``--requests`` or ``--seconds``;
+    ``server`` is the server's process id (its CPU time is measured)."""
     command = [wrk, "-t1", f"-c{args.connections}", f"-d{args.seconds:g}s", "-s", str(script), "--timeout", "30s", url]
     environment = {**os.environ, "WRK_REQUESTS": str(args.requests)}
+    before = cpu_seconds(server)
     done = subprocess.run(command, capture_output=True, text=True, env=environment, check=True)
+    after = cpu_seconds(server)
     line = next((row for row in done.stdout.splitlines() if row.startswith("figures ")), None)
     if line is None:
         raise SystemExit(f"wrk printed no figures for {url}:\n{done.stdout}{done.stderr}")
     responses, mean, p50, p95, p99, errors, not_ok = (int(value) for value in line.split()[1:])
     if errors or not_ok:
         raise SystemExit(f"GET {url}: {errors} connection errors, {not_ok} responses not 200")
-    return Load(responses, args.connections, mean / 1e6, p50 / 1e6, p95 / 1e6, p99 / 1e6)
+    used = None if before is None or after is None else after - before
+    return Load(responses, args.connections, mean / 1e6, p50 / 1e6, p95 / 1e6, p99 / 1e6, used)
 
 
 def find_wrk() -> str:
@@ -163,7 +178,7 @@ def find_wrk() -> str:
     return found
 
 
-def measure(url: str, steps: list[Target], args: argparse.Namespace) -> dict[str, list[Load]]:
+def measure(url: str, steps: list[Target], args: argparse.Namespace, server: int) -> dict[str, list[Load]]:
     """Every URL once a round, ``args.repeat`` rounds, after one untimed request each."""
     wrk = find_wrk()
     for step in steps:
@@ -174,7 +189,7 @@ def measure(url: str, steps: list[Target], args: argparse.Namespace) -> dict[str
         script.write_text(WRK_SCRIPT)
         for _ in range(args.repeat):
             for step in steps:
-                loads[step.label].append(load(wrk, script, url + step.path, args))
+                loads[step.label].append(load(wrk, script, url + step.path, args, server))
     return loads
 
 
@@ -184,10 +199,17 @@ def print_table(steps: list[Target], loads: dict[str, list[Load]]) -> None:
         median = [stats.median(getattr(run, name) for run in runs) for name in ("p50", "p95", "p99", "per_second")]
         return median[0], median[1], median[2], max(run.p99 for run in runs), median[3]
 
+    def cpu_per_response(label: str) -> str:
+        runs = loads[label]
+        used = [run.server_cpu for run in runs]
+        if any(cpu is None for cpu in used):
+            return "n/a"
+        return f"{sum(cpu or 0.0 for cpu in used) / sum(run.responses for run in runs) * 1e6:.0f}"
+
     base = figures(BASELINE)
     width = max(len(step.label) for step in steps)
-    columns = f"{'n':>6}  {'p50 ms':>7}  {'p95 ms':>7}  {'p99 ms':>7}  {'worst p99':>9}  {'req/s':>7}  x base p99"
-    print(f"{'url':<{width}}  {columns}  x base req/s  target")
+    columns = f"{'n':>6}  {'p50 ms':>7}  {'p95 ms':>7}  {'p99 ms':>7}  {'worst p99':>9}  {'req/s':>7}  {'CPU us':>6}"
+    print(f"{'url':<{width}}  {columns}  x base p99  x base req/s  target")
     for step in steps:
         p50, p95, p99, worst, rate = figures(step.label)
         count = sum(run.responses for run in loads[step.label])
@@ -196,8 +218,10 @@ def print_table(steps: list[Target], loads: dict[str, list[Load]]) -> None:
             target = f"p99 <= {step.p99_ms:.0f} ms {'met' if p99 * 1000 <= step.p99_ms else 'missed'}"
         print(
             f"{step.label:<{width}}  {count:>6}  {p50 * 1000:>7.1f}  {p95 * 1000:>7.1f}  {p99 * 1000:>7.1f}  "
-            f"{worst * 1000:>9.1f}  {rate:>7.0f}  {p99 / base[2]:>9.2f}x  {rate / base[4]:>11.2f}x  {target}".rstrip()
+            f"{worst * 1000:>9.1f}  {rate:>7.0f}  {cpu_per_response(step.label):>6}  {p99 / base[2]:>9.2f}x  "
+            f"{rate / base[4]:>11.2f}x  {target}".rstrip()
         )
+    print("\nCPU us: the server's CPU time a response (user + system, all rounds), whatever else the machine runs")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -228,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         process, url = serve(db)
         try:
             steps = targets(args.period, args.offence, args.force)
-            loads = measure(url, steps, args)
+            loads = measure(url, steps, args, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -540,6 +541,8 @@ KEPT = (
     f"/forces/wiltshire/{PERIOD}",
     "/files",
     "/docs",
+    "/static/app.js",
+    "/static/vendor/vega-embed.min.js",
 )
 
 
@@ -573,6 +576,14 @@ def test_a_kept_answer_is_gzipped_once(client: Client) -> None:
     kept = client.client._transport.app.state.site.kept(f"{url}?")  # type: ignore[attr-defined]
     assert kept.gzipped is not None and gzip.decompress(kept.gzipped) == kept.body == sent.content
     assert int(sent.headers["content-length"]) == len(kept.gzipped)  # the kept bytes, not compressed again
+
+
+def test_static_files_are_the_apps_own_files_only(client: Client) -> None:
+    script = client.get("/static/app.js")
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert script.content == (resources.files("crimestats.web") / "static" / "app.js").read_bytes()
+    for missing in ("/static/nothing.js", "/static/%2e%2e/app.py", "/static/vendor", "/static/"):
+        assert client.get(missing).status_code == 404, missing
 
 
 def test_cors_only_when_asked(web_db: Path) -> None:

@@ -6,8 +6,10 @@ route from the route functions themselves: ``/openapi.json`` is served from it, 
 Pages are rendered with Jinja2 (:mod:`crimestats.web.pages`); the routes are in :mod:`crimestats.web.routes`.
 
 The app computes nothing: every number comes from the materialised statistics through the library. The store
-never changes while the app runs, so an answer is made once per URL and kept (:class:`Site`), with an ETag
-from the store's state and the body; a request that sends it back gets 304.
+never changes while the app runs, so an answer (a page, a document, a chart's drawing, a file under ``/static``)
+is made once per URL and kept (:class:`Site`), gzipped once, with an ETag from the store's state and the body; a
+request that sends it back gets 304. A repeated request is answered from the kept answers before routing
+(:class:`KeptAnswers`), through the same :meth:`Answer.send` as the route's first answer.
 
 Every response carries a Content-Security-Policy allowing only the app's own scripts, styles and images (page
 scripts are files under ``/static``; chart data are ``<script type="application/json">`` blocks, which are
@@ -23,7 +25,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crimestats import __version__
@@ -354,8 +353,6 @@ def create_app(db: Path | None = None, *, most_similar_group: Path | None = None
     app.state.site = site
     app.include_router(routes.router)
     app.include_router(check.router)
-    static = StaticFiles(directory=str(resources.files("crimestats.web") / "static"))
-    app.mount("/static", GZipMiddleware(static, minimum_size=GZIP_FROM), name="static")  # answers keep theirs
     _handlers(app)
     app.add_middleware(KeptAnswers, site=site)
     if cors:

@@ -8,13 +8,18 @@ not written right 400, with a message saying what would do. The ``.json`` routes
 
 from __future__ import annotations
 
+import functools
+import mimetypes
+import pathlib
 import re
 from collections.abc import Callable
+from importlib import resources
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, BeforeValidator
+from starlette.exceptions import HTTPException
 
 from crimestats import analytics, documents, reference
 from crimestats.analytics.options import Options, Population, Source, options_for
@@ -391,6 +396,29 @@ def files(request: Request) -> Response:
 )
 def about(request: Request) -> Response:
     return respond(request, lambda store: documents.about_document(), pages.about_page)
+
+
+@functools.cache
+def static_files() -> dict[str, pathlib.Path]:
+    """The app's own files (its scripts and styles, the vendored builds and their licences) by their path under
+    ``/static/``: only these are served there."""
+    folder = pathlib.Path(str(resources.files("crimestats.web") / "static"))
+    return {file.relative_to(folder).as_posix(): file for file in sorted(folder.rglob("*")) if file.is_file()}
+
+
+def static_media_type(file: pathlib.Path) -> str:
+    media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def static(request: Request, name: Annotated[str, Path(max_length=200)]) -> Response:
+    """A file of the app's own, read once and kept (gzipped once) like every answer."""
+    file = static_files().get(name)
+    if file is None:
+        raise HTTPException(404)
+    site: Site = request.app.state.site
+    return site.answer(url_of(request.scope), lambda: (file.read_bytes(), static_media_type(file))).response()
 
 
 @router.get("/docs", include_in_schema=False)
