@@ -11,6 +11,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
+from crimestats.reports.charts import to_vega
+
 from browser import chromium_session, require_chromium, served_folder
 from conftest import load_tool
 
@@ -21,19 +23,20 @@ vendor_assets = load_tool("vendor_assets")
 PINS = {pin.name: pin for pin in vendor_assets.PINS}
 
 
-def test_the_pins_are_the_versions_altair_emits() -> None:
-    """Run `python tools/vendor_assets.py` after changing a pin, when altair moves to another Vega-Lite."""
-    assert PINS["vega-lite"].version == alt.VEGALITE_VERSION
+def test_the_pins_are_the_versions_altair_emits_and_vl_convert_compiles_to() -> None:
+    """Run `python tools/vendor_assets.py` after changing a pin, when altair or vl-convert moves to another Vega."""
+    compiled = to_vega({"mark": "point", "data": {"values": []}})["$schema"]
+    assert compiled == f"https://vega.github.io/schema/vega/v{PINS['vega'].version.split('.')[0]}.json"
     assert PINS["vega"].version.split(".")[0] == alt.VEGA_VERSION
     assert PINS["vega-embed"].version.split(".")[0] == alt.VEGAEMBED_VERSION
 
 
-def test_the_app_gets_the_three_vega_builds_and_their_licences() -> None:
+def test_the_app_gets_vega_and_vega_embed_and_their_licences_and_no_vega_lite_compiler() -> None:
     shipped = {
         name for pin in vendor_assets.PINS if pin.folder == vendor_assets.STATIC_VENDOR for name in pin.files.values()
     }
-    assert {"vega.min.js", "vega-lite.min.js", "vega-embed.min.js"} <= shipped
-    assert {"LICENSE-vega.txt", "LICENSE-vega-lite.txt", "LICENSE-vega-embed.txt"} <= shipped
+    assert {"vega.min.js", "vega-embed.min.js", "LICENSE-vega.txt", "LICENSE-vega-embed.txt"} <= shipped
+    assert not any("vega-lite" in name for name in shipped)
     assert PINS["axe-core"].folder == ROOT / "tests" / "vendor"
 
 
@@ -54,10 +57,12 @@ def test_the_integrity_string_is_npms() -> None:
 
 #: What the app must pass vega-embed under its Content-Security-Policy (``default-src 'self'``): the expression
 #: interpreter instead of ``new Function`` (``ast``), and no injected ``<style>`` (``defaultStyle``, the tooltip's).
+#: The specs are compiled to Vega on the server (``mode: 'vega'``): the pages load no Vega-Lite compiler.
 EMBED_OPTIONS = (
-    "{renderer: 'svg', ast: true, actions: false, defaultStyle: false, tooltip: {disableDefaultStyle: true}}"
+    "{mode: 'vega', renderer: 'svg', ast: true, actions: false, defaultStyle: false, "
+    "tooltip: {disableDefaultStyle: true}}"
 )
-BUILDS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
+BUILDS = ("vega.min.js", "vega-embed.min.js")
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'"
 DRAW = """
 document.querySelectorAll('[data-spec]').forEach(function (element) {
@@ -70,12 +75,13 @@ document.querySelectorAll('[data-spec]').forEach(function (element) {
 
 @pytest.fixture
 def strict_site(tmp_path: Path) -> Iterator[str]:
-    """The vendored builds, an altair bar chart and a page that draws it, served under the CSP on 127.0.0.1."""
+    """The vendored builds the pages load, an altair bar chart compiled to Vega as the app compiles it, and a page
+    that draws it, served under the CSP on 127.0.0.1."""
     for name in BUILDS:
         shutil.copy(vendor_assets.STATIC_VENDOR / name, tmp_path / name)
     forces = pd.DataFrame({"force": ["Dorset", "Wiltshire", "Gwent"], "rate_per_1000": [61.2, 58.4, 77.9]})
     chart = alt.Chart(forces).mark_bar(tooltip=True).encode(x="force", y="rate_per_1000")
-    (tmp_path / "spec.json").write_text(json.dumps(chart.to_dict()), encoding="utf-8")
+    (tmp_path / "spec.json").write_text(json.dumps(to_vega(chart.to_dict())), encoding="utf-8")
     (tmp_path / "draw.js").write_text(DRAW.replace("OPTIONS", EMBED_OPTIONS), encoding="utf-8")
     scripts = "".join(f'<script src="{name}"></script>' for name in BUILDS)
     (tmp_path / "index.html").write_text(
@@ -93,11 +99,11 @@ def test_the_vendored_builds_draw_an_altair_chart_with_tooltips_under_the_apps_c
     with chromium_session() as session:
         page = session.open(strict_site)
         page.page.wait_for_selector("body[data-drawn=yes]", timeout=10_000)
-        versions = page.page.evaluate("[vega.version, vegaLite.version, vegaEmbed.version]")
+        versions = page.page.evaluate("[vega.version, vegaEmbed.version]")
         page.page.hover("[aria-roledescription=bar] >> nth=1")
         tooltip = page.page.locator("#vg-tooltip-element").inner_text()
         bars = page.page.locator(".vega-embed svg [aria-roledescription=bar]").count()
         assert page.console_errors == page.failed_requests == page.external_requests == []
-    assert versions == [PINS["vega"].version, PINS["vega-lite"].version, PINS["vega-embed"].version]
+    assert versions == [PINS["vega"].version, PINS["vega-embed"].version]
     assert bars == 3
     assert tooltip.split() == ["force", "Wiltshire", "rate_per_1000", "58.4"]

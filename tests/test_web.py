@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -344,13 +345,43 @@ def test_pages_load_nothing_from_other_hosts_and_have_no_inline_scripts(client: 
         assert all("src=" in attrs or 'type="application/json"' in attrs for attrs, _ in scripts), url
 
 
-def test_a_force_page_is_light_and_its_charts_are_drawn_as_svg(client: Client) -> None:
+def transferred(client: Client, url: str) -> tuple[httpx.Response, int]:
+    """The response to ``url`` from a browser that accepts gzip, and the bytes of its body as sent."""
+    sent = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert sent.status_code == 200, url
+    return sent, sent.num_bytes_downloaded  # before decoding
+
+
+def first_visit(client: Client, url: str) -> dict[str, int]:
+    """The bytes a browser fetches on its first visit to ``url`` (nothing cached, gzip accepted): the page, every
+    script, style sheet and image it references, and every file (a font) its style sheets reference."""
+    page, size = transferred(client, url)
+    sizes = {url: size}
+    for asset in re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(/[^"]+)"', page.text):
+        fetched, sizes[asset] = transferred(client, asset)
+        for inner in re.findall(r"url\(['\"]?(/[^'\")]+)", fetched.text if asset.endswith(".css") else ""):
+            sizes[inner] = transferred(client, inner)[1]
+    return sizes
+
+
+def test_a_force_page_weighs_at_most_300_kb_on_a_first_visit(client: Client) -> None:
+    """Issue 11: a force page <= 300 KB, all its HTML, scripts, styles, fonts and images as transferred."""
+    sizes = first_visit(client, f"/forces/wiltshire/{PERIOD}")
+    assert "/static/vendor/vega.min.js" in sizes and "/static/vendor/vega-lite.min.js" not in sizes
+    assert sum(sizes.values()) <= 300_000, sizes
+
+
+def test_pages_without_charts_load_no_chart_scripts(client: Client) -> None:
+    assert set(first_visit(client, "/files")) == {"/files", "/static/style.css", "/static/app.js"}
+
+
+def test_a_force_page_has_its_charts_drawn_as_svg_and_compiled_to_vega(client: Client) -> None:
     page = client.get(f"/forces/north-yorkshire/{PERIOD}")
-    assert len(page.content) <= 300_000
     charts = re.findall(r'<img src="(/charts/[0-9a-f]{20}\.svg)"', page.text)
     assert len(charts) >= 3
-    specs = re.findall(r'<script type="application/json" id="spec-[0-9a-f]{20}">', page.text)
+    specs = re.findall(r'<script type="application/json" id="spec-[0-9a-f]{20}">(.*?)</script>', page.text)
     assert len(specs) == len(charts)
+    assert all(json.loads(spec)["$schema"].startswith("https://vega.github.io/schema/vega/") for spec in specs)
     drawn = client.get(charts[0])
     assert drawn.status_code == 200 and drawn.headers["content-type"].startswith("image/svg+xml")
     assert drawn.text.lstrip().startswith("<svg") and 'role="img"' in drawn.text
@@ -501,6 +532,58 @@ def test_etag_gives_304_and_bodies_are_gzipped(client: Client) -> None:
     raw = client.get(f"/league/{PERIOD}/robbery.json", headers={"Accept-Encoding": "gzip"})
     assert raw.headers["content-encoding"] == "gzip" and raw.text == first.text  # httpx decodes it
     assert len(gzip.compress(first.content)) < len(first.content) / 3
+
+
+#: Answers of each kind the app keeps: a document, a table, pages, a chart's drawing (with its own policy), the docs.
+KEPT = (
+    f"/league/{PERIOD}/robbery.json",
+    f"/league/{PERIOD}/robbery.csv?suppress=false",
+    f"/forces/wiltshire/{PERIOD}",
+    "/files",
+    "/docs",
+    "/static/app.js",
+    "/static/vendor/vega-embed.min.js",
+)
+
+
+def test_a_kept_answer_is_sent_byte_for_byte_as_its_route_sends_it(client: Client) -> None:
+    """A repeated GET is answered before routing (KeptAnswers): the same status, headers and bytes as the route's."""
+    site = client.client._transport.app.state.site  # type: ignore[attr-defined]
+    page = client.get(f"/forces/wiltshire/{PERIOD}").text
+    urls = [*KEPT, re.findall(r'<img src="(/charts/[0-9a-f]{20}\.svg)"', page)[0]]
+    for url in urls:
+        key = url if "?" in url else f"{url}?"
+        for accept in ("gzip", "identity"):
+            site._answers.pop(key, None)  # the next request is the route's, which makes the answer again
+            routed = client.get(url, headers={"Accept-Encoding": accept})
+            kept = client.get(url, headers={"Accept-Encoding": accept})
+            assert site.kept(key) is not None, url
+            assert (kept.status_code, kept.headers.multi_items(), kept.content) == (
+                routed.status_code,
+                routed.headers.multi_items(),
+                routed.content,
+            ), (url, accept)
+            assert routed.headers.get("content-encoding") == ("gzip" if accept == "gzip" else None), url
+        not_modified = client.get(url, headers={"If-None-Match": routed.headers["etag"]})
+        assert not_modified.status_code == 304 and not_modified.headers["etag"] == routed.headers["etag"]
+    drawing = client.get(urls[-1]).headers
+    assert drawing["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def test_a_kept_answer_is_gzipped_once(client: Client) -> None:
+    url = f"/league/{PERIOD}/robbery.json"
+    sent = client.get(url, headers={"Accept-Encoding": "gzip"})
+    kept = client.client._transport.app.state.site.kept(f"{url}?")  # type: ignore[attr-defined]
+    assert kept.gzipped is not None and gzip.decompress(kept.gzipped) == kept.body == sent.content
+    assert int(sent.headers["content-length"]) == len(kept.gzipped)  # the kept bytes, not compressed again
+
+
+def test_static_files_are_the_apps_own_files_only(client: Client) -> None:
+    script = client.get("/static/app.js")
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert script.content == (resources.files("crimestats.web") / "static" / "app.js").read_bytes()
+    for missing in ("/static/nothing.js", "/static/%2e%2e/app.py", "/static/vendor", "/static/"):
+        assert client.get(missing).status_code == 404, missing
 
 
 def test_cors_only_when_asked(web_db: Path) -> None:

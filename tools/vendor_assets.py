@@ -6,13 +6,14 @@
 Each package in :data:`PINS` is fetched with ``npm pack NAME@VERSION`` into a temporary folder. Its tarball
 must hash to the integrity string npm reports for it, and that string must be the one pinned here (so a
 registry that serves other bytes for the same version is caught); then the listed files are copied out, each
-with its licence. ``src/crimestats/web/static/vendor/README.md`` is written from the same pins. The vega,
-vega-lite and vega-embed builds and Swagger UI ship in the package (the app serves them as
-``/static/vendor/<name>``);
-axe-core is for the browser tests only and goes under ``tests/vendor/``.
+with its licence. ``src/crimestats/web/static/vendor/README.md`` is written from the same pins. The vega and
+vega-embed builds and Swagger UI ship in the package (the app serves them as ``/static/vendor/<name>``); no
+Vega-Lite compiler does, since the server compiles the charts to Vega (vl-convert). axe-core is for the browser
+tests only and goes under ``tests/vendor/``.
 
-Pinned to the Vega-Lite version that the installed altair emits (``altair.VEGALITE_VERSION``, the schema of
-``altair.SCHEMA_VERSION``); ``tests/test_vendor_assets.py`` fails when the two drift apart.
+Pinned to the Vega and vega-embed major versions that the installed altair names (``altair.VEGA_VERSION``,
+``altair.VEGAEMBED_VERSION``) and that vl-convert compiles to; ``tests/test_vendor_assets.py`` fails when they
+drift apart.
 """
 
 from __future__ import annotations
@@ -55,15 +56,6 @@ PINS = [
         {"build/vega.min.js": "vega.min.js", "LICENSE": "LICENSE-vega.txt"},
         STATIC_VENDOR,
         "draws the charts (bundles its vega-* modules, BSD-3-Clause, and d3 modules, ISC)",
-    ),
-    Pin(
-        "vega-lite",
-        "6.4.1",
-        "sha512-KO3ybHNouRK4A0al/+2fN9UqgTEfxrd/ntGLY933Hg5UOYotDVQdshR3zn7OfXwQ7uj0W96Vfa5R+QxO8am3IQ==",
-        "BSD-3-Clause",
-        {"build/vega-lite.min.js": "vega-lite.min.js", "LICENSE": "LICENSE-vega-lite.txt"},
-        STATIC_VENDOR,
-        "compiles the Vega-Lite specs of the report code to Vega",
     ),
     Pin(
         "vega-embed",
@@ -154,7 +146,8 @@ def readme(files: dict[Path, bytes]) -> str:
         "Served by `crimestats serve` from the package itself, so no page ever loads a script from another host.",
         "Written by `python tools/vendor_assets.py`, which fetches each package with `npm pack` at the exact",
         "version below and checks its sha512 integrity; do not edit these files by hand. The versions follow the",
-        "Vega-Lite version that altair emits (`altair.VEGALITE_VERSION`).",
+        "Vega and vega-embed versions that altair names and vl-convert compiles to (the server compiles every",
+        "chart to Vega, so no Vega-Lite compiler is shipped).",
         "",
         "| package | version | licence | files | used for |",
         "| --- | --- | --- | --- | --- |",

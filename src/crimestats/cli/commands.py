@@ -560,8 +560,8 @@ def serve(
         await server.serve()
         ready.cancel()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=server.config.get_loop_factory()) as loop:
+        loop.run(run())  # on uvloop when it is installed (uvicorn's choice), as `uvicorn.run` would
     if not server.started:
         fail(CrimestatsError(f"cannot listen on {host}:{port} (in use, or not an address of this machine)"))
 

@@ -6,8 +6,10 @@ route from the route functions themselves: ``/openapi.json`` is served from it, 
 Pages are rendered with Jinja2 (:mod:`crimestats.web.pages`); the routes are in :mod:`crimestats.web.routes`.
 
 The app computes nothing: every number comes from the materialised statistics through the library. The store
-never changes while the app runs, so an answer is made once per URL and kept (:class:`Site`), with an ETag
-from the store's state and the body; a request that sends it back gets 304.
+never changes while the app runs, so an answer (a page, a document, a chart's drawing, a file under ``/static``)
+is made once per URL and kept (:class:`Site`), gzipped once, with an ETag from the store's state and the body; a
+request that sends it back gets 304. A repeated request is answered from the kept answers before routing
+(:class:`KeptAnswers`), through the same :meth:`Answer.send` as the route's first answer.
 
 Every response carries a Content-Security-Policy allowing only the app's own scripts, styles and images (page
 scripts are files under ``/static``; chart data are ``<script type="application/json">`` blocks, which are
@@ -17,12 +19,12 @@ read, never run), and the related headers. Errors have one shape: ``{"error": {"
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crimestats import __version__
@@ -50,7 +50,7 @@ from crimestats.store import Store, default_path
 if TYPE_CHECKING:
     from crimestats.sources.peer_groups import PeerGroups
 
-__all__ = ["Site", "create_app"]
+__all__ = ["Answer", "Site", "create_app"]
 
 log = logging.getLogger("crimestats.web")
 
@@ -70,23 +70,76 @@ SECURITY_HEADERS = [
 KEPT_ANSWERS = 512
 
 
+#: Bodies from this size on are kept gzipped too (smaller ones gain little from it), and sent so to a client that
+#: accepts gzip.
+GZIP_FROM = 1000
+
+
 @dataclass(frozen=True)
 class Answer:
-    """A response body made once: its bytes, media type and ETag."""
+    """A response body made once: its bytes (and gzipped, when it is large enough), media type, ETag and any
+    headers of its own (a chart's Content-Security-Policy)."""
 
     body: bytes
     media_type: str
     etag: str
+    gzipped: bytes | None = None
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
-    def response(self, request: Request) -> Response:
-        headers = {"ETag": self.etag, "Cache-Control": "no-cache"}  # revalidate each time: cheap, with 304s
-        if self.etag in _etags(request.headers.get("if-none-match", "")):
-            return Response(status_code=304, headers=headers)
-        return Response(self.body, media_type=self.media_type, headers=headers)
+    @classmethod
+    def made(cls, body: bytes, media_type: str, etag: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> Answer:
+        """The answer of ``body``, gzipped once here (at the highest level: it is kept) if that makes it smaller."""
+        packed = gzip.compress(body, mtime=0) if len(body) >= GZIP_FROM else None
+        return cls(body, media_type, etag, packed if packed and len(packed) < len(body) else None, headers)
+
+    def reply(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The status, headers and body that answer the request of ``scope``: 304 when it sends this ETag back,
+        the gzipped body when it accepts gzip, no body for a HEAD request."""
+        asked = dict(scope["headers"])
+        headers = [(b"etag", self.etag.encode()), (b"cache-control", b"no-cache"), *self.headers]  # revalidate: 304s
+        if self.gzipped is not None:
+            headers.append((b"vary", b"Accept-Encoding"))
+        if self.etag in _etags(asked.get(b"if-none-match", b"").decode("latin-1")):
+            return 304, headers, b""
+        body = self.body
+        if self.gzipped is not None and b"gzip" in asked.get(b"accept-encoding", b""):
+            body = self.gzipped
+            headers.append((b"content-encoding", b"gzip"))
+        headers += [(b"content-type", self.media_type.encode()), (b"content-length", str(len(body)).encode())]
+        return 200, headers, b"" if scope["method"] == "HEAD" else body
+
+    async def send(self, scope: Scope, send: Send) -> None:
+        """Answer the request of ``scope``: the one way an answer is sent, by a route or by :class:`KeptAnswers`."""
+        status, headers, body = self.reply(scope)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def response(self) -> Response:
+        """The answer as a route returns it."""
+        return AnswerResponse(self)
+
+
+class AnswerResponse(Response):
+    """A route's response that sends a kept :class:`Answer` as :meth:`Answer.send` does."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(status_code=200)
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.answer.send(scope, send)
+        if self.background is not None:
+            await self.background()
 
 
 def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def url_of(scope: Scope) -> str:
+    """The path and query of a request as written (``/league/2019-09/burglary.json?suppress=false``): what an
+    answer is kept by."""
+    return f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
 
 
 #: Option sets beyond the default that one server computes (in memory: the store is read-only) before it says
@@ -148,21 +201,49 @@ class Site:
         with self.lock:
             return question(self.store)
 
-    def answer(self, key: str, make: Callable[[], tuple[bytes, str]], options: str = "") -> Answer:
-        """The answer kept for ``key`` and ``options`` (the options it is made with, as text), else
-        ``make()``'s (body, media type), kept; its ETag derives from the store's state, the options and the body."""
-        found = self._answers.get(f"{key}\n{options}")
+    def kept(self, url: str) -> Answer | None:
+        """The answer kept for ``url`` (see :func:`url_of`), if it has been made."""
+        return self._answers.get(url)
+
+    def answer(
+        self, url: str, make: Callable[[], tuple[bytes, str]], options: str = "", headers: dict[str, str] | None = None
+    ) -> Answer:
+        """The answer kept for ``url``, else ``make()``'s (body, media type) with ``headers``, kept; its ETag
+        derives from the store's state, the options it is made with (as text) and the body. The options are a
+        function of the URL's query, so the URL alone says which answer it is."""
+        found = self._answers.get(url)
         if found is not None:
             return found
         body, media_type = make()
         tag = hashlib.sha256(f"{self.state}\n{options}\n".encode() + body).hexdigest()[:32]
-        made = Answer(body, media_type, f'"{tag}"')
+        own = tuple((name.lower().encode(), value.encode()) for name, value in (headers or {}).items())
+        made = Answer.made(body, media_type, f'"{tag}"', own)
         with self._answers_lock:
             for kept, most in ((self._answers, KEPT_ANSWERS), (self.charts, 4 * KEPT_ANSWERS)):  # pages' charts
                 while len(kept) >= most:
                     kept.pop(next(iter(kept)))
-            self._answers[f"{key}\n{options}"] = made
+            self._answers[url] = made
         return made
+
+
+class KeptAnswers:
+    """ASGI middleware sending a GET or HEAD whose answer the site keeps straight from it, before routing.
+
+    The route of the URL would return the very same answer, through the same :meth:`Answer.send`: it checked
+    the request's values when the answer was made, and they are the same values again. This layer only spares
+    a repeated request FastAPI's routing, validation and thread pool, which cost many times the sending."""
+
+    def __init__(self, app: ASGIApp, site: Site) -> None:
+        self.app = app
+        self.site = site
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            kept = self.site.kept(url_of(scope))
+            if kept is not None:
+                await kept.send(scope, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -272,9 +353,8 @@ def create_app(db: Path | None = None, *, most_similar_group: Path | None = None
     app.state.site = site
     app.include_router(routes.router)
     app.include_router(check.router)
-    app.mount("/static", StaticFiles(directory=str(resources.files("crimestats.web") / "static")), name="static")
     _handlers(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(KeptAnswers, site=site)
     if cors:
         app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"])
     app.add_middleware(SecurityHeaders)

@@ -2,8 +2,9 @@
 rendered with the templates in ``web/templates``.
 
 Numbers are printed as the reports print them (:func:`crimestats.reports.render.cell`); charts are the reports'
-Vega-Lite specs, embedded as JSON for the vendored vega-embed (``static/app.js``) over an SVG drawing of the same
-spec (``/charts/ID.svg``, drawn on first request), so a page reads the same with JavaScript off.
+Vega-Lite specs, compiled to Vega on the server and embedded as JSON for the vendored vega and vega-embed
+(``static/app.js``; the pages load no Vega-Lite compiler, to stay light) over an SVG drawing of the same spec
+(``/charts/ID.svg``, drawn on first request), so a page reads the same with JavaScript off.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from crimestats.analytics.options import Options
 from crimestats.check import CheckResult
 from crimestats.periods import format_period, parse_period, period_label
 from crimestats.reports import build, render
+from crimestats.reports.charts import to_svg, to_vega
 from crimestats.reports.model import Chart, Column, Report, ReportTable
 from crimestats.store import Store
 from crimestats.web.app import Site
@@ -110,7 +112,8 @@ def _force_url(code: str | None, period: str | None, options: Options) -> str | 
 
 
 def _charts(site: Site, charts: Iterable[Chart | None], names: Sequence[str]) -> list[dict[str, Any]]:
-    """The charts named, in that order: each kept by the site (for its SVG) and its spec as JSON for a page."""
+    """The charts named, in that order: each kept by the site (its Vega-Lite spec, for its SVG) and compiled to
+    Vega as JSON for a page (which then needs the Vega runtime only, not the Vega-Lite compiler)."""
     by_name = {chart.name: chart for chart in charts if chart is not None}
     shown = []
     for name in names:
@@ -118,18 +121,16 @@ def _charts(site: Site, charts: Iterable[Chart | None], names: Sequence[str]) ->
             continue
         chart = by_name[name]
         spec = chart.to_dict()["vega_lite"]
-        text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"), default=str)
-        chart_id = hashlib.sha256(text.encode()).hexdigest()[:20]
+        chart_id = hashlib.sha256(json.dumps(spec, separators=(",", ":"), default=str).encode()).hexdigest()[:20]
         site.charts[chart_id] = spec
+        text = json.dumps(to_vega(spec), ensure_ascii=False, separators=(",", ":"), default=str)
         safe = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # cannot end the script
         shown.append({"id": chart_id, "title": chart.title, "description": chart.description, "spec": safe})
     return shown
 
 
 def chart_svg(spec: dict[str, Any]) -> str:
-    from crimestats.reports import charts
-
-    return charts.to_svg(spec)
+    return to_svg(spec)
 
 
 def _choices(store: Store) -> dict[str, Any]:

@@ -8,13 +8,18 @@ not written right 400, with a message saying what would do. The ``.json`` routes
 
 from __future__ import annotations
 
+import functools
+import mimetypes
+import pathlib
 import re
 from collections.abc import Callable
+from importlib import resources
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, BeforeValidator
+from starlette.exceptions import HTTPException
 
 from crimestats import analytics, documents, reference
 from crimestats.analytics.options import Options, Population, Source, options_for
@@ -23,8 +28,8 @@ from crimestats.documents import Document
 from crimestats.errors import CrimestatsError, NoDataError, UnknownAreaError
 from crimestats.periods import format_period
 from crimestats.store import Store
-from crimestats.web import pages
-from crimestats.web.app import Site
+from crimestats.web import pages, schemas
+from crimestats.web.app import Site, url_of
 
 __all__ = ["router"]
 
@@ -125,9 +130,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def _responses(what: str) -> dict[int | str, dict[str, Any]]:
+def _responses(what: str, shape: Any) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {"description": what, "content": {"application/json": {}}},
+        200: {"description": what, "model": shape},
         400: {"description": "A value not written right (e.g. the period `abc`).", "model": ErrorBody},
         404: {"description": "A force, offence or period the store does not hold.", "model": ErrorBody},
         503: {
@@ -138,14 +143,20 @@ def _responses(what: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def page(path: str, summary: str, what: str) -> Callable[[E], E]:
-    """Register an endpoint at ``path`` (a page), ``path.json`` (in the OpenAPI schema) and ``path.csv``."""
+def page(path: str, summary: str, what: str, shape: Any) -> Callable[[E], E]:
+    """Register an endpoint at ``path`` (a page), ``path.json`` (in the OpenAPI schema, its 200 answer of the
+    ``shape`` of :mod:`crimestats.web.schemas`) and ``path.csv``."""
 
     def register(endpoint: E) -> E:
         stem = "/index" if path == "/" else path
         name = endpoint.__name__
         router.add_api_route(
-            f"{stem}.json", endpoint, summary=summary, description=what, responses=_responses(what), name=f"{name}_json"
+            f"{stem}.json",
+            endpoint,
+            summary=summary,
+            description=what,
+            responses=_responses(what, shape),
+            name=f"{name}_json",
         )
         router.add_api_route(f"{stem}.csv", endpoint, include_in_schema=False, name=f"{name}_csv")
         router.add_api_route(path, endpoint, include_in_schema=False, name=name)
@@ -172,7 +183,7 @@ def respond(
             return site.read(document).csv().encode(), "text/csv; charset=utf-8"
         return html(site).encode(), "text/html; charset=utf-8"
 
-    return site.answer(f"{path}?{request.url.query}", make, repr(options)).response(request)
+    return site.answer(url_of(request.scope), make, repr(options)).response()
 
 
 # ---- values from the URL ------------------------------------------------------------------------------------
@@ -216,6 +227,7 @@ def offence_slug(text: str | None) -> str:
     "The national picture",
     "Every force's count, rate per 1,000 residents, rank and change for one offence and period (default the "
     "latest), and England and Wales: the same object as `crimestats table --period P --offence O --format json`.",
+    schemas.League,
 )
 def home(request: Request, options: QueryOptions, period: PeriodQuery = None, offence: OffenceQuery = None) -> Response:
     site: Site = request.app.state.site
@@ -233,6 +245,7 @@ def home(request: Request, options: QueryOptions, period: PeriodQuery = None, of
     "A league table",
     "Every force for one offence and period, with intervals, plausible ranks and tested changes, and England "
     "and Wales like for like: the object `crimestats table --period P --offence O --format json` prints.",
+    schemas.League,
 )
 def league(request: Request, period: PeriodPath, offence: OffencePath, options: QueryOptions) -> Response:
     site: Site = request.app.state.site
@@ -265,6 +278,7 @@ def _suffix(request: Request) -> str:
     "A force in one period",
     "One force across every level of the offence classification for one period: counts, rates with intervals, "
     "ranks and changes: the object `crimestats force NAME --period P --format json` prints.",
+    schemas.Force,
 )
 def force_period(request: Request, force: ForcePath, period: PeriodPath, options: QueryOptions) -> Response:
     site: Site = request.app.state.site
@@ -283,6 +297,7 @@ def force_period(request: Request, force: ForcePath, period: PeriodPath, options
     "A force over time",
     "One force for one offence in every period the store holds, beside England and Wales: the object "
     "`crimestats trend NAME --offence O --format json` prints.",
+    schemas.Trend,
 )
 def force_over_time(
     request: Request,
@@ -309,6 +324,7 @@ def force_over_time(
     "Forces side by side",
     "Several forces' rates per 1,000 residents, with 95% intervals, in every period the store holds, and "
     "England and Wales'.",
+    schemas.Compare,
 )
 def compare(
     request: Request,
@@ -339,6 +355,7 @@ def compare(
     "Find a force",
     "The forces a name finds: by force name, or by the name of a council or community safety partnership in "
     "the force's area (`Swindon` finds Wiltshire), from the ONS lookup in the store.",
+    schemas.Search,
 )
 def search(
     request: Request,
@@ -365,6 +382,7 @@ def search(
     "The files behind the figures",
     "Every official file in the store: name, sha256, source and release, rows, and when it was read in: what "
     "`crimestats files --format json` prints.",
+    list[schemas.FileRow],
 )
 def files(request: Request) -> Response:
     return respond(request, documents.files_document, pages.files_page)
@@ -374,20 +392,46 @@ def files(request: Request) -> Response:
     "/about",
     "Methods and caveats",
     "How the figures are made, and every caveat crimestats prints beside figures it applies to.",
+    schemas.About,
 )
 def about(request: Request) -> Response:
     return respond(request, lambda store: documents.about_document(), pages.about_page)
 
 
+@functools.cache
+def static_files() -> dict[str, pathlib.Path]:
+    """The app's own files (its scripts and styles, the vendored builds and their licences) by their path under
+    ``/static/``: only these are served there."""
+    folder = pathlib.Path(str(resources.files("crimestats.web") / "static"))
+    return {file.relative_to(folder).as_posix(): file for file in sorted(folder.rglob("*")) if file.is_file()}
+
+
+def static_media_type(file: pathlib.Path) -> str:
+    media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def static(request: Request, name: Annotated[str, Path(max_length=200)]) -> Response:
+    """A file of the app's own, read once and kept (gzipped once) like every answer."""
+    file = static_files().get(name)
+    if file is None:
+        raise HTTPException(404)
+    site: Site = request.app.state.site
+    return site.answer(url_of(request.scope), lambda: (file.read_bytes(), static_media_type(file))).response()
+
+
 @router.get("/docs", include_in_schema=False)
 def docs(request: Request) -> Response:
     site: Site = request.app.state.site
-    return site.answer("/docs", lambda: (pages.docs_page(request.app.openapi()).encode(), "text/html")).response(
-        request
-    )
+    return site.answer(
+        url_of(request.scope), lambda: (pages.docs_page(request.app.openapi()).encode(), "text/html")
+    ).response()
 
 
 _CHART_ID = re.compile(r"^[0-9a-f]{20}$")
+#: A chart's drawing may style itself, and loads nothing.
+SVG_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
 @router.get("/charts/{chart}.svg", include_in_schema=False)
@@ -397,7 +441,7 @@ def chart_svg(request: Request, chart: Annotated[str, Path(max_length=40)]) -> R
     spec = site.charts.get(chart) if _CHART_ID.match(chart) else None
     if spec is None:
         raise NoDataError(f"no chart {chart!r}: open the page that shows it first")
-    answer = site.answer(f"chart {chart}", lambda: (pages.chart_svg(spec).encode(), "image/svg+xml"))
-    response = answer.response(request)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    drawn = site.answer(
+        url_of(request.scope), lambda: (pages.chart_svg(spec).encode(), "image/svg+xml"), headers=SVG_POLICY
+    )
+    return drawn.response()

@@ -3,10 +3,10 @@
 Every chart carries its data inline, shares one theme (installed sans-serif fonts, never web fonts), has titles and
 axis labels in plain words and a ``description`` for screen readers. Rendering never touches the network.
 
-A chart function returns a :class:`Spec`: the finished Vega-Lite spec as a plain dict (with Altair's
-``to_dict``), built without Altair, so building a report's charts validates and copies nothing. The tests
-validate every kind of chart against the Vega-Lite schema. vl-convert is imported only to draw
-(:func:`to_svg`, :func:`to_png`). The theme is applied with ``config``, so a chart is finished: it cannot be put
+A chart function returns a :class:`Spec`: the finished Vega-Lite spec as a plain dict (with Altair's ``to_dict``),
+built without Altair, so building a report's charts validates and copies nothing. The tests validate every kind of
+chart against the Vega-Lite schema. vl-convert is imported only to draw (:func:`to_svg`, :func:`to_png`) or to
+compile to Vega (:func:`to_vega`). The theme is applied with ``config``, so a chart is finished: it cannot be put
 inside another layer or concatenation.
 
 One module per chart (:mod:`.league`, :mod:`.trend`, :mod:`.funnel`, :mod:`.offence_mix`, :mod:`.choropleth`);
@@ -21,7 +21,7 @@ from crimestats.reports.charts.choropleth import choropleth
 from crimestats.reports.charts.funnel import funnel_chart
 from crimestats.reports.charts.league import league_chart
 from crimestats.reports.charts.offence_mix import offence_mix_chart
-from crimestats.reports.charts.render import to_png, to_svg
+from crimestats.reports.charts.render import to_png, to_svg, to_vega
 from crimestats.reports.charts.trend import trend_chart
 
 __all__ = [
@@ -42,5 +42,6 @@ __all__ = [
     "rewind",
     "to_png",
     "to_svg",
+    "to_vega",
     "trend_chart",
 ]

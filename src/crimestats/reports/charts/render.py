@@ -76,6 +76,15 @@ def _keep(path: Path, svg: str) -> None:
         partial.unlink(missing_ok=True)
 
 
+def to_vega(chart: Mapping[str, Any] | _Chart) -> dict[str, Any]:
+    """The chart compiled to a Vega spec (what Vega-Lite compiles it to in a browser), so a page can draw it
+    with Vega alone, without shipping the Vega-Lite compiler."""
+    import vl_convert as vlc
+
+    vega: dict[str, Any] = vlc.vegalite_to_vega(_spec(chart))
+    return vega
+
+
 def to_png(chart: Mapping[str, Any] | _Chart, scale: float = 1.0) -> bytes:
     """A PNG image (of a chart or its spec); ``scale=2`` for high-density screens and print."""
     import vl_convert as vlc

@@ -11,9 +11,11 @@
       var source = document.getElementById(holder.getAttribute("data-spec"));
       if (!source) return;
       var spec = JSON.parse(source.textContent);
-      // ast: vega-embed's own expression interpreter, no eval (the page's CSP allows none)
+      // mode vega: the server compiled the spec (no Vega-Lite compiler is loaded); ast: vega-embed's own
+      // expression interpreter, no eval (the page's CSP allows none)
       var options = {
-        actions: false, renderer: "svg", ast: true, defaultStyle: false, tooltip: { disableDefaultStyle: true }
+        mode: "vega", actions: false, renderer: "svg", ast: true, defaultStyle: false,
+        tooltip: { disableDefaultStyle: true }
       };
       var target = document.createElement("div");
       target.setAttribute("role", "img");
