@@ -317,6 +317,18 @@ PAGES = {
 }
 
 
+def test_compare_names_england_and_wales_without_the_forces_its_total_leaves_out(client: Client) -> None:
+    """Greater Manchester has no figures from the year ending September 2019: England and Wales is then a series
+    of its own, named as the area totals name it, and the chart's note says so in those words."""
+    rows = client.get("/compare.json?forces=wiltshire").json()["rows"]
+    national = {row["period"]: row["series"] for row in rows if row["area_code"] == "K04000001"}
+    assert national["2019-06"] == "England and Wales"
+    assert national["2019-09"] == national["2019-12"] == "England and Wales (excluding Greater Manchester)"
+    page = client.get("/compare?forces=wiltshire").text
+    note = "so England and Wales is drawn as a separate line: England and Wales (excluding Greater Manchester)."
+    assert f"Greater Manchester had no figures, {note}" in page
+
+
 @pytest.mark.parametrize("url", list(PAGES))
 def test_every_page_answers_html_json_and_csv(client: Client, url: str) -> None:
     page = client.get(url)

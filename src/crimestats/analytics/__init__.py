@@ -254,7 +254,8 @@ def rate_trends(
 ) -> dict[str, list[dict[str, Any]]]:
     """Every force's and England and Wales' rate for one offence in every period the store holds.
 
-    area code → rows of period, period_label, series (the area's name), count, population, rate_per_1000,
+    area code → rows of period, period_label, series (the area's name; England and Wales named with the forces
+    its total leaves out, as the area totals name it), count, population, rate_per_1000,
     rate_ci_low, rate_ci_high and source, oldest first; England and Wales rows also name the forces its
     total leaves out (``excluded``). Periods without a rate are left out.
     """
@@ -276,7 +277,7 @@ def rate_trends(
             {
                 "period": format_period(row["period_end"]),
                 "period_label": period_label(row["period_end"]),
-                "series": row["area_name"],
+                "series": row.get("area") or row["area_name"],  # "England and Wales (excluding …)" where it is
                 "count": row["count"],
                 "population": row["population"],
                 **{key: row[key] for key in keys if key in row},
