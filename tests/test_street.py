@@ -194,6 +194,22 @@ def test_overlapping_archives_store_each_month_once_from_the_newest(
     }
 
 
+def test_a_bad_row_in_one_member_of_a_month_names_that_member(data_dir: Path, tmp_path: Path) -> None:
+    """A month's members are read in one call of DuckDB's reader: the error still names the member and row."""
+    june = street_files(data_dir)[17]
+    lines = june.read_text(encoding="utf-8").splitlines(keepends=True)
+    shifted = lines[2].replace(",", ",,", 1)  # a cell too many: the row is shifted
+    path = tmp_path / "2025-06.zip"
+    with zipfile.ZipFile(path, "w") as made:
+        made.writestr(f"2025-06/{june.name}", "".join(lines))
+        made.writestr("2025-06/2025-06-metropolitan-street.csv", "".join([*lines[:2], shifted, *lines[3:]]))
+    with Store(tmp_path / "bad.duckdb") as store:
+        shown = r"2025-06/2025-06-metropolitan-street.csv, row 3, column E \(Longitude\)"
+        with pytest.raises(SourceError, match=shown):
+            store.ingest_file(path)
+        assert store.con.execute("SELECT count(*) FROM street_crimes").fetchall() == [(0,)]
+
+
 def test_an_archive_with_a_bad_member_stores_nothing(data_dir: Path, tmp_path: Path) -> None:
     files = street_files(data_dir)[:3]
     path = tmp_path / "2024-03.zip"
@@ -287,13 +303,20 @@ def test_outcomes_and_stop_and_search_files_are_read_and_counted(data_dir: Path,
             "row 4, column B (Month): 'June 2025' is not a month written YYYY-MM",
         ),
         (
+            "2025-06-city-of-london-outcomes.csv",
+            OUTCOMES_HEADER,
+            "c3,2025-05,City of London Police,City of London Police,-0.091,51.515,On or near Cheapside,E01032739,"
+            "City of London 001F,Local resolution",
+            "row 4, column B (Month): '2025-05' in a file for 2025-06 (the file name's month)",
+        ),
+        (
             "2025-06-atlantis-stop-and-search.csv",
             STOPS_HEADER,
             None,
             "2025-06-atlantis-stop-and-search.csv: unknown force 'atlantis' in the file name",
         ),
     ],
-    ids=["missing-column", "shifted-row", "bad-date", "bad-month", "unknown-force"],
+    ids=["missing-column", "shifted-row", "bad-date", "bad-month", "other-month", "unknown-force"],
 )
 def test_a_bad_file_is_one_error_naming_row_and_column_and_stores_nothing(
     tmp_path: Path, name: str, header: list[str], row: list[str] | str | None, message: str

@@ -242,34 +242,47 @@ class Store:
                     con.register("incoming", arrow)
                     con.execute(f"INSERT INTO {name} SELECT {file_id} AS file_id, * FROM incoming")
                     con.unregister("incoming")
-            for item in batch.police_uk:
-                monthly += self._write_monthly(con, file_id, item)
+            if batch.police_uk:
+                monthly = self._write_monthly(con, file_id, batch.police_uk)
         self.memo.clear()  # what was read of the store before this file (its digest, its statistics) is stale
         tables = (batch.figures, batch.populations, batch.lookup, batch.boundaries)
         return monthly + sum(int(table.num_rows) for table in tables)
 
-    def _write_monthly(self, con: duckdb.DuckDBPyConnection, file_id: int, item: Any) -> int:
-        """Store one data.police.uk monthly file unless the store has the same force, month and kind from a
+    def _write_monthly(self, con: duckdb.DuckDBPyConnection, file_id: int, items: Iterable[Any]) -> int:
+        """Store data.police.uk monthly files, each unless the store has the same force, month and kind from a
         later edition (a newer archive); a copy from an earlier edition is replaced. Returns the rows stored."""
         from crimestats.sources import police_uk
 
-        key = [item.force_code, item.month, item.kind]
-        stored = con.execute(
-            "SELECT part_id, edition FROM police_uk_months WHERE force_code = ? AND month = ? AND kind = ?", key
-        ).fetchall()
-        if stored and stored[0][1] >= item.edition:
+        stored = {
+            (force_code, month, kind): (part_id, edition)
+            for part_id, force_code, month, kind, edition in con.execute(
+                "SELECT part_id, force_code, month, kind, edition FROM police_uk_months"
+            ).fetchall()
+        }
+        newer = [item for item in items if stored.get(_monthly_key(item), (0, dt.date.min))[1] < item.edition]
+        if not newer:
             return 0
-        for old, _ in stored:
-            con.execute(f"DELETE FROM {street_layouts.TABLES[item.kind]} WHERE part_id = ?", [old])
-            con.execute("DELETE FROM police_uk_months WHERE part_id = ?", [old])
-        [(part_id,)] = con.execute("SELECT nextval('police_uk_part_ids')").fetchall()
-        rows = police_uk.load(con, item, part_id, self.path.parent)
-        con.execute(
+        for kind in street_layouts.KINDS:
+            old = [
+                stored[_monthly_key(item)][0] for item in newer if item.kind == kind and _monthly_key(item) in stored
+            ]
+            if old:
+                con.execute(f"DELETE FROM {street_layouts.TABLES[kind]} WHERE part_id IN (SELECT unnest(?))", [old])
+                con.execute("DELETE FROM police_uk_months WHERE part_id IN (SELECT unnest(?))", [old])
+        ids = [
+            part_id
+            for (part_id,) in con.execute("SELECT nextval('police_uk_part_ids') FROM range(?)", [len(newer)]).fetchall()
+        ]
+        rows = police_uk.load(con, list(zip(ids, newer, strict=True)), self.path.parent)
+        con.executemany(
             "INSERT INTO police_uk_months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [part_id, file_id, item.member or item.path.name, item.force_code, item.force, item.month, item.kind]
-            + [item.edition, rows],
+            [
+                [part_id, file_id, item.member or item.path.name, item.force_code, item.force, item.month, item.kind]
+                + [item.edition, rows[part_id]]
+                for part_id, item in zip(ids, newer, strict=True)
+            ],
         )
-        return rows
+        return sum(rows.values())
 
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None
@@ -330,6 +343,10 @@ def _plan(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
             yield path, True
         else:
             raise SourceError("no such file or directory", file=str(path))
+
+
+def _monthly_key(item: Any) -> tuple[str, dt.date, str]:
+    return item.force_code, item.month, item.kind
 
 
 def _reason(error: BaseException) -> str:
