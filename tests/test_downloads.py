@@ -237,8 +237,8 @@ def test_download_through_mirror_then_ingest_equals_ingesting_the_shared_files(
         report = store.ingest([dest])
         assert not report.with_status("failed")
         assert {(f["source"], f["vintage"], f["sha256"]) for f in store.files()} == {
-            (f["source"], f["vintage"], f["sha256"]) for f in loaded_store.files()
-        }
+            (f["source"], f["vintage"], f["sha256"]) for f in loaded_store.files() if f["source"] != "police-uk"
+        }  # the shared data's loose data.police.uk files are not among the datasets downloaded here
         assert (
             analytics.league_table(store, "2019-09").to_pylist()
             == analytics.league_table(loaded_store, "2019-09").to_pylist()

@@ -21,7 +21,10 @@ from typer.testing import CliRunner
 import crimestats
 from crimestats.cli import app
 from crimestats.errors import SourceError
+from crimestats.sources.police_uk import Selection
 from crimestats.store import Store
+
+from mirror import Fault, Mirror
 
 runner = CliRunner()
 ASB = "Anti-social behaviour"
@@ -221,6 +224,49 @@ def test_an_archive_with_a_bad_member_stores_nothing(data_dir: Path, tmp_path: P
         with pytest.raises(SourceError, match="2024-03.zip: 2024-03/2024-03-atlantis-street.csv: unknown force"):
             store.ingest_file(path)
         assert store.con.execute("SELECT count(*) FROM street_crimes").fetchall() == [(0,)]
+
+
+# ---- downloads ------------------------------------------------------------------------------------------------
+
+ARCHIVES = "https://data.police.uk/data/archive"
+
+
+def test_download_fetches_the_fewest_archives_and_ingest_stores_what_was_asked(
+    mirror: Mirror, data_dir: Path, tmp_path: Path, street_rows: list[dict[str, str]]
+) -> None:
+    """2022-01 to 2025-06 needs two archives (2024-12: 2022-01 to 2024-12, and the latest, 2025-12); the latest
+    arrives in two pieces (the connection drops and the download resumes); ingest keeps the months and force."""
+    older = archive(tmp_path, "2024-12", street_files(data_dir)[:12])
+    mirror.set_file(f"{ARCHIVES}/2024-12.zip", older.read_bytes(), "application/zip")
+    mirror.fault(f"{ARCHIVES}/2025-12.zip", Fault("drop", after=20_000))
+    cache, db = tmp_path / "cache", tmp_path / "asked.duckdb"
+    asked = ["--from", "2022-01", "--to", "2025-06", "--force", "City of London"]
+    code, out, err = run(
+        db, "data", "download", "police-uk-archive", "--dest", str(cache), "--mirror", mirror.base, *asked
+    )
+    assert code == 0, err
+    assert sorted(path.name for path in (cache / "police-uk-archive").glob("*.zip")) == ["2024-12.zip", "2025-12.zip"]
+    assert any(
+        "range" in {h.lower() for h in entry.headers} for entry in mirror.requests_for(f"{ARCHIVES}/2025-12.zip")
+    )
+    command = f"crimestats ingest {cache} --from 2022-01 --to 2025-06 --force 'City of London'"
+    assert command in " ".join(out.split())
+
+    with Store(db) as store:  # another force first: nothing of the City's is stored
+        report = store.ingest([cache], police_uk=Selection(force_code="E23000036"))
+        assert [(result.status, result.rows) for result in report.stored] == [("ingested", 0), ("ingested", 0)]
+    code, out, err = run(db, "ingest", str(cache), *asked)  # the same archives again, for another force
+    assert code == 0, err
+    with Store(db, read_only=True) as store:
+        stored = store.con.execute(
+            "SELECT strftime(m.month, '%Y-%m'), f.file_name, m.rows FROM police_uk_months m"
+            " JOIN files f USING (file_id) ORDER BY m.month"
+        ).fetchall()
+    expected = collections.Counter(row["Month"] for row in street_rows if row["Month"] <= "2025-06")
+    assert [(month, rows) for month, _, rows in stored] == sorted(expected.items())
+    assert {name for _, name, _ in stored} == {"2025-12.zip"}  # each month from the newest archive holding it
+    code, _, err = run(db, "data", "download", "police-uk-archive", "--to", "2026-03", "--mirror", mirror.base)
+    assert code == 1 and "published months up to 2025-12; 2026-03 is later" in err and "Traceback" not in err
 
 
 # ---- outcomes and stop-and-search -----------------------------------------------------------------------------

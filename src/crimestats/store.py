@@ -9,6 +9,7 @@ period are all kept; analytics choose between them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # imported where used: reading files and building expressions
     import ibis
 
     from crimestats import sources
+    from crimestats.sources.police_uk import Selection
 
 __all__ = ["IngestReport", "Store", "default_path"]
 
@@ -188,21 +190,32 @@ class Store:
         return self._backend
 
     def ingest_file(
-        self, path: Path, probe: sources.Probe | None = None, reader: sources.Reader | None = None
+        self,
+        path: Path,
+        probe: sources.Probe | None = None,
+        reader: sources.Reader | None = None,
+        police_uk: Selection | None = None,
     ) -> FileResult:
         """Read one file and store it in one transaction; a file already stored (same sha256) is left alone.
 
         ``probe`` and ``reader`` pass on a recognition already made, so the file is not probed again.
+        ``police_uk`` stores only the data.police.uk monthly files it selects; a data.police.uk file already
+        stored is read again for the monthly files the store does not yet hold (another selection's), and is
+        ``unchanged`` when there are none.
         """
         from crimestats import sources
 
         digest = sha256(path)
-        known = self.con.execute("SELECT source, vintage FROM files WHERE sha256 = ?", [digest]).fetchall()
-        if known:
-            return FileResult(path, "unchanged", *known[0])
+        known = self.con.execute("SELECT file_id, source, vintage FROM files WHERE sha256 = ?", [digest]).fetchall()
+        if known and known[0][1] != sources.police_uk.NAME:
+            return FileResult(path, "unchanged", *known[0][1:])
         batch = sources.read_file(path, probe, reader)
-        rows = self._write(path, digest, batch)
-        return FileResult(path, "ingested", batch.source, batch.vintage, rows, batch.warnings)
+        if police_uk is not None:
+            batch = dataclasses.replace(batch, police_uk=tuple(filter(police_uk.keeps, batch.police_uk)))
+        file_id = known[0][0] if known else None
+        rows = self._write(path, digest, batch, file_id)
+        status = "unchanged" if known and not rows else "ingested"
+        return FileResult(path, status, batch.source, batch.vintage, rows, batch.warnings)
 
     @contextlib.contextmanager
     def transaction(self, failure: str) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -224,14 +237,16 @@ class Store:
                 raise StoreError(f"{failure}: {_reason(exc)}; the store is unchanged") from exc
             raise
 
-    def _write(self, path: Path, digest: str, batch: sources.Batch) -> int:
+    def _write(self, path: Path, digest: str, batch: sources.Batch, file_id: int | None = None) -> int:
+        """Store a file's batch in one transaction, as a new file unless ``file_id`` names it (stored before)."""
         monthly = 0
         with self.transaction(f"cannot store {path.name} in {self.path}") as con:
-            [(file_id,)] = con.execute(
-                "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
-                [path.name, digest, batch.source, batch.vintage, batch.revision, dt.datetime.now(dt.UTC)],
-            ).fetchall()
+            if file_id is None:
+                [(file_id,)] = con.execute(
+                    "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
+                    [path.name, digest, batch.source, batch.vintage, batch.revision, dt.datetime.now(dt.UTC)],
+                ).fetchall()
             for name, arrow in (
                 ("figures", batch.figures),
                 ("populations", batch.populations),
@@ -285,10 +300,14 @@ class Store:
         return sum(rows.values())
 
     def ingest(
-        self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None
+        self,
+        paths: Iterable[str | Path],
+        progress: Callable[[Path, int, int], None] | None = None,
+        police_uk: Selection | None = None,
     ) -> IngestReport:
         """Ingest files and directories (recursively); each file is its own transaction, and one that fails
-        does not stop the rest.
+        does not stop the rest. ``police_uk`` stores only the data.police.uk monthly files it selects (months,
+        force); other files are read whole.
 
         A file that cannot be read is reported as ``failed`` with its one-line error. In a directory, files of
         no known family are reported as ``skipped``; a file named on its own that crimestats does not recognise
@@ -309,7 +328,7 @@ class Store:
                     if reader is None:
                         report.results.append(FileResult(path, "skipped", error="not a file crimestats recognises"))
                         continue
-                report.results.append(self.ingest_file(path, probe, reader))
+                report.results.append(self.ingest_file(path, probe, reader, police_uk))
             except SourceError as exc:
                 report.results.append(FileResult(path, "failed", error=str(exc)))
             except BaseException as exc:  # whatever reading one file does, the files after it are still stored

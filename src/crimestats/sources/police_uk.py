@@ -71,6 +71,23 @@ class MonthlyFile:
         return self.path.name if self.member is None else f"{self.path.name}: {self.member}"
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which monthly files to store (``crimestats ingest --from --to --force``): the months from ``start`` to
+    ``end`` (either open) of one force (None: every force). The others in a file or archive are passed over."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    force_code: str | None = None
+
+    def keeps(self, monthly: MonthlyFile) -> bool:
+        return (
+            (self.start is None or monthly.month >= self.start)
+            and (self.end is None or monthly.month <= self.end)
+            and (self.force_code is None or monthly.force_code == self.force_code)
+        )
+
+
 # ---- recognising and reading --------------------------------------------------------------------------------
 
 
