@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import datetime as dt
 import json
 import zipfile
 from collections.abc import Iterator
@@ -19,8 +20,12 @@ import pytest
 from typer.testing import CliRunner
 
 import crimestats
+from crimestats import reference
+from crimestats.analytics import street
 from crimestats.cli import app
 from crimestats.errors import SourceError
+from crimestats.reports.build import force_report
+from crimestats.reports.charts import Spec, to_svg
 from crimestats.sources.police_uk import Selection
 from crimestats.store import Store
 
@@ -156,6 +161,35 @@ def test_reconciliation_with_table_c2_is_printed_with_its_ratio(
     data = json.loads(out)
     assert (data["police_uk_count"], data["recorded_count"]) == (police_uk, recorded)
     assert data["ratio"] == pytest.approx(police_uk / recorded) and data["recorded_source"] == "ons-csp"
+
+
+# ---- the density map ------------------------------------------------------------------------------------------
+
+
+def test_density_hexagons_add_up_to_the_crimes_with_a_map_point(
+    street_store: Path, street_rows: list[dict[str, str]]
+) -> None:
+    year = [row for row in street_rows if "2024-07" <= row["Month"] <= "2025-06" and row["Crime type"] != ASB]
+    located = [row for row in year if row["Longitude"] and row["Latitude"]]
+    assert 0 < len(located) <= len(year)
+    with Store(street_store, read_only=True) as store:
+        found = street.street_density(store, reference.area("City of London"), dt.date(2025, 6, 1))
+        assert street.street_density(store, reference.area("Wiltshire"), dt.date(2025, 6, 1)) is None
+    assert found is not None and found["months_covered"] == 12
+    counts = found["bins"].column("count").to_pylist()
+    assert found["count"] == sum(counts) == len(located) and len(counts) > 100
+
+
+def test_the_force_report_has_the_density_map_only_with_street_data(street_store: Path) -> None:
+    with Store(street_store, read_only=True) as store:
+        city = force_report(store, "City of London", "2025-06")
+        other = force_report(store, "Wiltshire", "2025-06")
+    assert "density" not in [chart.name for chart in other.charts]
+    [density] = [chart for chart in city.charts if chart.name == "density"]
+    assert density.title == "Where crimes were recorded in City of London, year ending June 2025 (data.police.uk)"
+    assert density.description.startswith("Map of ") and "hexagons" in density.description
+    Spec(density.spec).to_dict(validate=True)
+    assert "<svg" in to_svg(density.spec)
 
 
 # ---- archives ---------------------------------------------------------------------------------------------
