@@ -25,7 +25,8 @@ import crimestats
 from crimestats import analytics, reference
 from crimestats.analytics import street
 from crimestats.cli import app
-from crimestats.errors import SourceError
+from crimestats.downloads.catalogue import covering_archives, load_catalogue
+from crimestats.errors import DownloadError, SourceError
 from crimestats.reports.build import force_report
 from crimestats.reports.charts import Spec, to_svg
 from crimestats.sources.police_uk import Selection
@@ -281,6 +282,25 @@ def test_an_archive_with_a_bad_member_stores_nothing(data_dir: Path, tmp_path: P
 # ---- downloads ------------------------------------------------------------------------------------------------
 
 ARCHIVES = "https://data.police.uk/data/archive"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "archives"),
+    [
+        (None, None, ["2025-12"]),  # the latest holds the latest 36 months
+        ("2024-01", "2024-06", ["2025-12"]),  # the newest archive that holds them
+        ("2019-01", "2025-06", ["2021-12", "2024-12", "2025-12"]),
+        ("2010-12", "2013-12", ["2013-11", "2016-11"]),  # each as new as can be: 2016-11 holds 2013-12 to 2016-11
+    ],
+)
+def test_the_fewest_archives_that_hold_the_months(first: str | None, last: str | None, archives: list[str]) -> None:
+    dataset = load_catalogue()["police-uk-archive"]
+    months = [None if month is None else dt.date.fromisoformat(f"{month}-01") for month in (first, last)]
+    found = covering_archives(dataset, "2025-12", *months)
+    assert [release.release for release in found] == archives
+    assert [release.files[0].url for release in found] == [f"{ARCHIVES}/{name}.zip" for name in archives]
+    with pytest.raises(DownloadError, match="archives start with 2010-12; 2010-11 is earlier"):
+        covering_archives(dataset, "2025-12", dt.date(2010, 11, 1), None)
 
 
 def test_download_fetches_the_fewest_archives_and_ingest_stores_what_was_asked(

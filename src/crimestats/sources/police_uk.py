@@ -230,6 +230,7 @@ def load(con: duckdb.DuckDBPyConnection, parts: Sequence[tuple[int, MonthlyFile]
     inside the store's transaction, which the error rolls back."""
     groups = list(_groups(parts))
     rows: dict[int, int] = {}
+    con.execute("SET enable_progress_bar = false")  # a month's read takes seconds: `ingest` shows its own progress
     with tempfile.TemporaryDirectory(dir=folder, prefix=".police-uk-") as scratch, ThreadPoolExecutor(1) as unpacker:
         pending = unpacker.submit(_unpacked, groups[0], Path(scratch)) if groups else None
         for number, group in enumerate(groups, start=1):
