@@ -80,6 +80,10 @@ CREATE TABLE IF NOT EXISTS boundaries (
 """
 
 
+#: Why a data.police.uk file or archive was skipped by ``ingest --from --to --force``.
+OUTSIDE_SELECTION = "none of its data.police.uk monthly files is of the months and force asked for"
+
+
 def default_path() -> Path:
     """``$CRIMESTATS_DB`` if set, else ``crimestats.duckdb`` in the user data directory (platformdirs)."""
     if os.environ.get("CRIMESTATS_DB"):
@@ -199,9 +203,9 @@ class Store:
         """Read one file and store it in one transaction; a file already stored (same sha256) is left alone.
 
         ``probe`` and ``reader`` pass on a recognition already made, so the file is not probed again.
-        ``police_uk`` stores only the data.police.uk monthly files it selects; a data.police.uk file already
-        stored is read again for the monthly files the store does not yet hold (another selection's), and is
-        ``unchanged`` when there are none.
+        ``police_uk`` stores only the data.police.uk monthly files it selects (a file with none of them is
+        ``skipped``, and not recorded); a data.police.uk file already stored is read again for the monthly files
+        the store does not yet hold (another selection's), and is ``unchanged`` when there are none.
         """
         from crimestats import sources
 
@@ -210,8 +214,10 @@ class Store:
         if known and known[0][1] != sources.police_uk.NAME:
             return FileResult(path, "unchanged", *known[0][1:])
         batch = sources.read_file(path, probe, reader)
-        if police_uk is not None:
+        if police_uk is not None and batch.police_uk:
             batch = dataclasses.replace(batch, police_uk=tuple(filter(police_uk.keeps, batch.police_uk)))
+            if not batch.police_uk:
+                return FileResult(path, "skipped", batch.source, batch.vintage, error=OUTSIDE_SELECTION)
         file_id = known[0][0] if known else None
         rows = self._write(path, digest, batch, file_id)
         status = "unchanged" if known and not rows else "ingested"

@@ -148,7 +148,10 @@ def ingest(
             out.print(f"unchanged  {result.path}  (already in the store)", highlight=False)
         for warning in result.warnings:
             err.print(f"warning: {warning}", highlight=False)
-    skipped = report.with_status("skipped")
+    skipped = [result for result in report.with_status("skipped") if result.source is None]
+    outside = len(report.with_status("skipped")) - len(skipped)
+    if outside:
+        out.print(f"passed over {outside:,} data.police.uk file(s) outside --from, --to and --force", highlight=False)
     if skipped:
         out.print(f"skipped {len(skipped)} file(s) crimestats does not recognise:", highlight=False)
         for result in skipped[:10]:
@@ -163,6 +166,8 @@ def ingest(
             f"{len(failed)} file(s) failed; the others were stored, each in its own transaction.", highlight=False
         )
         raise typer.Exit(1)
+    if not report.stored and outside:
+        fail(CrimestatsError("nothing stored: no data.police.uk monthly file is of the months and force asked for"))
     if not report.stored:
         names = ", ".join(str(path) for path in paths)
         fail(CrimestatsError(f"no official files found in {names}; see `crimestats ingest --help` for what it reads"))
