@@ -406,6 +406,16 @@ def test_a_drawn_chart_is_kept_and_read_back_without_drawing_it_again(
         charts.to_svg(chart)
 
 
+#: Hexagons as :func:`crimestats.analytics.street.hex_bins` counts them: 120 m (centre to corner) near the City,
+#: and one far away (outlying).
+DENSITY = [
+    {"q": q, "r": r, "longitude": -0.09 + 0.0030 * (q + r / 2), "latitude": 51.515 + 0.0016 * r}
+    | {"count": 1 + (q * 7 + r * 3) % 40, "outlying": False}
+    for q in range(-3, 4)
+    for r in range(-3, 4)
+] + [{"q": 900, "r": 40, "longitude": -4.99, "latitude": 51.6, "count": 2, "outlying": True}]
+
+
 def all_charts(boundaries: dict[str, Any]) -> dict[str, tuple[charts.Spec, list[str]]]:
     """name → (chart, texts its SVG must contain)."""
     return {
@@ -429,7 +439,30 @@ def all_charts(boundaries: dict[str, Any]) -> dict[str, tuple[charts.Spec, list[
             charts.choropleth(boundaries, map_rows(boundaries), "PFA16CD", highlight="Wiltshire", title="Crime map"),
             ["Crime map", "Light grey: no rate published", "Crimes per 1,000 residents"],
         ),
+        "density": (
+            charts.density_map(DENSITY, 0.12, 51.515, "Where crimes were recorded"),
+            ["Where crimes were recorded", "Each hexagon is about 210 m across.", "Crimes in the hexagon"],
+        ),
     }
+
+
+def test_the_density_map_draws_each_hexagon_around_its_centre_and_names_what_it_leaves_out() -> None:
+    spec = charts.density_map(DENSITY, 0.12, 51.515, "Where crimes were recorded")
+    [features] = [json.loads(values) for values in spec["datasets"].values()]
+    assert len(features) == len(DENSITY) - 1  # the outlying hexagon is not drawn
+    east = 111.32 * math.cos(math.radians(51.515))
+    for feature, row in zip(features, DENSITY, strict=False):
+        [ring] = feature["geometry"]["coordinates"]
+        assert len(ring) == 7 and ring[0] == ring[-1]
+        for longitude, latitude in ring:
+            distance = math.hypot((longitude - row["longitude"]) * east, (latitude - row["latitude"]) * 111.32)
+            assert distance == pytest.approx(0.12, abs=0.001)
+        assert feature["properties"]["count"] == row["count"]
+    shown = sum(row["count"] for row in DENSITY[:-1])
+    assert spec["description"].startswith(f"Map of {shown:,} crimes with a map point, counted in 49 hexagons")
+    assert spec["title"]["subtitle"][-1] == "Not shown: 2 crimes placed far from the others."
+    with pytest.raises(NoDataError):
+        charts.density_map(DENSITY[-1:], 0.12, 51.515)
 
 
 def test_every_chart_renders_to_a_self_contained_labelled_svg(boundaries: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import datetime as dt
 import json
 import zipfile
 from collections.abc import Iterator
@@ -19,9 +20,16 @@ import pytest
 from typer.testing import CliRunner
 
 import crimestats
+from crimestats import reference
+from crimestats.analytics import street
 from crimestats.cli import app
-from crimestats.errors import SourceError
+from crimestats.downloads.catalogue import covering_archives, load_catalogue
+from crimestats.errors import DownloadError, SourceError
+from crimestats.reports.build import force_report
+from crimestats.sources.police_uk import Selection
 from crimestats.store import Store
+
+from mirror import Fault, Mirror
 
 runner = CliRunner()
 ASB = "Anti-social behaviour"
@@ -155,6 +163,34 @@ def test_reconciliation_with_table_c2_is_printed_with_its_ratio(
     assert data["ratio"] == pytest.approx(police_uk / recorded) and data["recorded_source"] == "ons-csp"
 
 
+# ---- the density map ------------------------------------------------------------------------------------------
+
+
+def test_density_hexagons_add_up_to_the_crimes_with_a_map_point(
+    street_store: Path, street_rows: list[dict[str, str]]
+) -> None:
+    year = [row for row in street_rows if "2024-07" <= row["Month"] <= "2025-06" and row["Crime type"] != ASB]
+    located = [row for row in year if row["Longitude"] and row["Latitude"]]
+    assert 0 < len(located) <= len(year)
+    with Store(street_store, read_only=True) as store:
+        found = street.street_density(store, reference.area("City of London"), dt.date(2025, 6, 1))
+        assert street.street_density(store, reference.area("Wiltshire"), dt.date(2025, 6, 1)) is None
+    assert found is not None and found["months_covered"] == 12
+    counts = found["bins"].column("count").to_pylist()
+    assert found["count"] == sum(counts) == len(located) and len(counts) > 100
+
+
+def test_the_force_report_has_the_density_map_only_with_street_data(street_store: Path) -> None:
+    with Store(street_store, read_only=True) as store:
+        city = force_report(store, "City of London", "2025-06")
+        other = force_report(store, "Wiltshire", "2025-06")
+    assert "density" not in [chart.name for chart in other.charts]
+    [density] = [chart for chart in city.charts if chart.name == "density"]
+    assert density.title == "Where crimes were recorded in City of London, year ending June 2025 (data.police.uk)"
+    assert density.description.startswith("Map of ") and "hexagons" in density.description
+    assert density.spec["title"]["subtitle"][-1].startswith("Not shown: ")  # a few points far from the City
+
+
 # ---- archives ---------------------------------------------------------------------------------------------
 
 
@@ -194,6 +230,22 @@ def test_overlapping_archives_store_each_month_once_from_the_newest(
     }
 
 
+def test_a_bad_row_in_one_member_of_a_month_names_that_member(data_dir: Path, tmp_path: Path) -> None:
+    """A month's members are read in one call of DuckDB's reader: the error still names the member and row."""
+    june = street_files(data_dir)[17]
+    lines = june.read_text(encoding="utf-8").splitlines(keepends=True)
+    shifted = lines[2].replace(",", ",,", 1)  # a cell too many: the row is shifted
+    path = tmp_path / "2025-06.zip"
+    with zipfile.ZipFile(path, "w") as made:
+        made.writestr(f"2025-06/{june.name}", "".join(lines))
+        made.writestr("2025-06/2025-06-metropolitan-street.csv", "".join([*lines[:2], shifted, *lines[3:]]))
+    with Store(tmp_path / "bad.duckdb") as store:
+        shown = r"2025-06/2025-06-metropolitan-street.csv, row 3, column E \(Longitude\)"
+        with pytest.raises(SourceError, match=shown):
+            store.ingest_file(path)
+        assert store.con.execute("SELECT count(*) FROM street_crimes").fetchall() == [(0,)]
+
+
 def test_an_archive_with_a_bad_member_stores_nothing(data_dir: Path, tmp_path: Path) -> None:
     files = street_files(data_dir)[:3]
     path = tmp_path / "2024-03.zip"
@@ -205,6 +257,71 @@ def test_an_archive_with_a_bad_member_stores_nothing(data_dir: Path, tmp_path: P
         with pytest.raises(SourceError, match="2024-03.zip: 2024-03/2024-03-atlantis-street.csv: unknown force"):
             store.ingest_file(path)
         assert store.con.execute("SELECT count(*) FROM street_crimes").fetchall() == [(0,)]
+
+
+# ---- downloads ------------------------------------------------------------------------------------------------
+
+ARCHIVES = "https://data.police.uk/data/archive"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "archives"),
+    [
+        (None, None, ["2025-12"]),  # the latest holds the latest 36 months
+        ("2024-01", "2024-06", ["2025-12"]),  # the newest archive that holds them
+        ("2019-01", "2025-06", ["2021-12", "2024-12", "2025-12"]),
+        ("2010-12", "2013-12", ["2013-11", "2016-11"]),  # each as new as can be: 2016-11 holds 2013-12 to 2016-11
+    ],
+)
+def test_the_fewest_archives_that_hold_the_months(first: str | None, last: str | None, archives: list[str]) -> None:
+    dataset = load_catalogue()["police-uk-archive"]
+    months = [None if month is None else dt.date.fromisoformat(f"{month}-01") for month in (first, last)]
+    found = covering_archives(dataset, "2025-12", *months)
+    assert [release.release for release in found] == archives
+    assert [release.files[0].url for release in found] == [f"{ARCHIVES}/{name}.zip" for name in archives]
+    with pytest.raises(DownloadError, match="archives start with 2010-12; 2010-11 is earlier"):
+        covering_archives(dataset, "2025-12", dt.date(2010, 11, 1), None)
+
+
+def test_download_fetches_the_fewest_archives_and_ingest_stores_what_was_asked(
+    mirror: Mirror, data_dir: Path, tmp_path: Path, street_rows: list[dict[str, str]]
+) -> None:
+    """2022-01 to 2025-06 needs two archives (2024-12: 2022-01 to 2024-12, and the latest, 2025-12); the latest
+    arrives in two pieces (the connection drops and the download resumes); ingest keeps the months and force."""
+    older = archive(tmp_path, "2024-12", street_files(data_dir)[:12])
+    mirror.set_file(f"{ARCHIVES}/2024-12.zip", older.read_bytes(), "application/zip")
+    mirror.fault(f"{ARCHIVES}/2025-12.zip", Fault("drop", after=20_000))
+    cache, db = tmp_path / "cache", tmp_path / "asked.duckdb"
+    asked = ["--from", "2022-01", "--to", "2025-06", "--force", "City of London"]
+    code, out, err = run(
+        db, "data", "download", "police-uk-archive", "--dest", str(cache), "--mirror", mirror.base, *asked
+    )
+    assert code == 0, err
+    assert sorted(path.name for path in (cache / "police-uk-archive").glob("*.zip")) == ["2024-12.zip", "2025-12.zip"]
+    assert any(
+        "range" in {h.lower() for h in entry.headers} for entry in mirror.requests_for(f"{ARCHIVES}/2025-12.zip")
+    )
+    command = f"crimestats ingest {cache} --from 2022-01 --to 2025-06 --force 'City of London'"
+    assert command in " ".join(out.split())
+
+    with Store(db) as store:  # another force first: nothing of the City's is stored
+        report = store.ingest([cache], police_uk=Selection(force_code="E23000036"))
+        assert not report.stored and [r.path.name for r in report.with_status("skipped") if r.source] == [
+            "2024-12.zip",
+            "2025-12.zip",
+        ]
+    code, out, err = run(db, "ingest", str(cache), *asked)  # the same archives again, for another force
+    assert code == 0, err
+    with Store(db, read_only=True) as store:
+        stored = store.con.execute(
+            "SELECT strftime(m.month, '%Y-%m'), f.file_name, m.rows FROM police_uk_months m"
+            " JOIN files f USING (file_id) ORDER BY m.month"
+        ).fetchall()
+    expected = collections.Counter(row["Month"] for row in street_rows if row["Month"] <= "2025-06")
+    assert [(month, rows) for month, _, rows in stored] == sorted(expected.items())
+    assert {name for _, name, _ in stored} == {"2025-12.zip"}  # each month from the newest archive holding it
+    code, _, err = run(db, "data", "download", "police-uk-archive", "--to", "2026-03", "--mirror", mirror.base)
+    assert code == 1 and "published months up to 2025-12; 2026-03 is later" in err and "Traceback" not in err
 
 
 # ---- outcomes and stop-and-search -----------------------------------------------------------------------------
@@ -287,13 +404,20 @@ def test_outcomes_and_stop_and_search_files_are_read_and_counted(data_dir: Path,
             "row 4, column B (Month): 'June 2025' is not a month written YYYY-MM",
         ),
         (
+            "2025-06-city-of-london-outcomes.csv",
+            OUTCOMES_HEADER,
+            "c3,2025-05,City of London Police,City of London Police,-0.091,51.515,On or near Cheapside,E01032739,"
+            "City of London 001F,Local resolution",
+            "row 4, column B (Month): '2025-05' in a file for 2025-06 (the file name's month)",
+        ),
+        (
             "2025-06-atlantis-stop-and-search.csv",
             STOPS_HEADER,
             None,
             "2025-06-atlantis-stop-and-search.csv: unknown force 'atlantis' in the file name",
         ),
     ],
-    ids=["missing-column", "shifted-row", "bad-date", "bad-month", "unknown-force"],
+    ids=["missing-column", "shifted-row", "bad-date", "bad-month", "other-month", "unknown-force"],
 )
 def test_a_bad_file_is_one_error_naming_row_and_column_and_stores_nothing(
     tmp_path: Path, name: str, header: list[str], row: list[str] | str | None, message: str

@@ -9,6 +9,7 @@ period are all kept; analytics choose between them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # imported where used: reading files and building expressions
     import ibis
 
     from crimestats import sources
+    from crimestats.sources.police_uk import Selection
 
 __all__ = ["IngestReport", "Store", "default_path"]
 
@@ -76,6 +78,10 @@ CREATE TABLE IF NOT EXISTS boundaries (
     geometry VARCHAR
 );
 """
+
+
+#: Why a data.police.uk file or archive was skipped by ``ingest --from --to --force``.
+OUTSIDE_SELECTION = "none of its data.police.uk monthly files is of the months and force asked for"
 
 
 def default_path() -> Path:
@@ -188,21 +194,34 @@ class Store:
         return self._backend
 
     def ingest_file(
-        self, path: Path, probe: sources.Probe | None = None, reader: sources.Reader | None = None
+        self,
+        path: Path,
+        probe: sources.Probe | None = None,
+        reader: sources.Reader | None = None,
+        police_uk: Selection | None = None,
     ) -> FileResult:
         """Read one file and store it in one transaction; a file already stored (same sha256) is left alone.
 
         ``probe`` and ``reader`` pass on a recognition already made, so the file is not probed again.
+        ``police_uk`` stores only the data.police.uk monthly files it selects (a file with none of them is
+        ``skipped``, and not recorded); a data.police.uk file already stored is read again for the monthly files
+        the store does not yet hold (another selection's), and is ``unchanged`` when there are none.
         """
         from crimestats import sources
 
         digest = sha256(path)
-        known = self.con.execute("SELECT source, vintage FROM files WHERE sha256 = ?", [digest]).fetchall()
-        if known:
-            return FileResult(path, "unchanged", *known[0])
+        known = self.con.execute("SELECT file_id, source, vintage FROM files WHERE sha256 = ?", [digest]).fetchall()
+        if known and known[0][1] != sources.police_uk.NAME:
+            return FileResult(path, "unchanged", *known[0][1:])
         batch = sources.read_file(path, probe, reader)
-        rows = self._write(path, digest, batch)
-        return FileResult(path, "ingested", batch.source, batch.vintage, rows, batch.warnings)
+        if police_uk is not None and batch.police_uk:
+            batch = dataclasses.replace(batch, police_uk=tuple(filter(police_uk.keeps, batch.police_uk)))
+            if not batch.police_uk:
+                return FileResult(path, "skipped", batch.source, batch.vintage, error=OUTSIDE_SELECTION)
+        file_id = known[0][0] if known else None
+        rows = self._write(path, digest, batch, file_id)
+        status = "unchanged" if known and not rows else "ingested"
+        return FileResult(path, status, batch.source, batch.vintage, rows, batch.warnings)
 
     @contextlib.contextmanager
     def transaction(self, failure: str) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -224,14 +243,16 @@ class Store:
                 raise StoreError(f"{failure}: {_reason(exc)}; the store is unchanged") from exc
             raise
 
-    def _write(self, path: Path, digest: str, batch: sources.Batch) -> int:
+    def _write(self, path: Path, digest: str, batch: sources.Batch, file_id: int | None = None) -> int:
+        """Store a file's batch in one transaction, as a new file unless ``file_id`` names it (stored before)."""
         monthly = 0
         with self.transaction(f"cannot store {path.name} in {self.path}") as con:
-            [(file_id,)] = con.execute(
-                "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
-                [path.name, digest, batch.source, batch.vintage, batch.revision, dt.datetime.now(dt.UTC)],
-            ).fetchall()
+            if file_id is None:
+                [(file_id,)] = con.execute(
+                    "INSERT INTO files (file_name, sha256, source, vintage, revision, ingested_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) RETURNING file_id",
+                    [path.name, digest, batch.source, batch.vintage, batch.revision, dt.datetime.now(dt.UTC)],
+                ).fetchall()
             for name, arrow in (
                 ("figures", batch.figures),
                 ("populations", batch.populations),
@@ -242,40 +263,57 @@ class Store:
                     con.register("incoming", arrow)
                     con.execute(f"INSERT INTO {name} SELECT {file_id} AS file_id, * FROM incoming")
                     con.unregister("incoming")
-            for item in batch.police_uk:
-                monthly += self._write_monthly(con, file_id, item)
+            if batch.police_uk:
+                monthly = self._write_monthly(con, file_id, batch.police_uk)
         self.memo.clear()  # what was read of the store before this file (its digest, its statistics) is stale
         tables = (batch.figures, batch.populations, batch.lookup, batch.boundaries)
         return monthly + sum(int(table.num_rows) for table in tables)
 
-    def _write_monthly(self, con: duckdb.DuckDBPyConnection, file_id: int, item: Any) -> int:
-        """Store one data.police.uk monthly file unless the store has the same force, month and kind from a
+    def _write_monthly(self, con: duckdb.DuckDBPyConnection, file_id: int, items: Iterable[Any]) -> int:
+        """Store data.police.uk monthly files, each unless the store has the same force, month and kind from a
         later edition (a newer archive); a copy from an earlier edition is replaced. Returns the rows stored."""
         from crimestats.sources import police_uk
 
-        key = [item.force_code, item.month, item.kind]
-        stored = con.execute(
-            "SELECT part_id, edition FROM police_uk_months WHERE force_code = ? AND month = ? AND kind = ?", key
-        ).fetchall()
-        if stored and stored[0][1] >= item.edition:
+        stored = {
+            (force_code, month, kind): (part_id, edition)
+            for part_id, force_code, month, kind, edition in con.execute(
+                "SELECT part_id, force_code, month, kind, edition FROM police_uk_months"
+            ).fetchall()
+        }
+        newer = [item for item in items if stored.get(_monthly_key(item), (0, dt.date.min))[1] < item.edition]
+        if not newer:
             return 0
-        for old, _ in stored:
-            con.execute(f"DELETE FROM {street_layouts.TABLES[item.kind]} WHERE part_id = ?", [old])
-            con.execute("DELETE FROM police_uk_months WHERE part_id = ?", [old])
-        [(part_id,)] = con.execute("SELECT nextval('police_uk_part_ids')").fetchall()
-        rows = police_uk.load(con, item, part_id, self.path.parent)
-        con.execute(
+        for kind in street_layouts.KINDS:
+            old = [
+                stored[_monthly_key(item)][0] for item in newer if item.kind == kind and _monthly_key(item) in stored
+            ]
+            if old:
+                con.execute(f"DELETE FROM {street_layouts.TABLES[kind]} WHERE part_id IN (SELECT unnest(?))", [old])
+                con.execute("DELETE FROM police_uk_months WHERE part_id IN (SELECT unnest(?))", [old])
+        ids = [
+            part_id
+            for (part_id,) in con.execute("SELECT nextval('police_uk_part_ids') FROM range(?)", [len(newer)]).fetchall()
+        ]
+        rows = police_uk.load(con, list(zip(ids, newer, strict=True)), self.path.parent)
+        con.executemany(
             "INSERT INTO police_uk_months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [part_id, file_id, item.member or item.path.name, item.force_code, item.force, item.month, item.kind]
-            + [item.edition, rows],
+            [
+                [part_id, file_id, item.member or item.path.name, item.force_code, item.force, item.month, item.kind]
+                + [item.edition, rows[part_id]]
+                for part_id, item in zip(ids, newer, strict=True)
+            ],
         )
-        return rows
+        return sum(rows.values())
 
     def ingest(
-        self, paths: Iterable[str | Path], progress: Callable[[Path, int, int], None] | None = None
+        self,
+        paths: Iterable[str | Path],
+        progress: Callable[[Path, int, int], None] | None = None,
+        police_uk: Selection | None = None,
     ) -> IngestReport:
         """Ingest files and directories (recursively); each file is its own transaction, and one that fails
-        does not stop the rest.
+        does not stop the rest. ``police_uk`` stores only the data.police.uk monthly files it selects (months,
+        force); other files are read whole.
 
         A file that cannot be read is reported as ``failed`` with its one-line error. In a directory, files of
         no known family are reported as ``skipped``; a file named on its own that crimestats does not recognise
@@ -296,7 +334,7 @@ class Store:
                     if reader is None:
                         report.results.append(FileResult(path, "skipped", error="not a file crimestats recognises"))
                         continue
-                report.results.append(self.ingest_file(path, probe, reader))
+                report.results.append(self.ingest_file(path, probe, reader, police_uk))
             except SourceError as exc:
                 report.results.append(FileResult(path, "failed", error=str(exc)))
             except BaseException as exc:  # whatever reading one file does, the files after it are still stored
@@ -330,6 +368,10 @@ def _plan(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
             yield path, True
         else:
             raise SourceError("no such file or directory", file=str(path))
+
+
+def _monthly_key(item: Any) -> tuple[str, dt.date, str]:
+    return item.force_code, item.month, item.kind
 
 
 def _reason(error: BaseException) -> str:

@@ -223,7 +223,7 @@ def read(store: Store, name: str, columns: str = "*", order_by: str = "row_order
     return store.con.sql(query, params=list(equal.values())).to_arrow_table()
 
 
-def _ensured(store: Store, kind: str, options: Options, compute: Callable[[Store, Options], pa.Table]) -> str:
+def _ensured(store: Store, kind: str, options: Options, compute: Callable[[Store, Options], pa.Table | str]) -> str:
     """The name of the materialised table of a kind and option set, computing it first if need be."""
     name, files, options_json = statistics_key(store, kind, options)
     if name not in store.memo:
@@ -238,16 +238,23 @@ def _exists(store: Store, name: str) -> bool:
     return bool(found)
 
 
-def _store(store: Store, name: str, kind: str, files: str, options_json: str, table: pa.Table) -> None:
+def _store(store: Store, name: str, kind: str, files: str, options_json: str, table: pa.Table | str) -> None:
     """Keep the table in the store with its catalogue entry, dropping tables built from other files or
-    definitions; on a store that cannot be written, in a temporary table of this connection."""
-    table = table.append_column("row_order", pa.array(range(table.num_rows), pa.int64()))
+    definitions; on a store that cannot be written, in a temporary table of this connection. ``table`` is the
+    rows, or a query (SQL) that computes them in the engine, so that millions of rows never pass through
+    Python (the street-level counts)."""
+    if isinstance(table, str):
+        incoming = f"(SELECT *, row_number() OVER () - 1 AS row_order FROM ({table}))"
+    else:
+        incoming = "incoming_statistics"
+        table = table.append_column("row_order", pa.array(range(table.num_rows), pa.int64()))
     writable = store.writable()  # may reopen the connection
     con = store.con
-    con.register("incoming_statistics", table)
+    if not isinstance(table, str):
+        con.register("incoming_statistics", table)
     try:
         if not writable:
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming_statistics")
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {incoming}")
             return
         with store.transaction(f"cannot keep the statistics in {store.path}"):
             con.execute(CATALOGUE)
@@ -257,13 +264,15 @@ def _store(store: Store, name: str, kind: str, files: str, options_json: str, ta
             ).fetchall()
             for (old,) in stale:
                 con.execute(f"DROP TABLE IF EXISTS {old}")
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming_statistics")
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {incoming}")
+            [(rows,)] = con.execute(f"SELECT count(*) FROM {name}").fetchall()
             con.execute(
                 "INSERT INTO materialised VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [name, kind, options_json, files, _definitions_digest(), dt.datetime.now(dt.UTC), table.num_rows],
+                [name, kind, options_json, files, _definitions_digest(), dt.datetime.now(dt.UTC), rows],
             )
     finally:
-        con.unregister("incoming_statistics")
+        if not isinstance(table, str):
+            con.unregister("incoming_statistics")
 
 
 # ---- the computations materialised -------------------------------------------------------------------------
@@ -301,11 +310,12 @@ def compute_totals(store: Store, options: Options = Options()) -> pa.Table:
     return _typed(rows, result.schema, TOTAL_EXTRAS, _WHOLE_TOTAL)
 
 
-def compute_street(store: Store, options: Options = Options()) -> pa.Table:
-    """:func:`street`, computed from the stored street-level crimes (what is materialised)."""
+def compute_street(store: Store, options: Options = Options()) -> str:
+    """:func:`street`, as the query that computes it from the stored street-level crimes in the engine (what is
+    materialised: millions of groups at national scale, kept without passing through Python)."""
     from crimestats.analytics.street import DETAIL, detail
 
-    return detail(store.backend).order_by(*DETAIL).to_pyarrow()
+    return str(store.backend.compile(detail(store.backend).order_by(*DETAIL)))
 
 
 def compute_peers(store: Store, options: Options = Options(), *, period_end: dt.date) -> pa.Table:

@@ -10,6 +10,7 @@ reconciliation leave it out (:data:`ASB`). Months are the first day of the month
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -32,7 +33,9 @@ __all__ = [
     "STOP_GROUPINGS",
     "counts",
     "coverage",
+    "density",
     "detail",
+    "hex_bins",
     "months_between",
     "outcome_shares",
     "reconciliation",
@@ -40,6 +43,7 @@ __all__ = [
     "street_caveats",
     "street_counts",
     "street_coverage",
+    "street_density",
     "street_outcomes",
     "street_reconciliation",
     "street_stops",
@@ -243,6 +247,82 @@ def reconciliation(
     }
 
 
+#: Hexagons across the wider side of a force's crimes on the density map.
+HEX_ACROSS = 24
+#: Kilometres in a degree of latitude (and of longitude on the equator): WGS84, near enough for binning.
+KM_PER_DEGREE = 111.32
+
+
+def located(backend: ibis.BaseBackend, force_code: str, start: dt.date, end: dt.date) -> ir.Table:
+    """A force's street crimes (anti-social behaviour left out) from ``start`` to ``end`` that have a map point."""
+    rows = _within(backend.table("street_crimes"), force_code, start, end)
+    return rows.filter(_.crime_type != ASB, _.longitude.notnull(), _.latitude.notnull())
+
+
+def hex_bins(rows: ir.Table, radius_km: float, mid_latitude: float) -> ir.Table:
+    """The points counted in pointy-top hexagons of ``radius_km`` (centre to corner) on a plane that keeps
+    distances true at ``mid_latitude`` (x = longitude × cos(mid latitude)), each hexagon by its axial
+    coordinates (q, r) and centre; a point goes to the hexagon whose centre is nearest (cube rounding, Red Blob
+    Games, "Hexagonal grids", 2013)."""
+    x = rows.longitude.cast("float64") * (KM_PER_DEGREE * math.cos(math.radians(mid_latitude)))
+    y = rows.latitude.cast("float64") * KM_PER_DEGREE
+    cube_q = (x * (math.sqrt(3) / 3) - y / 3) / radius_km
+    cube_r = y * (2 / 3) / radius_km
+    axial = rows.select(cube_q=cube_q, cube_r=cube_r).mutate(round_q=_.cube_q.round(), round_r=_.cube_r.round())
+    axial = axial.mutate(round_s=(-_.cube_q - _.cube_r).round())
+    off_q, off_r = (axial.round_q - axial.cube_q).abs(), (axial.round_r - axial.cube_r).abs()
+    off_s = (axial.round_s + axial.cube_q + axial.cube_r).abs()
+    q = ibis.ifelse((off_q > off_r) & (off_q > off_s), -axial.round_r - axial.round_s, axial.round_q)
+    r = ibis.ifelse((off_r >= off_q) & (off_r > off_s), -axial.round_q - axial.round_s, axial.round_r)
+    bins = axial.select(q=q.cast("int64"), r=r.cast("int64")).group_by("q", "r").agg(count=_.count())
+    centre_x = (bins.q + bins.r / 2) * (radius_km * math.sqrt(3))
+    centre_y = bins.r * (radius_km * 1.5)
+    return bins.mutate(
+        longitude=centre_x / (KM_PER_DEGREE * math.cos(math.radians(mid_latitude))),
+        latitude=centre_y / KM_PER_DEGREE,
+    ).order_by("q", "r")
+
+
+def density(
+    backend: ibis.BaseBackend, force_code: str, start: dt.date, end: dt.date, across: int = HEX_ACROSS
+) -> dict[str, Any] | None:
+    """A force's crimes with a map point counted in hexagons (:func:`hex_bins`), or None if there are none.
+
+    The hexagons are sized so that about ``across`` fit across the wider side of the area holding the middle
+    98% of the points (1st to 99th percentile of longitude and of latitude): a few crimes are placed far from
+    the force (City of London's files have points in Cornwall and Scotland), and they must not make the map a
+    country wide. A hexagon whose centre is outside that area, with a margin of a tenth of its side, is marked
+    ``outlying``; every hexagon is kept, so their counts add up to ``count``."""
+    rows = located(backend, force_code, start, end)
+    [extent] = (
+        rows.aggregate(
+            count=_.count(),
+            west=_.longitude.quantile(0.01),
+            east=_.longitude.quantile(0.99),
+            south=_.latitude.quantile(0.01),
+            north=_.latitude.quantile(0.99),
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
+    if not extent["count"]:
+        return None
+    mid_latitude = (extent["south"] + extent["north"]) / 2
+    wide = (extent["east"] - extent["west"]) * math.cos(math.radians(mid_latitude))
+    side = max(wide, extent["north"] - extent["south"])
+    radius_km = max(side * KM_PER_DEGREE / (across * math.sqrt(3)), 0.05)
+    margin = max(side / 10, radius_km / KM_PER_DEGREE)
+    bins = hex_bins(rows, radius_km, mid_latitude)
+    outlying = (
+        (bins.longitude < extent["west"] - margin)
+        | (bins.longitude > extent["east"] + margin)
+        | (bins.latitude < extent["south"] - margin)
+        | (bins.latitude > extent["north"] + margin)
+    )
+    table = bins.mutate(outlying=outlying).to_pyarrow()
+    return {"bins": table, "count": int(extent["count"]), "radius_km": radius_km, "mid_latitude": mid_latitude}
+
+
 # ---- the questions, on the store ----------------------------------------------------------------------------
 
 
@@ -325,3 +405,19 @@ def street_totals(store: Store, period_end: dt.date) -> pa.Table:
 def street_reconciliation(store: Store, force: reference.Area, period_end: dt.date) -> dict[str, Any]:
     """police.uk against recorded crime for one force and 12 months (:func:`reconciliation`)."""
     return reconciliation(store.backend, _detailed(store), force, period_end)
+
+
+def street_density(store: Store, force: reference.Area, period_end: dt.date) -> dict[str, Any] | None:
+    """A force's crimes in the 12 months to ``period_end`` counted in hexagons for the density map
+    (:func:`density`), with the months the street files cover; None when the store has no street file of the
+    force in those months."""
+    start = shift_months(period_end, -11)
+    months = store.con.execute(
+        "SELECT count(DISTINCT month) FROM police_uk_months WHERE kind = 'street' AND force_code = ?"
+        " AND month BETWEEN ? AND ?",
+        [force.code, start, period_end],
+    ).fetchall()[0][0]
+    found = density(store.backend, force.code, start, period_end) if months else None
+    if found is None:
+        return None
+    return found | {"months_covered": int(months), "first_month": format_period(start)}

@@ -90,14 +90,31 @@ def main(
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively) of official files.")],
+    first: Annotated[
+        str | None, typer.Option("--from", help="data.police.uk files: store only the months from this one (2024-01).")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="data.police.uk files: store only the months up to this one (2025-06).")
+    ] = None,
+    force: Annotated[
+        str | None, typer.Option("--force", help="data.police.uk files: store only this force's (City of London).")
+    ] = None,
 ) -> None:
     """Read official files into the store: one transaction per file, files already stored are left alone.
 
     In a folder, files crimestats does not recognise are listed as skipped. A file that cannot be read is an
     error naming file, sheet, row and column; the other files are still stored, and the exit status is 1. Finding
     no official file at all is also an error.
+
+    --from, --to and --force choose which of data.police.uk's monthly files (in an archive or loose) are stored;
+    the others are passed over, and every other file is read whole. An archive stored before is read again for
+    the months and forces it holds that the store does not.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from crimestats.cli.options import monthly_selection
+
+    selection = monthly_selection(first, last, force)
 
     try:
         with (
@@ -116,7 +133,7 @@ def ingest(
             def progress(path: Path, number: int, total: int) -> None:
                 bar.update(task, total=total, completed=number - 1, description=f"ingesting {path.name[:40]}")
 
-            report = store.ingest(paths, progress)
+            report = store.ingest(paths, progress, selection)
             if report.with_status("ingested"):
                 bar.update(task, total=None, description="computing the statistics")
                 analytics.materialise(store)
@@ -131,7 +148,10 @@ def ingest(
             out.print(f"unchanged  {result.path}  (already in the store)", highlight=False)
         for warning in result.warnings:
             err.print(f"warning: {warning}", highlight=False)
-    skipped = report.with_status("skipped")
+    skipped = [result for result in report.with_status("skipped") if result.source is None]
+    outside = len(report.with_status("skipped")) - len(skipped)
+    if outside:
+        out.print(f"passed over {outside:,} data.police.uk file(s) outside --from, --to and --force", highlight=False)
     if skipped:
         out.print(f"skipped {len(skipped)} file(s) crimestats does not recognise:", highlight=False)
         for result in skipped[:10]:
@@ -146,6 +166,8 @@ def ingest(
             f"{len(failed)} file(s) failed; the others were stored, each in its own transaction.", highlight=False
         )
         raise typer.Exit(1)
+    if not report.stored and outside:
+        fail(CrimestatsError("nothing stored: no data.police.uk monthly file is of the months and force asked for"))
     if not report.stored:
         names = ", ".join(str(path) for path in paths)
         fail(CrimestatsError(f"no official files found in {names}; see `crimestats ingest --help` for what it reads"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -16,8 +16,11 @@ from crimestats import analytics, reference
 from crimestats.analytics.options import Options, Population, Source, options_for, options_of
 from crimestats.cli.output import Format, fail
 from crimestats.errors import CrimestatsError, PeriodError, UnknownAreaError
-from crimestats.periods import format_period, parse_period
+from crimestats.periods import format_period, parse_month, parse_period
 from crimestats.store import Store, default_path
+
+if TYPE_CHECKING:
+    from crimestats.sources.police_uk import Selection
 
 T = TypeVar("T")
 
@@ -109,6 +112,19 @@ def options_from(
     if population_year is None:  # nothing to check in the store: do not open it
         return options_of(source, population, None, not no_suppress)
     return query(options_for, source, population, population_year, not no_suppress, "--population-year")
+
+
+def monthly_selection(first: str | None, last: str | None, force: str | None) -> Selection | None:
+    """The data.police.uk monthly files ``--from``, ``--to`` and ``--force`` select (None: all of them)."""
+    from crimestats.sources.police_uk import Selection
+
+    if first is None and last is None and force is None:
+        return None
+    try:
+        start, end = (None if month is None else parse_month(month) for month in (first, last))
+    except CrimestatsError as error:
+        fail(error)
+    return Selection(start, end, None if force is None else reference.area(force_name(force)).code)
 
 
 def force_name(name: str, *, transport: bool = True) -> str:

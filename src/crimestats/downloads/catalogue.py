@@ -9,7 +9,9 @@ tested against recorded shapes:
 - ``govuk-content-api``: ``https://www.gov.uk/api/content/<path>`` lists a page's files in
   ``details.attachments[]`` (``url``, ``filename``, ``content_type``) and its ``public_updated_at``.
 - ``police-uk-archive``: ``https://data.police.uk/api/crimes-street-dates`` lists the months published
-  (``[{"date": "2025-12", ...}]``); the archive of the newest month holds the latest 36 months.
+  (``[{"date": "2025-12", ...}]``); the archive of the newest month holds the latest 36 months, and there is
+  an archive for every month since December 2010, each holding the 36 months up to its own
+  (:func:`covering_archives` picks the fewest that hold a range of months).
 - ``arcgis-hub``: ``https://hub.arcgis.com/api/v3/datasets/<item>_<layer>`` describes one Open Geography
   Portal item (``data.attributes.modified`` in milliseconds); each vintage of a boundary or lookup is a
   separate item, so discovery confirms the catalogued item and its last change rather than finding a newer one.
@@ -27,13 +29,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from crimestats.errors import CrimestatsError, DiscoveryFormatError
+from crimestats.errors import CrimestatsError, DiscoveryFormatError, DownloadError
 
 __all__ = [
     "Discovery",
     "Release",
     "RemoteFile",
     "Dataset",
+    "covering_archives",
     "file_kind",
     "load_catalogue",
     "parse_arcgis_item",
@@ -353,6 +356,45 @@ def parse_police_uk_dates(document: Any, url: str, dataset: Dataset) -> Release:
     template = dataset.discovery.template or "https://data.police.uk/data/archive/{release}.zip"
     latest = months[-1]
     return Release(dataset.name, latest, (remote_file(template.format(release=latest), dataset.file_types),))
+
+
+#: data.police.uk's first archive, and the months each archive holds (its own and the 35 before it).
+FIRST_ARCHIVE = dt.date(2010, 12, 1)
+ARCHIVE_MONTHS = 36
+
+
+def covering_archives(dataset: Dataset, latest: str, start: dt.date | None, end: dt.date | None) -> list[Release]:
+    """The fewest data.police.uk archives that together hold every month from ``start`` to ``end`` (open ends:
+    the 36 months of the ``latest`` archive, up to the latest month), each as new as it can be: the archive
+    ending 35 months after the first month not yet held, or the latest. A month later than the latest or before
+    December 2010 is a :class:`DownloadError`."""
+    newest = _month_number(dt.date.fromisoformat(f"{latest}-01"))
+    last = newest if end is None else _month_number(end)
+    first = last - ARCHIVE_MONTHS + 1 if start is None else _month_number(start)
+    if last > newest:
+        raise DownloadError(f"data.police.uk has published months up to {latest}; {_month_name(last)} is later")
+    if first < _month_number(FIRST_ARCHIVE):
+        raise DownloadError(f"data.police.uk's archives start with 2010-12; {_month_name(first)} is earlier")
+    if first > last:
+        raise DownloadError(f"the first month ({_month_name(first)}) is after the last ({_month_name(last)})")
+    template = dataset.discovery.template or "https://data.police.uk/data/archive/{release}.zip"
+    archives = []
+    while first <= last:
+        archive = min(first + ARCHIVE_MONTHS - 1, newest)
+        archives.append(_month_name(archive))
+        first = archive + 1
+    return [
+        Release(dataset.name, name, (remote_file(template.format(release=name), dataset.file_types),))
+        for name in archives
+    ]
+
+
+def _month_number(month: dt.date) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def _month_name(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def parse_arcgis_item(document: Any, url: str, dataset: Dataset) -> Release:

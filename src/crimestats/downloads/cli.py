@@ -8,6 +8,7 @@ catalogue, discovery and httpx are imported inside the commands that use them.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -169,8 +170,23 @@ def download(
     timeout: TimeoutOption = 30.0,
     deadline: DeadlineOption = 3600.0,
     min_rate: MinRateOption = 1,
+    first: Annotated[
+        str | None,
+        typer.Option("--from", help="police-uk-archive: the first month wanted (default: 35 months before --to)."),
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="police-uk-archive: the last month wanted (default: the latest).")
+    ] = None,
+    force: Annotated[
+        str | None,
+        typer.Option("--force", help="police-uk-archive: the force wanted (archives are national; ingest keeps it)."),
+    ] = None,
 ) -> None:
     """Download releases into the cache: unchanged files are not fetched again, interrupted ones resume.
+
+    police-uk-archive with --from and --to fetches the fewest monthly archives that hold those months (each
+    archive holds the 36 months up to its own); the archives hold every force, so --force only narrows what the
+    `crimestats ingest` command printed at the end stores (it takes the same --from, --to and --force).
 
     Each file is checked (size; a spreadsheet is a spreadsheet, not an error page) before it replaces the cache's.
 
@@ -182,9 +198,12 @@ def download(
     """
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
+    from crimestats.cli.options import monthly_selection
     from crimestats.downloads.fetch import download as download_datasets
 
     policy = _policy(retries, timeout, deadline, min_rate, max_size=max_size * 1024 * 1024)
+    selection = monthly_selection(first, last, force)
+    months = None if selection is None else (selection.start, selection.end)
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -197,7 +216,13 @@ def download(
             disable=not err.is_terminal,
         ) as bars:
             report = download_datasets(
-                names, dest=dest, mirror=mirror, latest_only=latest, policy=policy, progress=_Bars(bars)
+                names,
+                dest=dest,
+                mirror=mirror,
+                latest_only=latest,
+                policy=policy,
+                progress=_Bars(bars),
+                months=months,
             )
     except CrimestatsError as error:
         _fail(error)
@@ -211,7 +236,14 @@ def download(
         out.print(f"{label}  {result.path}  ({detail})", highlight=False)
     for result in report.failed:
         err.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
-    out.print(f"cache: {report.dest}  (read it with `crimestats ingest {report.dest}`)", highlight=False)
+    chosen = [
+        part
+        for option, value in (("--from", first), ("--to", last), ("--force", force))
+        if value
+        for part in (option, value)
+    ]
+    command = shlex.join(["crimestats", "ingest", str(report.dest), *chosen])
+    out.print(f"cache: {report.dest}  (read it with `{command}`)", highlight=False)
     if report.failed:
         raise typer.Exit(1)
 

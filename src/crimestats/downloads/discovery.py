@@ -3,12 +3,14 @@ publishers' own listings (ONS, GOV.UK, ArcGIS, data.police.uk), cached between r
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from crimestats.downloads.catalogue import (
     Dataset,
     Release,
+    covering_archives,
     load_catalogue,
     parse_arcgis_item,
     parse_govuk_content,
@@ -23,11 +25,17 @@ from crimestats.errors import CrimestatsError, DownloadError
 
 
 def resolve_releases(
-    dataset: Dataset, fetcher: Fetcher, *, latest_only: bool = False, warnings: list[str] | None = None
+    dataset: Dataset,
+    fetcher: Fetcher,
+    *,
+    latest_only: bool = False,
+    warnings: list[str] | None = None,
+    months: tuple[dt.date | None, dt.date | None] | None = None,
 ) -> list[Release]:
     """The releases of a dataset to fetch, newest last: what discovery finds (merged over the catalogue's, by
     release), or the catalogue's own with a warning when discovery fails. Datasets whose releases replace each
-    other (``editions = "latest"``) and ``latest_only`` give only the newest."""
+    other (``editions = "latest"``) and ``latest_only`` give only the newest; ``months`` (first, last) instead
+    gives the fewest data.police.uk archives that hold those months (:func:`covering_archives`)."""
     try:
         found = _discover(dataset, fetcher, latest_only or not dataset.keeps_every_edition)
     except CrimestatsError as exc:
@@ -41,6 +49,8 @@ def resolve_releases(
     else:
         releases = {r.release: r for r in (found or dataset.releases)}
     ordered = sorted(releases.values(), key=lambda r: release_key(r.release))
+    if months is not None and dataset.discovery.method == "police-uk-archive":
+        return covering_archives(dataset, ordered[-1].release, *months)
     if latest_only or not dataset.keeps_every_edition:
         ordered = ordered[-1:]
     return ordered

@@ -16,6 +16,7 @@ official URL's path and query from another host, for an organisation's internal 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from crimestats.downloads.cache import Manifest, check_content, default_cache_di
 from crimestats.downloads.catalogue import Dataset, Release
 from crimestats.downloads.discovery import resolve_releases, select_datasets
 from crimestats.downloads.http import Fetcher, FetchPolicy, FetchResult, ProgressHook, via_mirror
-from crimestats.errors import DownloadError
+from crimestats.errors import CrimestatsError, DownloadError
 
 __all__ = [
     "DownloadError",
@@ -73,14 +74,22 @@ def download(
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     catalogue: dict[str, Dataset] | None = None,
+    months: tuple[dt.date | None, dt.date | None] | None = None,
 ) -> DownloadReport:
     """Download the releases of the named datasets (default: the catalogue's default datasets) into ``dest``
-    (default: :func:`default_cache_dir`). A file that fails is reported as ``failed`` and the rest go on."""
+    (default: :func:`default_cache_dir`). A file that fails is reported as ``failed`` and the rest go on.
+
+    ``months`` (first, last; either open) fetches the fewest data.police.uk archives that hold those months
+    instead of the newest archive only; it is for ``police-uk-archive`` alone."""
     datasets = select_datasets(names, catalogue)
+    if months is not None and [dataset.name for dataset in datasets] != ["police-uk-archive"]:
+        raise CrimestatsError("--from, --to and --force choose months and a force of police-uk-archive alone")
     report = DownloadReport(dest=Path(dest) if dest is not None else default_cache_dir())
     with Fetcher(report.dest, mirror=mirror, policy=policy, client=client, progress=progress, sleep=sleep) as fetcher:
         for dataset in datasets:
-            releases = resolve_releases(dataset, fetcher, latest_only=latest_only, warnings=report.warnings)
+            releases = resolve_releases(
+                dataset, fetcher, latest_only=latest_only, warnings=report.warnings, months=months
+            )
             report.releases.extend(releases)
             for release in releases:
                 for remote in release.files:

@@ -17,7 +17,7 @@ from crimestats import formatting as fmt
 from crimestats.analytics import Options, summaries
 from crimestats.analytics.comparisons import funnel_rows
 from crimestats.analytics.peers import PeerGroup, group_averages
-from crimestats.periods import period_label
+from crimestats.periods import parse_month, period_label
 from crimestats.reports import charts
 from crimestats.reports.findings import TOTAL, Finding, PeriodFigures, build_findings
 from crimestats.reports.model import Chart, Column, Report, ReportTable, SourceFile
@@ -144,7 +144,10 @@ def force_report(
         headline=tuple(f.text for f in found[:HEADLINE_FINDINGS]),
         findings=tuple(f.to_dict() for f in found),
         tables=tuple(tables),
-        charts=tuple(_force_charts(area, findings.period, group, figures, data, league)),
+        charts=(
+            *_force_charts(area, findings.period, group, figures, data, league),
+            *_density(store, area, findings.period),
+        ),
         caveats=_caveats(found, area.code, figures, data.offence, league),
         sources=source_files(data, used),
         methods=METHODS,
@@ -333,6 +336,24 @@ def _force_charts(
             as_chart("map", charts.choropleth(data.boundaries, rows, "force_code", focus, label, measure=measure))
         )
     return made
+
+
+def _density(store: Store, area: reference.Area, period: str) -> list[Chart]:
+    """The point-density map of the force's street-level crimes in the 12 months to ``period``, when the store
+    holds data.police.uk street files of the force for those months."""
+    from crimestats.analytics import street
+
+    found = street.street_density(store, area, parse_month(period))
+    if found is None:
+        return []
+    months = found["months_covered"]
+    notes = [] if months == 12 else [f"The store holds street-level files for {months} of the 12 months."]
+    notes.append("Anti-social behaviour is left out; map points are approximate (data.police.uk's anonymised points).")
+    title = f"Where crimes were recorded in {area.name}, {period_label(parse_month(period))} (data.police.uk)"
+    chart = charts.density_map(
+        found["bins"].to_pylist(), found["radius_km"], found["mid_latitude"], title, notes=tuple(notes)
+    )
+    return [as_chart("density", chart)]
 
 
 def _force_trend(area: reference.Area, period: str, data: ReportData, league: list[dict[str, Any]]) -> Chart | None:

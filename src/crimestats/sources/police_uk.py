@@ -3,10 +3,11 @@
 Each monthly file is one force, one month and one kind, named ``YYYY-MM-<force>-<kind>.csv`` (``<kind>`` is
 ``street``, ``outcomes`` or ``stop-and-search``) and recognised by its header row (:data:`LAYOUTS`). The monthly
 archives (``YYYY-MM.zip``) hold ``YYYY-MM/YYYY-MM-<force>-<kind>.csv`` for the 36 months up to the archive's
-month; their members are read in place, one at a time, each copied to a temporary file in the store's folder.
+month; their members are read from the zip without unpacking the archive, a month's members at a time, each
+copied to a temporary file in the store's folder for DuckDB's reader (which cannot read a zip member).
 
 A reader here does not return the rows: there are millions of them. It returns the monthly files it found
-(:class:`MonthlyFile`), and the store loads each with DuckDB's CSV reader (:func:`load`) inside the file's
+(:class:`MonthlyFile`), and the store loads them with DuckDB's CSV reader (:func:`load`) inside the file's
 or archive's one transaction, so no row passes through Python. A value DuckDB cannot read as its column's type
 (a month that is not ``YYYY-MM``, a date, a coordinate), a row wider or narrower than the header, a month
 other than the file name's: each is a :class:`SourceError` naming file, row and column, and the store keeps
@@ -27,11 +28,13 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from crimestats import reference
 from crimestats.errors import SourceError
@@ -67,20 +70,22 @@ class MonthlyFile:
         """How errors name it: 'file.csv' or 'archive.zip: 2024-01/2024-01-…-street.csv'."""
         return self.path.name if self.member is None else f"{self.path.name}: {self.member}"
 
-    @contextlib.contextmanager
-    def csv_path(self, folder: Path) -> Iterator[Path]:
-        """A path DuckDB can read: the file itself, or the archive member copied to a temporary file in ``folder``."""
-        if self.member is None:
-            yield self.path
-            return
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".police-uk-", suffix=".csv") as copy:
-            try:
-                with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as stream:
-                    shutil.copyfileobj(stream, copy, 1 << 20)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-                raise SourceError(f"cannot be unpacked ({exc})", file=self.name) from exc
-            copy.flush()
-            yield Path(copy.name)
+
+@dataclass(frozen=True)
+class Selection:
+    """Which monthly files to store (``crimestats ingest --from --to --force``): the months from ``start`` to
+    ``end`` (either open) of one force (None: every force). The others in a file or archive are passed over."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    force_code: str | None = None
+
+    def keeps(self, monthly: MonthlyFile) -> bool:
+        return (
+            (self.start is None or monthly.month >= self.start)
+            and (self.end is None or monthly.month <= self.end)
+            and (self.force_code is None or monthly.force_code == self.force_code)
+        )
 
 
 # ---- recognising and reading --------------------------------------------------------------------------------
@@ -210,30 +215,119 @@ def _layout_of(header: tuple[str, ...] | list[str]) -> str | None:
 
 # ---- loading ----------------------------------------------------------------------------------------------
 
+#: The message of the error the INSERT raises for a row of another month than its file name's.
+_OTHER_MONTH = "police.uk row of another month in part "
 
-def load(con: duckdb.DuckDBPyConnection, monthly: MonthlyFile, part_id: int, folder: Path) -> int:
-    """Append one monthly file's rows to its table with DuckDB's CSV reader (explicit columns and types, no
-    sniffing) and return how many; a row DuckDB rejects, a missing column or a row of another month is a
-    :class:`SourceError` naming the file, row and column. Run inside the store's transaction, which the error
-    rolls back."""
-    layout = LAYOUTS[monthly.kind]
-    with monthly.csv_path(folder) as path:
+
+def load(con: duckdb.DuckDBPyConnection, parts: Sequence[tuple[int, MonthlyFile]], folder: Path) -> dict[int, int]:
+    """Append the monthly files' rows to their tables and return how many rows each part (``part_id``) has.
+
+    The files of one kind and month from one source are read in one call of DuckDB's CSV reader (explicit
+    columns and types, no sniffing; a list of files read in parallel), joined on the file name to their part,
+    and checked for their month in the same statement. An archive's members are unpacked a month at a time into
+    a temporary folder in ``folder``, the next month's while this month's are read. A row DuckDB rejects, a
+    missing column or a row of another month is a :class:`SourceError` naming the file, row and column. Run
+    inside the store's transaction, which the error rolls back."""
+    groups = list(_groups(parts))
+    rows: dict[int, int] = {}
+    con.execute("SET enable_progress_bar = false")  # a month's read takes seconds: `ingest` shows its own progress
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".police-uk-") as scratch, ThreadPoolExecutor(1) as unpacker:
+        pending = unpacker.submit(_unpacked, groups[0], Path(scratch)) if groups else None
+        for number, group in enumerate(groups, start=1):
+            assert pending is not None
+            paths = pending.result()
+            following = groups[number] if number < len(groups) else None
+            pending = unpacker.submit(_unpacked, following, Path(scratch)) if following else None
+            rows |= _load_group(con, group, paths)
+            for (_, monthly), path in zip(group, paths, strict=True):
+                if monthly.member is not None:
+                    path.unlink()
+    return rows
+
+
+def _groups(parts: Sequence[tuple[int, MonthlyFile]]) -> Iterator[list[tuple[int, MonthlyFile]]]:
+    """The parts in runs of one source file, kind and month (the order kept)."""
+    run: list[tuple[int, MonthlyFile]] = []
+    for part in parts:
+        if run and _group_key(run[0][1]) != _group_key(part[1]):
+            yield run
+            run = []
+        run.append(part)
+    if run:
+        yield run
+
+
+def _group_key(monthly: MonthlyFile) -> tuple[Path, str, dt.date]:
+    return monthly.path, monthly.kind, monthly.month
+
+
+def _unpacked(group: list[tuple[int, MonthlyFile]], scratch: Path) -> list[Path]:
+    """Paths DuckDB can read: a loose file itself, an archive's members copied to ``scratch``."""
+    members = [(part_id, monthly) for part_id, monthly in group if monthly.member is not None]
+    if not members:
+        return [monthly.path for _, monthly in group]
+    paths = []
+    with zipfile.ZipFile(group[0][1].path) as archive:
+        for part_id, monthly in members:
+            copy = scratch / f"{part_id}.csv"
+            try:
+                with archive.open(str(monthly.member)) as stream, copy.open("wb") as written:
+                    shutil.copyfileobj(stream, written, 1 << 20)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+                raise SourceError(f"cannot be unpacked ({exc})", file=monthly.name) from exc
+            paths.append(copy)
+    return paths
+
+
+def _load_group(
+    con: duckdb.DuckDBPyConnection, group: list[tuple[int, MonthlyFile]], paths: list[Path]
+) -> dict[int, int]:
+    """One INSERT … SELECT of the group's files, each row joined to its part by file name, months checked."""
+    kind = group[0][1].kind
+    layout = LAYOUTS[kind]
+    for (_, monthly), path in zip(group, paths, strict=True):
         _check_header(path, monthly, layout)
-        columns = {header: kind_type for header, _, kind_type in layout}
-        selected = ", ".join(f'"{header}"' for header, _, _ in layout)
-        month = "?::DATE, " if monthly.kind == "stop-and-search" else ""
-        params: list[object] = [part_id, monthly.force_code, *([monthly.month] if month else [])]
-        query = (
-            f"INSERT INTO {TABLES[monthly.kind]} SELECT ?, ?, {month}{selected} FROM read_csv(?, header = true,"
-            " auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = ?, dateformat = '%Y-%m',"
-            " timestampformat = '%Y-%m-%dT%H:%M:%S%z', store_rejects = true, rejects_scan = 'police_uk_scans',"
-            " rejects_table = 'police_uk_rejects')"
-        )
-        [(rows,)] = con.execute(query, [*params, str(path), columns]).fetchall()
-        _raise_rejected(con, monthly, layout)
-        if monthly.kind != "stop-and-search":
-            _check_months(con, monthly, path, part_id)
-    return int(rows)
+    selected = [f'r."{header}"' for header, _, _ in layout]
+    if kind == "stop-and-search":
+        selected.insert(0, "p.month")
+    else:  # every row of a street or outcomes file is of the file name's month
+        selected[1] = f"""CASE WHEN r."Month" IS NOT DISTINCT FROM p.month THEN r."Month"
+            ELSE error('{_OTHER_MONTH}' || p.part_id) END"""
+    con.register(
+        "police_uk_parts",
+        pa.table(
+            {
+                "path": [str(path) for path in paths],
+                "part_id": pa.array([part_id for part_id, _ in group], pa.int32()),
+                "force_code": [monthly.force_code for _, monthly in group],
+                "month": [monthly.month for _, monthly in group],
+            }
+        ),
+    )
+    query = (
+        f"INSERT INTO {TABLES[kind]} SELECT p.part_id, p.force_code, {', '.join(selected)} FROM read_csv(?,"
+        " header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = ?, filename = true,"
+        " dateformat = '%Y-%m', timestampformat = '%Y-%m-%dT%H:%M:%S%z', store_rejects = true,"
+        " rejects_scan = 'police_uk_scans', rejects_table = 'police_uk_rejects') r"
+        " JOIN police_uk_parts p ON r.filename = p.path"
+    )
+    try:
+        con.execute(query, [[str(path) for path in paths], {header: kind_type for header, _, kind_type in layout}])
+    except duckdb.Error as exc:
+        if _OTHER_MONTH not in str(exc):
+            raise
+        _raise_other_month(group, paths)
+        raise  # not reached: one of the files has a row of another month
+    finally:
+        with contextlib.suppress(duckdb.Error):  # after an error DuckDB refuses it until the roll-back
+            con.unregister("police_uk_parts")
+    _raise_rejected(con, group, paths, layout)
+    ids = [part_id for part_id, _ in group]
+    counted = con.execute(
+        f"SELECT part_id, count(*) FROM {TABLES[kind]} WHERE part_id BETWEEN ? AND ? GROUP BY part_id",
+        [min(ids), max(ids)],
+    ).fetchall()
+    return {part_id: 0 for part_id in ids} | {int(part_id): int(rows) for part_id, rows in counted}
 
 
 def _check_header(path: Path, monthly: MonthlyFile, layout: tuple[tuple[str, str, str], ...]) -> None:
@@ -255,15 +349,22 @@ def _check_header(path: Path, monthly: MonthlyFile, layout: tuple[tuple[str, str
 
 
 def _raise_rejected(
-    con: duckdb.DuckDBPyConnection, monthly: MonthlyFile, layout: tuple[tuple[str, str, str], ...]
+    con: duckdb.DuckDBPyConnection,
+    group: list[tuple[int, MonthlyFile]],
+    paths: list[Path],
+    layout: tuple[tuple[str, str, str], ...],
 ) -> None:
-    """The first row DuckDB's reader rejected, as the file's error."""
+    """The first row DuckDB's reader rejected (of the first file with one), as the file's error."""
     first = con.execute(
-        "SELECT line, column_idx, column_name, error_type, error_message FROM police_uk_rejects ORDER BY line LIMIT 1"
+        "SELECT s.file_path, r.line, r.column_idx, r.column_name, r.error_type, r.error_message"
+        " FROM police_uk_rejects r JOIN police_uk_scans s USING (scan_id, file_id)"
+        " ORDER BY list_position(?, s.file_path), r.line LIMIT 1",
+        [[str(path) for path in paths]],
     ).fetchall()
     if not first:
         return
-    line, index, name, error, message = first[0]
+    path, line, index, name, error, message = first[0]
+    monthly = next(monthly for (_, monthly), copy in zip(group, paths, strict=True) if str(copy) == path)
     types = {header: kind_type for header, _, kind_type in layout}
     if error in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
         problem = "has more cells than the header (a comma out of place shifts the row)"
@@ -284,21 +385,17 @@ def _raise_rejected(
     raise SourceError(f"is not a readable CSV record ({detail})", file=monthly.name, row=int(line))
 
 
-def _check_months(con: duckdb.DuckDBPyConnection, monthly: MonthlyFile, path: Path, part_id: int) -> None:
-    """Every row of a street or outcomes file is of the file name's month (read again only if one is not)."""
-    table = TABLES[monthly.kind]
-    [(other,)] = con.execute(
-        f"SELECT count(*) FROM {table} WHERE part_id = ? AND month IS DISTINCT FROM ?", [part_id, monthly.month]
-    ).fetchall()
-    if not other:
-        return
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        for line, row in enumerate(csv.reader(handle), start=1):
-            if line > 1 and (len(row) < 2 or row[1] != f"{monthly.month:%Y-%m}"):
-                shown = repr(row[1]) if len(row) > 1 else "no month"
-                raise SourceError(
-                    f"{shown} in a file for {monthly.month:%Y-%m} (the file name's month)",
-                    file=monthly.name,
-                    row=line,
-                    column="B (Month)",
-                )
+def _raise_other_month(group: list[tuple[int, MonthlyFile]], paths: list[Path]) -> None:
+    """The first row of a street or outcomes file of another month than the file name's, found again with the
+    csv module (only when the INSERT found one)."""
+    for (_, monthly), path in zip(group, paths, strict=True):
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            for line, row in enumerate(csv.reader(handle), start=1):
+                if line > 1 and (len(row) < 2 or row[1] != f"{monthly.month:%Y-%m}"):
+                    shown = repr(row[1]) if len(row) > 1 else "no month"
+                    raise SourceError(
+                        f"{shown} in a file for {monthly.month:%Y-%m} (the file name's month)",
+                        file=monthly.name,
+                        row=line,
+                        column="B (Month)",
+                    )

@@ -196,7 +196,8 @@ def _national(store: Store, period: str, offence: str, options: Options) -> Repo
 
 def force_page(site: Site, area: reference.Area, period: str, options: Options = Options()) -> str:
     """A force in one period: headline findings, offence, league and peer tables, trend, funnel, peers' mix,
-    caveats, methods and sources (the map stays on the national pages: a force page is light)."""
+    caveats, methods and sources (the map stays on the national pages: a force page is light), and the density
+    map of the force's street-level crimes when the store holds them."""
     from crimestats.reports.build import force_report
 
     def read(store: Store) -> tuple[Report, dict[str, Any]]:
@@ -212,7 +213,7 @@ def force_page(site: Site, area: reference.Area, period: str, options: Options =
         period=period,
         options=options,
         tables=tables,
-        charts=_charts(site, report.charts, ("trend", "league", "funnel", "offence_mix")),
+        charts=_charts(site, report.charts, ("trend", "league", "funnel", "offence_mix", "density")),
         **choices,
     )
 

@@ -9,7 +9,8 @@ chart against the Vega-Lite schema. vl-convert is imported only to draw (:func:`
 compile to Vega (:func:`to_vega`). The theme is applied with ``config``, so a chart is finished: it cannot be put
 inside another layer or concatenation.
 
-One module per chart (:mod:`.league`, :mod:`.trend`, :mod:`.funnel`, :mod:`.offence_mix`, :mod:`.choropleth`);
+One module per chart (:mod:`.league`, :mod:`.trend`, :mod:`.funnel`, :mod:`.offence_mix`, :mod:`.choropleth`,
+:mod:`.density`);
 the theme and :func:`finish` in ``_theme``, spec building blocks in ``_spec``, boundary preparation in
 ``_geometry``, drawing in :mod:`.render`. Charts draw the statistics they are given and compute none.
 """
@@ -18,6 +19,7 @@ from crimestats.reports.charts._geometry import prepared_boundaries, rewind
 from crimestats.reports.charts._spec import Spec
 from crimestats.reports.charts._theme import ACCENT, FONT, GREY, INK, NEUTRAL, NO_DATA, THEME, WIDTH
 from crimestats.reports.charts.choropleth import choropleth
+from crimestats.reports.charts.density import density_map
 from crimestats.reports.charts.funnel import funnel_chart
 from crimestats.reports.charts.league import league_chart
 from crimestats.reports.charts.offence_mix import offence_mix_chart
@@ -35,6 +37,7 @@ __all__ = [
     "WIDTH",
     "Spec",
     "choropleth",
+    "density_map",
     "funnel_chart",
     "league_chart",
     "offence_mix_chart",
