@@ -317,6 +317,13 @@ PAGES = {
 }
 
 
+def test_a_force_page_maps_its_street_level_crimes_only_where_the_store_holds_them(client: Client) -> None:
+    """The session's data holds City of London's data.police.uk street files for 2024 and 2025: its page for the
+    year ending June 2025 has the density map; Wiltshire's, with no street files, has none."""
+    assert "Where crimes were recorded in City of London" in client.get("/forces/city-of-london/2025-06").text
+    assert "Where crimes were recorded" not in client.get("/forces/wiltshire/2025-06").text
+
+
 def test_compare_names_england_and_wales_without_the_forces_its_total_leaves_out(client: Client) -> None:
     """Greater Manchester has no figures from the year ending September 2019: England and Wales is then a series
     of its own, named as the area totals name it, and the chart's note says so in those words."""
