@@ -38,7 +38,7 @@ import pyarrow as pa
 from _common import Timing, checked, data_parser, in_turns, ingest_fresh, machine_info
 
 from crimestats import analytics, reference
-from crimestats.analytics import Options, materialised
+from crimestats.analytics import Options, materialised, uncertainty
 from crimestats.analytics.figures import force_statistics
 from crimestats.periods import format_period
 from crimestats.store import Store
@@ -641,7 +641,7 @@ def run(store: Store, repeat: int) -> int:
     timings = in_turns(steps, repeat)
     costs = in_turns(
         {
-            "compute": partial(materialised.compute_forces, store, Options()),
+            "compute": lambda: (uncertainty.forget_kept(), materialised.compute_forces(store, Options())),
             "expression": lambda: force_statistics(store.backend, Options()).to_pyarrow(),
         },
         repeat,

@@ -184,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=default_data_dir(), help="folder of official data files")
     parser.add_argument("--cases", type=int, default=100_000, help="cases to run (default 100000)")
     parser.add_argument("--seconds", type=float, help="stop after this long instead")
+    parser.add_argument(
+        "--first", type=int, default=0, help="the first case to run (default 0): to go on with a run that was stopped"
+    )
     parser.add_argument("--seed", type=int, default=0, help="the run's seed: case N of a seed is always the same")
     parser.add_argument("--workers", type=int, default=1, help="worker processes running cases side by side")
     parser.add_argument("--limit", type=float, default=10.0, help="CPU seconds a case may take (default 10)")
@@ -214,7 +217,7 @@ def run(args: argparse.Namespace) -> tuple[Tally, float]:
     """The cases shared out between ``--workers`` workers, each driven by a thread of its own."""
     tally, start, lock = Tally(limit_seconds=args.limit), time.perf_counter(), threading.Lock()
     deadline = start + args.seconds if args.seconds else float("inf")
-    numbers = iter(range(args.cases))
+    numbers = iter(range(args.first, args.first + args.cases))
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())  # Ctrl-C: finish the cases running, then report
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -313,6 +313,13 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
     return np.array([_e_test_p_value(*pair) for pair in pairs], dtype=np.float64)
 
 
+def forget_kept() -> None:
+    """Forget the rank ranges, funnels and E-tests this process keeps (a benchmark timing the computation
+    itself calls it; the results never go stale, as they depend on their arguments only)."""
+    for kept in (_e_test_p_value, _rank_ranges, _funnel):
+        kept.cache_clear()
+
+
 @functools.lru_cache(maxsize=1 << 17)
 def _e_test_p_value(k1: float, n1: float, k2: float, n2: float) -> float:
     """The E-test p-value of one pair (see :func:`_e_test_p_values`), kept for the process by its four numbers:
