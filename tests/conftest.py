@@ -45,6 +45,19 @@ def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["CRIMESTATS_CHART_CACHE"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def terminal_width() -> Iterator[None]:
+    """Tables print 160 columns wide, as they do to a file, whatever terminal or test worker runs the tests
+    (the layout tests set their own ``$COLUMNS``)."""
+    before = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "160"
+    yield
+    if before is None:
+        del os.environ["COLUMNS"]
+    else:
+        os.environ["COLUMNS"] = before
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The folder of real official files. Under CI=true a missing folder fails the run instead of skipping."""
