@@ -35,14 +35,14 @@ FromOption = Annotated[
     str | None, typer.Option("--from", help="First month, e.g. 2024-01 (default: the first stored).")
 ]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last month, e.g. 2024-12 (default: the last stored).")]
+#: Headings of the grouping columns ``street counts`` prints (the library checks ``--by`` and names the columns).
 COUNT_HEADINGS = {
-    "force": "Force",
+    "force_code": "Force",
     "crime_type": "Crime type",
     "month": "Month",
     "lsoa_code": "LSOA",
     "last_outcome_category": "Last outcome",
 }
-COUNT_COLUMNS = {"crime-type": "crime_type", "month": "month", "lsoa": "lsoa_code", "outcome": "last_outcome_category"}
 
 
 def _ask(question: Callable[[Crimestats], T]) -> T:
@@ -93,13 +93,9 @@ def counts(
     out_path: OutOption = None,
 ) -> None:
     """Street crimes and anti-social behaviour incidents counted by crime type, month, LSOA or last outcome."""
-    groups = by or ["crime-type"]
-    for group in groups:
-        if group not in COUNT_COLUMNS:
-            fail(CrimestatsError(f"--by {group!r}: choose from {', '.join(COUNT_COLUMNS)}"))
     name = _force(force)
-    result = _ask(lambda stats: stats.street_counts(groups, name, first, last))
-    view = {COUNT_COLUMNS[group]: COUNT_HEADINGS[COUNT_COLUMNS[group]] for group in groups} | {"count": "Count"}
+    result = _ask(lambda stats: stats.street_counts(by or ["crime-type"], name, first, last))
+    view = {column: COUNT_HEADINGS.get(column, "Count") for column in result.rows.column_names}
     heading = f"Street-level crimes and anti-social behaviour, {_shown(name)}"
     rows = [{key: row[key] for key in view} for row in result.rows.to_pylist()]
     emit(rows, format, heading + _months(first, last), view, list(result.caveats), out_path=out_path, source=SOURCE)
