@@ -96,14 +96,22 @@ SHARED_OPTION_SETS = (
 )
 
 
-def load_tool(name: str) -> ModuleType:
+def load_tool(name: str, folder: str = "tools") -> ModuleType:
     """A script of the repository's tools/ folder (not a package), imported as a module for its tests."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "tools" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / folder / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """A script of benchmarks/, imported as a module (with the folder on the path, for its ``_common``)."""
+    folder = str(Path(__file__).resolve().parent.parent / "benchmarks")
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return load_tool(name, "benchmarks")
 
 
 def copy_of(ingested_file: Path, folder: Path) -> Path:

@@ -49,13 +49,16 @@ __all__ = ["Crimestats", "open"]
 TOTAL = "total-excluding-fraud"
 
 
-def open(path: str | Path | None = None, read_only: bool = True) -> Crimestats:  # noqa: A001 (as io.open)
+def open(  # noqa: A001 (as io.open)
+    path: str | Path | None = None, read_only: bool = True, engine: str | None = None
+) -> Crimestats:
     """Open the store at ``path`` (default: ``$CRIMESTATS_DB`` or the user data directory, as the CLI).
 
     Read-only by default, so a notebook can read while the CLI or a server does too; statistics the store has
-    not materialised for an option set are then computed in memory for this session.
+    not materialised for an option set are then computed in memory for this session, by ``engine``: "duckdb"
+    (in the store) or "spark" (default ``$CRIMESTATS_ENGINE``, else duckdb; see ``--engine`` in the README).
     """
-    return Crimestats(Store(path, read_only=read_only))
+    return Crimestats(Store(path, read_only=read_only, engine=engine))
 
 
 def league_table(

@@ -30,7 +30,10 @@ if TYPE_CHECKING:  # imported where used: reading files and building expressions
     from crimestats import sources
     from crimestats.sources.police_uk import Selection
 
-__all__ = ["IngestReport", "Store", "default_path"]
+__all__ = ["ENGINES", "IngestReport", "Store", "default_path"]
+
+#: The engines the statistics can be computed on (:mod:`crimestats.analytics.engines`); the store is DuckDB either way.
+ENGINES = ("duckdb", "spark")
 
 # Nullable columns throughout the figure tables: Ibis requires equal schemas to union them.
 SCHEMA = """
@@ -123,15 +126,24 @@ class Store:
     """An open crimestats DuckDB file. Use as a context manager, or call :meth:`close`."""
 
     def __init__(
-        self, path: str | Path | None = None, *, read_only: bool = False, cache_statistics: bool = False
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        cache_statistics: bool = False,
+        engine: str | None = None,
     ) -> None:
         """Open (or create) the store at ``path`` (default :func:`default_path`).
 
         ``read_only`` opens it for reading, so that several processes can read it at once. Statistics the
         store has not yet materialised are then computed into temporary tables of this connection; with
         ``cache_statistics`` the store is instead reopened for writing to keep them, when no other process
-        has it open (the CLI does this: each command is a short-lived process).
+        has it open (the CLI does this: each command is a short-lived process). ``engine`` (one of
+        :data:`ENGINES`; default ``$CRIMESTATS_ENGINE`` or duckdb) is the engine that computes them.
         """
+        self.engine = engine or os.environ.get("CRIMESTATS_ENGINE") or "duckdb"
+        if self.engine not in ENGINES:
+            raise CrimestatsError(f"unknown engine {self.engine!r}: choose from {', '.join(ENGINES)}")
         self.path = Path(path) if path is not None else default_path()
         self.read_only = read_only
         self.cache_statistics = cache_statistics
@@ -192,6 +204,16 @@ class Store:
 
             self._backend = ibis.duckdb.from_connection(self.con)
         return self._backend
+
+    def files_digest(self) -> str:
+        """The digest of the stored files' sha256s: what the statistics computed from them are keyed by. Read
+        once per connection (the memo is forgotten when a file is stored)."""
+        if "files_digest" not in self.memo:
+            query = "SELECT coalesce(string_agg(sha256, ',' ORDER BY sha256), '') FROM files"
+            [(shas,)] = self.con.execute(query).fetchall()
+            self.memo["files_digest"] = hashlib.sha256(shas.encode()).hexdigest()
+        digest: str = self.memo["files_digest"]
+        return digest
 
     def ingest_file(
         self,

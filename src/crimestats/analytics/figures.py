@@ -12,6 +12,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from crimestats.analytics import _reference
+from crimestats.analytics.engines import staged
 from crimestats.analytics.options import SOURCE_PRIORITY, Options
 
 __all__ = [
@@ -110,7 +111,7 @@ def annual_counts(backend: ibis.BaseBackend) -> ir.Table:
     published = figures.filter(_.measure == "count", _.months == 12).select(
         "file_id", "area_code", "offence", "period_end", "value", "symbol", "reason"
     )
-    counts = _roll_up(published.union(_twelve_month_from_quarters(figures)))
+    counts = _roll_up(staged(backend, published.union(_twelve_month_from_quarters(figures))))
     negative = counts.value < 0
     return counts.mutate(
         value=ibis.ifelse(negative, ibis.null("float64"), counts.value),
@@ -225,8 +226,8 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
     previous_count, previous_population, change, change_pct, change_note, change_source ("ONS Table P2" when
     the change is the published one).
     """
-    counts = best_counts(backend, options.source)
-    mye = force_populations(backend)
+    counts = staged(backend, best_counts(backend, options.source))
+    mye = staged(backend, force_populations(backend))
     counts = _with_population_year(counts, mye, options)
     p3 = _published_populations(backend)
     joined = _left_lookup(counts, p3, ["area_code", "period_end"])
@@ -280,7 +281,7 @@ def force_statistics(backend: ibis.BaseBackend, options: Options = Options()) ->
             else_=ibis.null("string"),
         ),
     ).drop("rate_suppressed")
-    return _with_change(_with_rank(rated), backend).rename(count="value")
+    return _with_change(staged(backend, _with_rank(rated)), backend).rename(count="value")
 
 
 def _with_population_year(counts: ir.Table, mye: ir.Table, options: Options) -> ir.Table:
@@ -303,7 +304,8 @@ def rate_as_printed(rate: ir.FloatingValue) -> ir.FloatingValue:
     """A rate rounded as crimestats prints and ranks it (:func:`crimestats.formatting.rate_places`): one decimal
     place, as ONS Table P3 prints rates per 1,000, but two significant figures below 1 (homicide 0.012, not 0.0)."""
     places = ibis.ifelse((rate >= 1) | (rate <= 0), 1, ibis.greatest(1, 1 - rate.log10().floor()))
-    return rate.round(places.cast("int32"))
+    scale = ibis.literal(10.0) ** places  # round(x, places) as DuckDB computes it; Spark needs constant places
+    return (rate * scale).round() / scale
 
 
 def _with_rank(table: ir.Table) -> ir.Table:
@@ -353,7 +355,7 @@ def _with_change(table: ir.Table, backend: ibis.BaseBackend) -> ir.Table:
         ),
         change_source=ibis.ifelse(revised, "ONS Table P2", ibis.null("string")),
     )
-    joined = _with_revised_sums(joined)
+    joined = _with_revised_sums(staged(backend, joined), backend)
     change = joined.value - joined.previous_count
     published_as = (joined.change_source == "ONS Table P2").fill_null(False)
     small = ~published_as & (joined.previous_count < CHANGE_BASE_MINIMUM)
@@ -378,7 +380,7 @@ def _with_change(table: ir.Table, backend: ibis.BaseBackend) -> ir.Table:
     ).drop("stored_previous", "published_change", "withheld", "revision_gap")
 
 
-def _with_revised_sums(table: ir.Table) -> ir.Table:
+def _with_revised_sums(table: ir.Table, backend: ibis.BaseBackend) -> ir.Table:
     """Give a count crimestats sums from published offences (ONS "Victim-based crime" and "Other crimes against
     society", summed from their offence groups) the revised earlier year its parts and its total are compared with.
 
@@ -402,6 +404,7 @@ def _with_revised_sums(table: ir.Table) -> ir.Table:
         change_source=ibis.ifelse(from_parts, "ONS Table P2, summed", joined.change_source),
         partly_revised=(joined.derived == 1) & (joined.parts_revised > 0),
     ).drop("parts_previous", "parts", "parts_revised")
+    table = staged(backend, table)
 
     children = table.join(_reference.offence_parents(), "offence")
     family = children.group_by(*keys, "parent").agg(
@@ -459,10 +462,10 @@ def area_totals(backend: ibis.BaseBackend, options: Options = Options(), forces:
         population_older=rows.population_older.any(where=has & (rows.kind == "force")),
         summed=has.sum(),
         parts_previous=rows.previous_count.sum(where=has),
-        previous_unknown=rows.area_name.collect(where=has & rows.previous_count.isnull(), order_by=rows.area_name),
-        excluded=rows.area_name.collect(where=~has & (rows.kind == "force"), order_by=rows.area_name),
-        sources=rows.source.collect(where=has, distinct=True),
-        vintages=rows.vintage.collect(where=has, distinct=True),
+        previous_unknown=_collected(rows.area_name, has & rows.previous_count.isnull()),
+        excluded=_collected(rows.area_name, ~has & (rows.kind == "force")),
+        sources=_collected(rows.source, has, distinct=True),
+        vintages=_collected(rows.vintage, has, distinct=True),
     )
     areas = _reference.areas().select("area_code", "area_name", "kind")
     totals = totals.join(areas, totals.total_code == areas.area_code).drop("total_code")
@@ -474,6 +477,14 @@ def area_totals(backend: ibis.BaseBackend, options: Options = Options(), forces:
     return _with_total_change(totals).drop(
         "vintage", "single", "published_change", "withheld", "summed", "parts_previous", "previous_unknown"
     )
+
+
+def _collected(values: ir.StringColumn, where: ir.BooleanValue, distinct: bool = False) -> ir.ArrayValue:
+    """The values of a group's rows where ``where`` holds, sorted; NULL when there are none. Sorted after
+    collecting, as Spark cannot order an aggregate's input; NULL, not empty, on every engine (DuckDB collects
+    no rows into NULL, Spark into an empty list)."""
+    collected = values.collect(where=where, distinct=distinct).sort()
+    return ibis.ifelse(collected.length() > 0, collected, ibis.null(collected.type()))
 
 
 def _with_total_change(totals: ir.Table) -> ir.Table:

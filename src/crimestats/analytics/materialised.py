@@ -25,6 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from crimestats.analytics import engines
 from crimestats.analytics.options import Options
 from crimestats.store import Store
 
@@ -116,6 +117,8 @@ PEERS = pa.schema(
         ("verdict", pa.string()),
     ]
 )
+#: The store tables the force and area statistics are computed from.
+FIGURE_TABLES = ("figures", "files", "populations", "lookup")
 _WHOLE_FORCE = ("count", "previous_count", "rank", "ranked_of")
 _WHOLE_TOTAL = ("count", "population", "previous_count")
 
@@ -131,20 +134,11 @@ def _definitions_digest() -> str:
     return digest.hexdigest()
 
 
-def _files_digest(store: Store) -> str:
-    """The digest of the stored files, read once per connection (the store forgets it when a file is stored)."""
-    if "files_digest" not in store.memo:
-        query = "SELECT coalesce(string_agg(sha256, ',' ORDER BY sha256), '') FROM files"
-        [(shas,)] = store.con.execute(query).fetchall()
-        store.memo["files_digest"] = hashlib.sha256(shas.encode()).hexdigest()
-    digest: str = store.memo["files_digest"]
-    return digest
-
-
 def statistics_key(store: Store, kind: str, options: Options) -> tuple[str, str, str]:
-    """(table name, files digest, options as JSON) of one kind of materialised statistics."""
-    files = _files_digest(store)
-    options_json = json.dumps(asdict(options), sort_keys=True)
+    """(table name, files digest, options as JSON) of one kind of materialised statistics. The engine that
+    computes them is one of the options: statistics asked of Spark are Spark's, never DuckDB's kept ones."""
+    files = store.files_digest()
+    options_json = json.dumps({**asdict(options), "engine": store.engine}, sort_keys=True)
     key = hashlib.sha256(f"{kind}\n{files}\n{_definitions_digest()}\n{options_json}".encode()).hexdigest()[:20]
     return f"stats_{kind}_{key}", files, options_json
 
@@ -285,10 +279,11 @@ def compute_forces(store: Store, options: Options = Options()) -> pa.Table:
     from crimestats.analytics.figures import _left_lookup, force_land_areas, force_statistics
     from crimestats.analytics.summaries import with_league_positions
 
-    expr = force_statistics(store.backend, options).join(_reference.offences(), "offence")
-    expr = _left_lookup(expr, force_land_areas(store.backend), ["area_code"])
+    backend = engines.backend(store, *FIGURE_TABLES)
+    expr = force_statistics(backend, options).join(_reference.offences(), "offence")
+    expr = _left_lookup(expr, force_land_areas(backend), ["area_code"])
     expr = expr.order_by("period_end", "offence_order", "area_name")
-    result = expr.to_pyarrow()
+    result = engines.to_arrow(backend, expr)
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in result.to_pylist():
         groups.setdefault((row["offence"], row["period_end"]), []).append(_named(row))
@@ -305,17 +300,22 @@ def compute_totals(store: Store, options: Options = Options()) -> pa.Table:
     from crimestats.analytics.figures import area_totals
 
     rows = ibis.memtable(forces(store, options))
-    result = area_totals(store.backend, options, rows).order_by("period_end", "offence", "area_code").to_pyarrow()
+    backend = engines.backend(store, *FIGURE_TABLES)
+    expr = area_totals(backend, options, rows).order_by("period_end", "offence", "area_code")
+    result = engines.to_arrow(backend, expr)
     rows = with_intervals(_total_row(row) for row in result.to_pylist())
     return _typed(rows, result.schema, TOTAL_EXTRAS, _WHOLE_TOTAL)
 
 
-def compute_street(store: Store, options: Options = Options()) -> str:
-    """:func:`street`, as the query that computes it from the stored street-level crimes in the engine (what is
-    materialised: millions of groups at national scale, kept without passing through Python)."""
+def compute_street(store: Store, options: Options = Options()) -> pa.Table | str:
+    """:func:`street`, computed from the stored street-level crimes (what is materialised). On DuckDB, as the
+    query that computes it in the store: millions of groups at national scale, kept without passing through
+    Python. On Spark, as the rows Spark returns."""
     from crimestats.analytics.street import DETAIL, detail
 
-    return str(store.backend.compile(detail(store.backend).order_by(*DETAIL)))
+    backend = engines.backend(store, "street_crimes")
+    expr = detail(backend).order_by(*DETAIL)
+    return str(backend.compile(expr)) if backend is store.backend else engines.to_arrow(backend, expr)
 
 
 def compute_peers(store: Store, options: Options = Options(), *, period_end: dt.date) -> pa.Table:

@@ -16,6 +16,7 @@ import typer
 from crimestats import __version__, analytics, caveats, documents, reference
 from crimestats import formatting as fmt
 from crimestats.cli.options import (
+    Engine,
     ForceArgument,
     FormatOption,
     MsgOption,
@@ -79,12 +80,23 @@ def main(
     db: Annotated[
         Path | None, typer.Option(help=f"Store file (default: $CRIMESTATS_DB or {default_path()}).", show_default=False)
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            envvar="CRIMESTATS_ENGINE",
+            help=(
+                "Where statistics the store does not keep yet are computed: duckdb, in the store, or spark"
+                " (pip install 'crimestats[spark]'; local mode, or the cluster in $CRIMESTATS_SPARK_MASTER)."
+                " Either way they are kept in the store, and later questions read them there."
+            ),
+        ),
+    ] = Engine.duckdb,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     if version:
         out.print(f"crimestats {__version__}", highlight=False)
         raise typer.Exit()
-    State.db = db
+    State.db, State.engine = db, engine.value
 
 
 @app.command()
@@ -564,7 +576,7 @@ def serve(
     if msg is not None and msg.is_dir():
         fail(CrimestatsError(f"{msg} is a folder: --most-similar-group takes a CSV file with the header 'force,peer'"))
     try:
-        web = create_app(State.db, most_similar_group=msg, cors=cors)
+        web = create_app(State.db, most_similar_group=msg, cors=cors, engine=State.engine)
     except CrimestatsError as error:
         fail(error)
     if not _loopback(host):

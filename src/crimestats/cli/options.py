@@ -36,6 +36,12 @@ class ReportFormat(StrEnum):
 
 class State:
     db: Path | None = None
+    engine: str | None = None
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
 
 
 def period_value(text: str) -> str:
@@ -151,7 +157,7 @@ def open_store(read_only: bool = False) -> Store:
     path = State.db or default_path()
     if read_only and not path.exists():
         raise CrimestatsError(f"no store at {path}: run `crimestats ingest PATH` first")
-    return Store(path, read_only=read_only, cache_statistics=True)
+    return Store(path, read_only=read_only, cache_statistics=True, engine=State.engine)
 
 
 def query(function: Callable[..., T], *args: Any) -> T:

@@ -155,11 +155,11 @@ class Site:
     """The app's store (read-only, one connection, used under a lock: a DuckDB connection is not safe to share
     between threads), the peer groups it was given, and the answers made so far."""
 
-    def __init__(self, db: Path | None, groups: PeerGroups | None) -> None:
+    def __init__(self, db: Path | None, groups: PeerGroups | None, engine: str | None = None) -> None:
         path = db or default_path()
         if not path.exists():
             raise StoreError(f"no store at {path}: run `crimestats ingest PATH` first")
-        self.store = Store(path, read_only=True)
+        self.store = Store(path, read_only=True, engine=engine)
         self.groups = groups
         self.lock = threading.Lock()
         self._answers: dict[str, Answer] = {}
@@ -323,10 +323,13 @@ def _handlers(app: FastAPI) -> None:
         return error_response(request, 500, "the server could not answer this request (a bug: please report it)")
 
 
-def create_app(db: Path | None = None, *, most_similar_group: Path | None = None, cors: bool = False) -> FastAPI:
+def create_app(
+    db: Path | None = None, *, most_similar_group: Path | None = None, cors: bool = False, engine: str | None = None
+) -> FastAPI:
     """The app on the store at ``db`` (default: as the CLI), opened read-only; ``most_similar_group`` is a
     Home Office most similar groups CSV (``force,peer``) for the force pages' peer comparison (default: a
-    computed group); ``cors`` lets pages of other sites read the JSON and CSV.
+    computed group); ``cors`` lets pages of other sites read the JSON and CSV; ``engine`` computes the option
+    sets the store does not keep (default: as the CLI).
 
     :class:`StoreError` when there is no store, or its statistics are not computed."""
     from crimestats.web import check, routes
@@ -336,7 +339,7 @@ def create_app(db: Path | None = None, *, most_similar_group: Path | None = None
         from crimestats.sources.peer_groups import read_peer_groups
 
         groups = read_peer_groups(most_similar_group)
-    site = Site(db, groups)
+    site = Site(db, groups, engine)
     app = FastAPI(
         title="crimestats",
         version=__version__,
