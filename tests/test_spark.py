@@ -26,8 +26,9 @@ from typer.testing import CliRunner
 import crimestats
 from crimestats.analytics import engines, materialised
 from crimestats.cli import app
+from crimestats.cli.options import Engine
 from crimestats.errors import CrimestatsError
-from crimestats.store import Store
+from crimestats.store import ENGINES, Store
 
 from conftest import copy_of, load_benchmark
 
@@ -137,6 +138,7 @@ def test_cli_engine_option_and_environment_variable_read_the_spark_statistics(sp
 
 
 def test_an_unknown_engine_is_one_line_naming_the_engines(spark_file: Path) -> None:
+    assert tuple(Engine) == ENGINES
     result = runner.invoke(app, ["--db", str(spark_file), "--engine", "polars", "table", "-p", "2019-09"])
     assert result.exit_code == 2 and "'polars' is not one of 'duckdb', 'spark'" in result.output
     with pytest.raises(CrimestatsError, match="unknown engine 'polars': choose from duckdb, spark"):

@@ -86,7 +86,7 @@ def main(
             envvar="CRIMESTATS_ENGINE",
             help=(
                 "Where statistics the store does not keep yet are computed: duckdb, in the store, or spark"
-                " (pip install 'crimestats[spark]'; local mode, or the cluster in $CRIMESTATS_SPARK_MASTER)."
+                " (pip install 'crimestats\\[spark]'; local mode, or the cluster in $CRIMESTATS_SPARK_MASTER)."
                 " Either way they are kept in the store, and later questions read them there."
             ),
         ),

@@ -40,6 +40,8 @@ class State:
 
 
 class Engine(StrEnum):
+    """--engine: :data:`crimestats.store.ENGINES`, as choices."""
+
     duckdb = "duckdb"
     spark = "spark"
 
