@@ -42,14 +42,14 @@ LOCAL_SETTINGS = {
     "spark.sql.shuffle.partitions": str(os.cpu_count() or 2),
     "spark.sql.adaptive.enabled": "false",
     "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "4g",
 }
 #: Spark settings everywhere: dates and times in UTC (a 12-month period ends on a date, never in a time zone),
-#: and data passed to and from Python as Arrow.
+#: data passed to and from Python as Arrow, and no progress bars of Spark's stages over a command's output.
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
 }
 _DIGEST_FOLDER = re.compile(r"[0-9a-f]{20}")
 
