@@ -97,7 +97,7 @@ SHARED_OPTION_SETS = (
 
 
 def load_tool(name: str, folder: str = "tools") -> ModuleType:
-    """A script of the repository's tools/ folder (not a package), imported as a module for its tests."""
+    """A script of the repository's tools/ folder (or ``folder``; not a package), imported as a module."""
     spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / folder / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -27,7 +27,7 @@ import crimestats
 from crimestats.analytics import engines, materialised
 from crimestats.cli import app
 from crimestats.cli.options import Engine
-from crimestats.errors import CrimestatsError
+from crimestats.errors import EngineError
 from crimestats.store import ENGINES, Store
 
 from conftest import copy_of, load_benchmark
@@ -141,7 +141,7 @@ def test_an_unknown_engine_is_one_line_naming_the_engines(spark_file: Path) -> N
     assert tuple(Engine) == ENGINES
     result = runner.invoke(app, ["--db", str(spark_file), "--engine", "polars", "table", "-p", "2019-09"])
     assert result.exit_code == 2 and "'polars' is not one of 'duckdb', 'spark'" in result.output
-    with pytest.raises(CrimestatsError, match="unknown engine 'polars': choose from duckdb, spark"):
+    with pytest.raises(EngineError, match="unknown engine 'polars': choose from duckdb, spark"):
         crimestats.open(spark_file, engine="polars")
 
 

@@ -8,7 +8,7 @@
     ├── PeriodError                 a period is not a quarter end written like ``2019-09``
     ├── NoDataError                 the store holds no figures for what was asked
     ├── StoreError                  the store could not be opened or written (a full disk, a read-only file system)
-    ├── EngineError                 the engine asked for cannot run here (Spark without pyspark or Java)
+    ├── EngineError                 an unknown engine, or one that cannot run here (Spark without pyspark or Java)
     └── DownloadError               an official file could not be downloaded, or what arrived is not that file
         └── DiscoveryFormatError    a publisher's release listing does not have its documented shape
 
@@ -84,7 +84,7 @@ class StoreError(CrimestatsError):
 
 
 class EngineError(CrimestatsError):
-    """The engine asked for cannot run here (Spark without pyspark or Java, or its cluster cannot be reached)."""
+    """An unknown engine, or one that cannot run here (Spark without pyspark or Java, or its cluster unreachable)."""
 
 
 class DownloadError(CrimestatsError):

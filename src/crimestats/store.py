@@ -22,7 +22,7 @@ import duckdb
 import platformdirs
 
 from crimestats import street_layouts
-from crimestats.errors import CrimestatsError, SourceError, StoreError
+from crimestats.errors import CrimestatsError, EngineError, SourceError, StoreError
 
 if TYPE_CHECKING:  # imported where used: reading files and building expressions are not every command's work
     import ibis
@@ -143,7 +143,7 @@ class Store:
         """
         self.engine = engine or os.environ.get("CRIMESTATS_ENGINE") or "duckdb"
         if self.engine not in ENGINES:
-            raise CrimestatsError(f"unknown engine {self.engine!r}: choose from {', '.join(ENGINES)}")
+            raise EngineError(f"unknown engine {self.engine!r}: choose from {', '.join(ENGINES)}")
         self.path = Path(path) if path is not None else default_path()
         self.read_only = read_only
         self.cache_statistics = cache_statistics

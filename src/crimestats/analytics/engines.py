@@ -36,8 +36,8 @@ __all__ = ["backend", "parquet_folder", "spark_master", "staged", "to_arrow"]
 PARTITIONS = {"street_crimes": "force_code", "street_outcomes": "force_code", "stop_and_search": "force_code"}
 
 #: Spark settings in local mode, where Spark's defaults are a cluster's: 200 shuffle partitions, and adaptive
-#: re-planning of each stage, cost more than they save on one machine (measured: 37 s against 83 s for the
-#: force statistics of ../shared/data on two cores).
+#: re-planning of each stage, cost more than they save on one machine (adaptive planning off: 29-37 s against
+#: 41-43 s for the force statistics of ../shared/data on two cores).
 LOCAL_SETTINGS = {
     "spark.sql.shuffle.partitions": str(os.cpu_count() or 2),
     "spark.sql.adaptive.enabled": "false",
