@@ -15,6 +15,7 @@ import json
 import math
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,16 @@ def test_street_counts_on_spark_equal_duckdb(street_store: Path) -> None:
     assert sum(spark["count"].to_pylist()) >= 1_000_000
     with crimestats.open(street_store) as on_duckdb:
         assert by_type.to_dict() == on_duckdb.street_counts(by=["force", "month", "crime-type"]).to_dict()
+
+
+def test_without_java_or_pyspark_the_spark_engine_is_one_line_saying_what_to_install(
+    spark_ready: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    start = engines._spark.__wrapped__  # not the process's kept session
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java on it
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(EngineError, match=r"needs Java 17 or later \(Debian: apt-get install openjdk-17-jre"):
+        start("local[1]")
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # as if pyspark were not installed
+    with pytest.raises(EngineError, match=r"needs pyspark: pip install 'crimestats\[spark\]'"):
+        start("local[1]")
