@@ -154,6 +154,11 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def _street_months(backend: ibis.BaseBackend, start: dt.date, end: dt.date, force_code: str | None = None) -> ir.Table:
+    """The street files the store holds for the months ``start`` to ``end``, of one force or every force."""
+    return _within(backend.table("police_uk_months").filter(_.kind == "street"), force_code, start, end)
+
+
 def coverage(backend: ibis.BaseBackend) -> ir.Table | None:
     """Rows stored for each force × month from the store's first month to its last, by kind (street, outcomes,
     stop_and_search): NULL where the store has no file for it (a missing month). None if nothing is stored."""
@@ -176,18 +181,16 @@ def twelve_month_totals(backend: ibis.BaseBackend, detailed: ir.Table, period_en
     """Each force's street crimes (anti-social behaviour left out) and anti-social behaviour incidents in the
     12 months to ``period_end``, with the months it has files for and, for a force with all 12, the rate per
     1,000 residents on the latest mid-year estimate the store holds up to the one ONS would use."""
-    from crimestats.analytics.figures import force_populations
+    from crimestats.analytics.figures import force_populations, ons_population_year
 
     start = shift_months(period_end, -11)
     rows = _within(detailed, None, start, period_end)
-    parts = backend.table("police_uk_months").filter(_.kind == "street", _.month >= start, _.month <= period_end)
-    months = parts.group_by("force_code").agg(months=_.month.nunique())
+    months = _street_months(backend, start, period_end).group_by("force_code").agg(months=_.month.nunique())
     crimes = rows.group_by("force_code").agg(
         count=_["count"].sum(where=_.crime_type != ASB).cast("int64"),
         anti_social_behaviour=_["count"].sum(where=_.crime_type == ASB).cast("int64"),
     )
-    wanted = period_end.year - (1 if period_end.month >= 6 else 2)  # figures.ons_population_year
-    populations = force_populations(backend).filter(_.year <= wanted)
+    populations = force_populations(backend).filter(_.year <= ons_population_year(ibis.literal(period_end)))
     latest = populations.group_by("area_code").agg(year=_.year.max())
     populations = populations.join(latest, ["area_code", "year"]).select(
         force_code=_.area_code, population=_.population, population_year=_.year
@@ -215,10 +218,7 @@ def reconciliation(
         anti_social_behaviour=_["count"].sum(where=_.crime_type == ASB).cast("int64"),
     )
     [found] = street.to_pyarrow().to_pylist()
-    parts = backend.table("police_uk_months").filter(
-        _.kind == "street", _.force_code == force.code, _.month >= start, _.month <= period_end
-    )
-    months = int(parts.month.nunique().to_pyarrow().as_py())
+    months = int(_street_months(backend, start, period_end, force.code).month.nunique().to_pyarrow().as_py())
     recorded = best_counts(backend).filter(
         _.area_code == force.code, _.offence == "total-excluding-fraud", _.period_end == period_end
     )
@@ -412,11 +412,7 @@ def street_density(store: Store, force: reference.Area, period_end: dt.date) -> 
     (:func:`density`), with the months the street files cover; None when the store has no street file of the
     force in those months."""
     start = shift_months(period_end, -11)
-    months = store.con.execute(
-        "SELECT count(DISTINCT month) FROM police_uk_months WHERE kind = 'street' AND force_code = ?"
-        " AND month BETWEEN ? AND ?",
-        [force.code, start, period_end],
-    ).fetchall()[0][0]
+    months = _street_months(store.backend, start, period_end, force.code).month.nunique().to_pyarrow().as_py()
     found = density(store.backend, force.code, start, period_end) if months else None
     if found is None:
         return None

@@ -10,7 +10,7 @@ import typer
 
 from crimestats import formatting as fmt
 from crimestats import reference
-from crimestats.cli.options import FormatOption, OutOption, force_name, open_store
+from crimestats.cli.options import FormatOption, OutOption, force_name, query
 from crimestats.cli.output import Format, emit, fail
 from crimestats.errors import CrimestatsError
 from crimestats.library import Crimestats
@@ -46,12 +46,8 @@ COUNT_HEADINGS = {
 
 
 def _ask(question: Callable[[Crimestats], T]) -> T:
-    """Open the store read-only, ask the library one question, and turn its error into one line and exit 1."""
-    try:
-        with open_store(read_only=True) as store:
-            return question(Crimestats(store))
-    except CrimestatsError as error:
-        fail(error)
+    """Ask the library one question on the store opened read-only (:func:`crimestats.cli.options.query`)."""
+    return query(lambda store: question(Crimestats(store)))
 
 
 def _force(name: str | None) -> str | None:
