@@ -61,8 +61,13 @@ def backend(store: Store, *tables: str) -> ibis.BaseBackend:
         return store.backend
     spark = _spark(spark_master())
     folder = _exported(store, tables)
+    catalog = spark._session.catalog
     for name in tables:
+        if name not in PARTITIONS and catalog.tableExists(name) and catalog.isCached(name):
+            catalog.uncacheTable(name)  # another state of the store's
         spark.read_parquet(str(folder / name), table_name=name)
+        if name not in PARTITIONS:
+            catalog.cacheTable(name)  # small, and read at dozens of places of a computation
     return spark
 
 

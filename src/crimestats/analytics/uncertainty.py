@@ -309,31 +309,52 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
     quantiles of its distribution, as in :func:`scipy.stats.poisson_means_test`.
     """
 
-    pairs = zip(k1.tolist(), n1.tolist(), k2.tolist(), n2.tolist(), strict=True)
-    return np.array([_e_test_p_value(*pair) for pair in pairs], dtype=np.float64)
+    pairs = list(zip(k1.tolist(), n1.tolist(), k2.tolist(), n2.tolist(), strict=True))
+    new = list(dict.fromkeys(pair for pair in pairs if pair not in _E_TESTS))
+    if len(_E_TESTS) + len(new) > _E_TESTS_KEPT:
+        _E_TESTS.clear()
+    summed = [pair for pair in new if _e_test_sum_needed(*pair)]
+    if summed:
+        # The range of x1 of every pair at once: the quantiles cost tens of microseconds a call, one at a time.
+        means = np.array([n1 * ((k1 + k2) / (n1 + n2)) for k1, n1, k2, n2 in summed])  # as _e_test_p_value
+        lows = _poisson_ppf(_E_TEST_LOW_TAIL, means).tolist()
+        highs = _poisson_ppf(_E_TEST_HIGH_TAIL, means).tolist()
+        for pair, low, high in zip(summed, lows, highs, strict=True):
+            _E_TESTS[pair] = _e_test_p_value(*pair, int(low), int(high))
+    for pair in new:
+        _E_TESTS.setdefault(pair, 1.0)
+    return np.array([_E_TESTS[pair] for pair in pairs], dtype=np.float64)
+
+
+#: E-test p-values kept for the process by their four numbers, (k1, n1, k2, n2) → p: a process computing
+#: several option sets (a web server, a test session) sums each pair once. At most :data:`_E_TESTS_KEPT`.
+_E_TESTS: dict[tuple[float, float, float, float], float] = {}
+_E_TESTS_KEPT = 1 << 17
 
 
 def forget_kept() -> None:
     """Forget the rank ranges, funnels and E-tests this process keeps (a benchmark timing the computation
     itself calls it; the results never go stale, as they depend on their arguments only)."""
-    for kept in (_e_test_p_value, _rank_ranges, _funnel):
+    _E_TESTS.clear()
+    for kept in (_rank_ranges, _funnel):
         kept.cache_clear()
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def _e_test_p_value(k1: float, n1: float, k2: float, n2: float) -> float:
-    """The E-test p-value of one pair (see :func:`_e_test_p_values`), kept for the process by its four numbers:
-    a process computing several option sets (a web server, a test session) sums each pair once."""
+def _e_test_sum_needed(k1: float, n1: float, k2: float, n2: float) -> bool:
+    """Whether the pair's p-value needs the sum: it is 1 when the pooled rate is zero or the rates are equal."""
+    return (k1 + k2) / (n1 + n2) > 0 and _t_observed(k1, n1, k2, n2) > 0
+
+
+def _t_observed(k1: float, n1: float, k2: float, n2: float) -> float:
+    return abs(k1 / n1 - k2 / n2) / math.sqrt(k1 / n1**2 + k2 / n2**2)
+
+
+def _e_test_p_value(k1: float, n1: float, k2: float, n2: float, low: int, high: int) -> float:
+    """The E-test p-value of one pair (see :func:`_e_test_p_values`), x1 running from ``low`` to ``high``."""
     pooled = (k1 + k2) / (n1 + n2)
-    if pooled <= 0:
-        return 1.0
-    t_obs = abs(k1 / n1 - k2 / n2) / math.sqrt(k1 / n1**2 + k2 / n2**2)
-    if not t_obs > 0:
-        return 1.0
     mean1, mean2 = n1 * pooled, n2 * pooled
-    [low, high] = _poisson_ppf(np.array([_E_TEST_LOW_TAIL, _E_TEST_HIGH_TAIL]), np.array([mean1, mean1]))
     x1 = np.arange(low, high + 1, dtype=np.float64)
-    return _e_test_sum(x1, n1, n2, t_obs, mean1, mean2)
+    return _e_test_sum(x1, n1, n2, _t_observed(k1, n1, k2, n2), mean1, mean2)
 
 
 def _e_test_sum(x1: FloatArray, n1: float, n2: float, t_obs: float, mean1: float, mean2: float) -> float:
@@ -349,7 +370,7 @@ def _e_test_sum(x1: FloatArray, n1: float, n2: float, t_obs: float, mean1: float
     at_most[x1 == 0] = -1  # T(0, 0) is undefined and T(0, x2) < 0 otherwise: no x2 gives T >= t_obs.
     at_least = np.ceil(larger - 1e-9 * np.maximum(1.0, larger))
     inner = _poisson_cdfs(np.maximum(at_most, -1), mean2) + _poisson_sfs(at_least - 1, mean2)
-    return float(min(1.0, np.sum(_poisson_pmf(x1, mean1) * inner)))
+    return float(min(1.0, np.sum(_poisson_pmf_from(int(x1[0]), x1.size, mean1) * inner)))
 
 
 def _poisson_ppf(q: float | FloatArray, means: FloatArray) -> FloatArray:
@@ -379,6 +400,19 @@ def _poisson_pmf(ks: FloatArray, mean: float) -> FloatArray:
     log_mean = float(special.xlogy(1.0, mean))
     exponents = np.where(ks == 0, 0.0, ks * log_mean) - _log_factorials(int(ks.max()))[ks.astype(np.int64)] - mean
     masses: FloatArray = np.exp(exponents)
+    return masses
+
+
+def _poisson_pmf_from(first: int, size: int, mean: float) -> FloatArray:
+    """:func:`_poisson_pmf` of the ``size`` whole numbers from ``first`` (>= 0) up, bit for bit: the running
+    sums and the E-test's x1 are such ranges, so the log-factorials are a slice rather than a lookup of each."""
+    if mean <= 0 or size == 0 or first < 0:
+        return _poisson_pmf(np.arange(first, first + size, dtype=np.float64), mean)
+    from scipy import special
+
+    ks = np.arange(first, first + size, dtype=np.float64)
+    log_factorials = _log_factorials(first + size - 1)[first : first + size]
+    masses: FloatArray = np.exp(ks * float(special.xlogy(1.0, mean)) - log_factorials - mean)
     return masses
 
 
@@ -414,7 +448,7 @@ def _poisson_cdfs(ks: FloatArray, mean: float) -> FloatArray:
         cdfs: FloatArray = np.where(ks < 0, 0.0, special.pdtr(np.maximum(ks, 0), mean))
         return cdfs
     start = float(special.pdtr(low, mean)) if low >= 0 else 0.0
-    masses = _poisson_pmf(np.arange(low + 1, high + 1), mean)
+    masses = _poisson_pmf_from(int(low) + 1, int(high - low), mean)
     running: FloatArray = np.minimum(np.append(start, start + np.cumsum(masses)), 1.0)
     picked: FloatArray = running[(ks - low).astype(np.int64)]
     return picked
@@ -430,7 +464,7 @@ def _poisson_sfs(ks: FloatArray, mean: float) -> FloatArray:
         sfs: FloatArray = np.where(ks < 0, 1.0, special.pdtrc(np.maximum(ks, 0), mean))
         return sfs
     top = float(special.pdtrc(high, mean)) if high >= 0 else 1.0
-    masses = _poisson_pmf(np.arange(low + 1, high + 1), mean)
+    masses = _poisson_pmf_from(int(low) + 1, int(high - low), mean)
     running: FloatArray = np.minimum(np.append(top + np.cumsum(masses[::-1])[::-1], top), 1.0)
     picked: FloatArray = running[(ks - low).astype(np.int64)]
     return picked
