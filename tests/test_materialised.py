@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crimestats import analytics
 from crimestats.analytics import Options, materialised, peers, summaries
+from crimestats.analytics.materialised import LEAGUE_ORDER
 from crimestats.periods import parse_period
 from crimestats.sources.peer_groups import MAX_MEMBERS
 from crimestats.store import Store
@@ -42,6 +44,23 @@ def test_a_league_table_is_the_stored_rows_of_its_offence_and_period(loaded_stor
     assert len(league) == len(by_force) == 44  # 43 forces and British Transport Police
     for row in league:
         assert all(row[key] == by_force[row["force_code"]][key] for key in row)
+
+
+def league_as_stored_and_sorted(store: Store, options: Options, **key: object) -> tuple[list[Any], list[Any]]:
+    """One league's rows as stored (no sorting) and sorted by :data:`LEAGUE_ORDER`."""
+    columns = "force_code, rank, kind, area_name"
+    stored = materialised.forces(store, options, columns, None, **key).to_pylist()
+    return stored, materialised.forces(store, options, columns, LEAGUE_ORDER, **key).to_pylist()
+
+
+def test_every_league_is_stored_in_league_order_and_read_as_stored(loaded_store: Store) -> None:
+    """A league is read without sorting (:data:`materialised.STORED_ORDER`): for every offence and period, the
+    rows as stored are the rows sorted by rank, kind and name."""
+    leagues = materialised.forces(loaded_store, columns="DISTINCT offence, period_end", order_by=None).to_pylist()
+    assert len(leagues) > 200
+    for key in leagues:
+        stored, in_order = league_as_stored_and_sorted(loaded_store, Options(), **key)
+        assert stored == in_order and len(stored) >= 43  # the forces, and British Transport Police where it has data
 
 
 def test_the_stored_peer_comparisons_are_each_forces_computed_one_by_one(loaded_store: Store) -> None:
@@ -114,6 +133,10 @@ def test_a_read_only_store_computes_what_it_lacks_without_writing(small_file: Pa
         before = _catalogue(store)
         league = analytics.league_table(store, "2018-03", options=options).to_pylist()
         assert league[0]["population_source"].startswith("ONS mid-year estimates, mid-2016")
+        stored, in_order = league_as_stored_and_sorted(
+            store, options, offence="robbery", period_end=parse_period("2018-03")
+        )
+        assert stored == in_order and len(stored) == 44  # the temporary table is laid out league by league too
         assert _catalogue(store) == before
     with Store(path, read_only=True) as store:
         assert _catalogue(store) == before

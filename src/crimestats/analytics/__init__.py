@@ -93,10 +93,6 @@ def _check_source(options: Options) -> None:
         raise CrimestatsError(f"unknown source {options.source!r}; choose one of {', '.join(SOURCE_PRIORITY)}")
 
 
-#: Ranked forces by rank, then the unranked (BTP, City of London, forces without data) by kind and name.
-LEAGUE_ORDER = "rank IS NULL, rank, kind, area_name"
-
-
 def league_table(
     store: Store, period: str | dt.date, offence: str | reference.Offence | None = None, options: Options = Options()
 ) -> pa.Table:
@@ -112,9 +108,7 @@ def league_table(
     _check_source(options)
     month = parse_period(period)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    result = materialised.forces(
-        store, options, ", ".join(LEAGUE_COLUMNS), LEAGUE_ORDER, offence=slug, period_end=month
-    )
+    result = materialised.forces(store, options, ", ".join(LEAGUE_COLUMNS), None, offence=slug, period_end=month)
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
     return result

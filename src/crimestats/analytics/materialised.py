@@ -119,6 +119,13 @@ PEERS = pa.schema(
 )
 #: The store tables the force and area statistics are computed from.
 FIGURE_TABLES = ("figures", "files", "populations", "lookup")
+#: A league's order: ranked forces by rank, then the unranked (BTP, City of London, forces without data) by kind
+#: and name.
+LEAGUE_ORDER = "rank IS NULL, rank, kind, area_name"
+#: How a kind of statistics is laid out in its table, where not in the order computed: the force statistics
+#: league by league, each in :data:`LEAGUE_ORDER`, so that a league is read as stored, without sorting (DuckDB
+#: keeps a table's order for a filtered read of it). ``row_order`` keeps the order computed.
+STORED_ORDER = {"forces": f"period_end, offence, {LEAGUE_ORDER}"}
 _WHOLE_FORCE = ("count", "previous_count", "rank", "ranked_of")
 _WHOLE_TOTAL = ("count", "population", "previous_count")
 
@@ -144,7 +151,7 @@ def statistics_key(store: Store, kind: str, options: Options) -> tuple[str, str,
 
 
 def forces(
-    store: Store, options: Options = Options(), columns: str = "*", order_by: str = "row_order", **equal: Any
+    store: Store, options: Options = Options(), columns: str = "*", order_by: str | None = "row_order", **equal: Any
 ) -> pa.Table:
     """Every force (and British Transport Police) × offence × period, with every statistic and its uncertainty.
 
@@ -207,13 +214,16 @@ def is_materialised(store: Store, options: Options = Options()) -> bool:
     return all(_exists(store, statistics_key(store, kind, options)[0]) for kind in ("forces", "totals"))
 
 
-def read(store: Store, name: str, columns: str = "*", order_by: str = "row_order", **equal: Any) -> pa.Table:
+def read(
+    store: Store, name: str, columns: str = "*", order_by: str | None = "row_order", **equal: Any
+) -> pa.Table:
     """A filtered read of a materialised table: the rows whose columns equal the values given
     (``offence="burglary"``), the ``columns`` and ``order_by`` SQL expressions chosen by the caller (never by
-    a user: values are bound as parameters). This is the one place a question meets the engine."""
+    a user: values are bound as parameters); ``order_by=None`` reads them in the order stored
+    (:data:`STORED_ORDER`). This is the one place a question meets the engine."""
     select = "* EXCLUDE (row_order)" if columns == "*" else columns
     where = " AND ".join(f"{column} = ?" for column in equal) or "true"
-    query = f"SELECT {select} FROM {name} WHERE {where} ORDER BY {order_by}"
+    query = f"SELECT {select} FROM {name} WHERE {where}" + (f" ORDER BY {order_by}" if order_by else "")
     return store.con.sql(query, params=list(equal.values())).to_arrow_table()
 
 
@@ -242,6 +252,8 @@ def _store(store: Store, name: str, kind: str, files: str, options_json: str, ta
     else:
         incoming = "incoming_statistics"
         table = table.append_column("row_order", pa.array(range(table.num_rows), pa.int64()))
+    if kind in STORED_ORDER:
+        incoming = f"(SELECT * FROM {incoming} ORDER BY {STORED_ORDER[kind]})"
     writable = store.writable()  # may reopen the connection
     con = store.con
     if not isinstance(table, str):
