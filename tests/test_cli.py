@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -445,3 +447,28 @@ def test_every_command_has_help_text_and_is_documented_in_the_readme() -> None:
         assert len(help_text) > 30, f"`crimestats {' '.join(words)}` has no help text"
         assert runner.invoke(app, [*words, "--help"]).exit_code == 0, words
         assert f"crimestats {' '.join(words)}" in readme, f"`crimestats {' '.join(words)}` is not in the README"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["table", "--period", "2019-09"],
+        ["force", "Wiltshire", "--period", "2019-09"],
+        ["report", "Wiltshire", "--period", "2019-09", "--format", "html", "--out", "{out}/wiltshire.html"],
+    ],
+    ids=["table", "force", "force report"],
+)
+def test_answers_read_from_the_kept_statistics_do_not_load_ibis(
+    cli_store: Store, tmp_path: Path, command: list[str]
+) -> None:
+    """Ibis (and pandas with it) is loaded to compute, never to read what the store keeps: a force report of a
+    force the store holds no street-level files of does not load it for the density map."""
+    args = ["--db", str(cli_store.path), *(part.format(out=tmp_path) for part in command)]
+    code = (
+        "import sys; from typer.testing import CliRunner; from crimestats.cli import app;"
+        f" done = CliRunner().invoke(app, {args!r}); assert done.exit_code == 0, done.output;"
+        " print(sorted({'ibis', 'pandas'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -31,6 +31,7 @@ __all__ = [
     "force_statistics",
     "funnel",
     "find_forces",
+    "holds_street_files",
     "league_table",
     "league_national",
     "national_figures",
@@ -288,6 +289,13 @@ def offence_periods(
     rows = materialised.forces(store, options, offence=slug).to_pylist()
     found = {(r["period_end"], r["source"], r["vintage"]) for r in rows if r["count"] is not None}
     return [{"period_end": p, "source": s, "vintage": v} for p, s, v in sorted(found)]
+
+
+def holds_street_files(store: Store, area: reference.Area) -> bool:
+    """Whether the store holds any data.police.uk street-level file of the force: asked before anything that
+    loads Ibis for the street data (a force report of a store without them does not)."""
+    query = "SELECT 1 FROM police_uk_months WHERE kind = 'street' AND force_code = ? LIMIT 1"
+    return bool(store.con.execute(query, [area.code]).fetchall())
 
 
 def population_years(store: Store, published_too: bool = False) -> list[int]:

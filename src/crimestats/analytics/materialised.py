@@ -214,9 +214,7 @@ def is_materialised(store: Store, options: Options = Options()) -> bool:
     return all(_exists(store, statistics_key(store, kind, options)[0]) for kind in ("forces", "totals"))
 
 
-def read(
-    store: Store, name: str, columns: str = "*", order_by: str | None = "row_order", **equal: Any
-) -> pa.Table:
+def read(store: Store, name: str, columns: str = "*", order_by: str | None = "row_order", **equal: Any) -> pa.Table:
     """A filtered read of a materialised table: the rows whose columns equal the values given
     (``offence="burglary"``), the ``columns`` and ``order_by`` SQL expressions chosen by the caller (never by
     a user: values are bound as parameters); ``order_by=None`` reads them in the order stored

@@ -341,6 +341,8 @@ def _force_charts(
 def _density(store: Store, area: reference.Area, period: str) -> list[Chart]:
     """The point-density map of the force's street-level crimes in the 12 months to ``period``, when the store
     holds data.police.uk street files of the force for those months."""
+    if not analytics.holds_street_files(store, area):
+        return []
     from crimestats.analytics import street
 
     found = street.street_density(store, area, parse_month(period))
