@@ -310,9 +310,8 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
     """
 
     pairs = list(zip(k1.tolist(), n1.tolist(), k2.tolist(), n2.tolist(), strict=True))
-    new = list(dict.fromkeys(pair for pair in pairs if pair not in _E_TESTS))
-    if len(_E_TESTS) + len(new) > _E_TESTS_KEPT:
-        _E_TESTS.clear()
+    found = {pair: p for pair in dict.fromkeys(pairs) if (p := _E_TESTS.get(pair)) is not None}
+    new = [pair for pair in dict.fromkeys(pairs) if pair not in found]
     summed = [pair for pair in new if _e_test_sum_needed(*pair)]
     if summed:
         # The range of x1 of every pair at once: the quantiles cost tens of microseconds a call, one at a time.
@@ -320,10 +319,12 @@ def _e_test_p_values(k1: FloatArray, n1: FloatArray, k2: FloatArray, n2: FloatAr
         lows = _poisson_ppf(_E_TEST_LOW_TAIL, means).tolist()
         highs = _poisson_ppf(_E_TEST_HIGH_TAIL, means).tolist()
         for pair, low, high in zip(summed, lows, highs, strict=True):
-            _E_TESTS[pair] = _e_test_p_value(*pair, int(low), int(high))
-    for pair in new:
-        _E_TESTS.setdefault(pair, 1.0)
-    return np.array([_E_TESTS[pair] for pair in pairs], dtype=np.float64)
+            found[pair] = _e_test_p_value(*pair, int(low), int(high))
+    found |= {pair: 1.0 for pair in new if pair not in found}
+    if len(_E_TESTS) + len(new) > _E_TESTS_KEPT:
+        _E_TESTS.clear()
+    _E_TESTS.update({pair: found[pair] for pair in new})  # another thread's clear() loses nothing asked here
+    return np.array([found[pair] for pair in pairs], dtype=np.float64)
 
 
 #: E-test p-values kept for the process by their four numbers, (k1, n1, k2, n2) → p: a process computing
