@@ -109,7 +109,8 @@ def league_table(
     _check_source(options)
     month = parse_period(period)
     slug = reference.offence(offence or "total-excluding-fraud").slug
-    result = materialised.forces(store, options, ", ".join(LEAGUE_COLUMNS), None, offence=slug, period_end=month)
+    columns = ", ".join(LEAGUE_COLUMNS)
+    result = materialised.forces(store, options, columns, order_by=None, offence=slug, period_end=month)  # as stored
     if result.num_rows == 0:
         raise _no_data(store, slug, month, options)
     return result

@@ -325,7 +325,7 @@ def compute_street(store: Store, options: Options = Options()) -> pa.Table | str
 
     backend = engines.backend(store, "street_crimes")
     expr = detail(backend).order_by(*DETAIL)
-    return str(backend.compile(expr)) if backend is store.backend else engines.to_arrow(backend, expr)
+    return str(backend.compile(expr)) if store.engine == "duckdb" else engines.to_arrow(backend, expr)
 
 
 def compute_peers(store: Store, options: Options = Options(), *, period_end: dt.date) -> pa.Table:
